@@ -1,0 +1,279 @@
+/* The CPU model's internal contract: struct cpu and the functions that the
+ * parts of cpu/ provide to one another.
+ *
+ *   exec/decode  (exec.c, decode.c, icache.c, optable.c, flags.c, operand.h,
+ *                 ops_*.c for the general-purpose instructions)
+ *   system       (mode.c, seg.c, mmu.c, tlb.c, except.c, intr.c, msr.c,
+ *                 cpuid.c, sysops_*.c, task.c, profiles/)
+ *   fpu/simd     (fpu_*.c, sse_*.c, xsave.c)
+ *
+ * Faults unwind with longjmp to the run loop (c->fault_jmp): a handler that
+ * calls cpu_raise() never returns, and RIP is left at the faulting
+ * instruction. Nothing on the execution path allocates.
+ */
+#ifndef HVSIM_CPU_INTERNAL_H
+#define HVSIM_CPU_INTERNAL_H
+
+#include <setjmp.h>
+
+#include "cpu.h"
+#include "insn.h"
+#include "timing.h"
+
+/* ------------------------------------------------------------------ */
+/* Lazy flags (flags.c). The last flag-setting operation is recorded   */
+/* and the six arithmetic flags are derived only when read.            */
+
+enum lf_op {
+    LF_NONE, /* flags are materialized in c->rflags */
+    LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
+    LF_SHL, LF_SHR, LF_SAR, LF_MUL, LF_IMUL,
+    LF_NOPS
+};
+
+struct lazy_flags {
+    uint64_t res, src1, src2;
+    uint8_t op;   /* enum lf_op */
+    uint8_t size; /* operand size in bytes */
+    uint8_t cf_in; /* carry-in for ADC/SBB; preserved CF for INC/DEC */
+};
+
+/* ------------------------------------------------------------------ */
+/* Software TLB (tlb.c). Entries cache host pointers with permissions  */
+/* and are tagged by an address-space id so that PCID, ASID and VPID   */
+/* tagging can be modelled.                                            */
+
+#define TLB_ENTRIES 1024 /* direct-mapped, per access kind */
+
+struct tlb_entry {
+    uint64_t vpn;     /* linear page number | valid bit (bit 63 clear means valid) */
+    uint64_t pa;      /* physical page address */
+    uint8_t *host;    /* host pointer to the page for RAM, NULL for MMIO */
+    uint16_t tag;     /* PCID / ASID / VPID */
+    uint8_t perm;     /* TLB_P_* */
+    uint8_t pkey;
+    uint8_t pagebits; /* 12, 21, 22, 30 */
+};
+
+#define TLB_P_USER   (1u << 0) /* U/S=1 at every level */
+#define TLB_P_WRITE  (1u << 1) /* R/W=1 at every level */
+#define TLB_P_NX     (1u << 2) /* XD set at some level */
+#define TLB_P_DIRTY  (1u << 3) /* D already set (writes need no walk) */
+#define TLB_P_GLOBAL (1u << 4)
+
+struct cpu_tlb {
+    struct tlb_entry read[TLB_ENTRIES], write[TLB_ENTRIES], exec[TLB_ENTRIES];
+    uint16_t cur_tag;
+};
+
+/* ------------------------------------------------------------------ */
+/* Processor modes, recomputed by cpu_update_mode() whenever CR0, EFER, */
+/* CS or RFLAGS.VM change.                                              */
+
+enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT16, MODE_PROT32, MODE_COMPAT16, MODE_COMPAT32,
+                MODE_LONG64 };
+
+/* Events waiting for an instruction boundary (c->pending bits). */
+#define PEND_INTR  (1u << 0) /* INTR line asserted */
+#define PEND_NMI   (1u << 1)
+#define PEND_SMI   (1u << 2)
+#define PEND_INIT  (1u << 3)
+#define PEND_SIPI  (1u << 4)
+#define PEND_DBTRAP (1u << 5) /* single-step / data / I/O breakpoint trap after this insn */
+#define PEND_SHADOW (1u << 6) /* interrupt shadow to expire after the next insn */
+#define PEND_STOP  (1u << 7)  /* cpu_request_stop() */
+#define PEND_CHECK (1u << 8)  /* re-evaluate: IF/TPR/GIF changed, mode changed */
+
+enum cpu_activity { ACT_ACTIVE, ACT_HLT, ACT_SHUTDOWN, ACT_WAIT_SIPI, ACT_MWAIT };
+
+struct cpu_profile; /* cpu/profile.h */
+struct icache;      /* icache.c */
+struct cpu_virt;    /* models/svm, models/vmx: the virtualization extension hooks */
+
+struct cpu {
+    struct cpu_state s; /* rflags arithmetic bits are stale while lf.op != LF_NONE */
+    struct lazy_flags lf;
+
+    uint64_t next_rip;   /* set before each handler runs */
+    uint64_t insn_rip;   /* RIP of the instruction executing (for faults) */
+    uint64_t cycles;     /* virtual time consumed */
+    uint64_t insns;      /* instructions retired */
+    uint64_t insn_limit; /* stop when insns reaches it (0 = none) */
+    uint64_t budget_end; /* cpu_run stops when cycles reaches it */
+
+    enum cpu_mode mode;
+    uint8_t cpl;
+    uint8_t def_osize, def_asize; /* from CS.D/L and the mode: 2, 4 or 8 */
+    bool a20_off;                 /* A20 gate masked (address bit 20 forced 0) */
+    bool x2apic;
+
+    uint32_t pending;         /* PEND_* */
+    uint8_t activity;         /* enum cpu_activity */
+    uint8_t sipi_vector;
+    bool nmi_blocked;         /* between NMI delivery and the next IRET */
+    bool gif;                 /* SVM global interrupt flag (1 without SVM) */
+    uint8_t intr_shadow;      /* 1: STI shadow, 2: MOV SS/POP SS shadow */
+    uint64_t dr6_pending;     /* DR6 bits to report with the pending #DB trap */
+    bool dr7_exec;            /* DR7 enables an execution breakpoint */
+    bool dr7_data;            /* DR7 enables a data/I-O breakpoint */
+
+    /* Exception in delivery, for double- and triple-fault classification
+     * (SDM vol 3A, 6.15, table 6-5). -1 when none. */
+    int delivering;
+    char shutdown_info[160];
+
+    jmp_buf fault_jmp; /* target of cpu_raise() */
+
+    struct cpu_tlb tlb;
+    struct cpu_shared *shared;
+    struct cpu_bus bus;
+    const struct cpu_profile *prof;
+    unsigned index;
+
+    /* Virtualization extension (SVM or VMX) hooks; NULL when neither is
+     * active. Consulted for intercepts before exceptions, interrupts and
+     * instructions that can be intercepted. */
+    struct cpu_virt *virt;
+
+    cpu_trace_fn trace_fn;
+    void *trace_opaque;
+    cpu_event_fn event_fn;
+    void *event_opaque;
+
+    /* RDRAND/RDSEED: deterministic, seeded per vCPU. */
+    uint64_t rng_state;
+};
+
+/* ------------------------------------------------------------------ */
+/* Provided by exec/decode.                                            */
+
+uint64_t cpu_rflags(struct cpu *c);                /* materialize lazy flags */
+void cpu_set_rflags(struct cpu *c, uint64_t v);    /* raw write of all bits; callers mask */
+void cpu_set_arith_flags(struct cpu *c, uint64_t v); /* only CF PF AF ZF SF OF */
+
+/* Register an instruction handler. pfx: enum insn_pfx or -1 for any;
+ * reg: ModRM.reg (0..7) or -1; mod: 3 for the register form, 0 for the
+ * memory form (mod 0..2), -1 for both. Decoding attributes (ModRM presence,
+ * immediate sizes) belong to the decoder's own table. */
+void optable_set(enum insn_map map, uint8_t opcode, int pfx, int reg, int mod, insn_fn fn,
+                 enum cost_class cost);
+
+/* Drop decoded code (mode change that alters decoding, or a write). */
+void cpu_flush_decoded(struct cpu *c);
+
+/* Handler for encodings that are not valid: raises #UD. */
+void op_ud(struct cpu *c, const struct insn *i);
+
+/* Family registration, called once from optable init. */
+void ops_gp_register(void);     /* exec/decode: integer, string, control flow */
+void ops_system_register(void); /* system: mode/segment/privileged/MSR/CPUID/IO */
+void ops_fpu_register(void);    /* fpu/simd: x87 */
+void ops_simd_register(void);   /* fpu/simd: MMX, SSE..SSE4.2, XSAVE family */
+
+/* ------------------------------------------------------------------ */
+/* Provided by system.                                                 */
+
+/* Faults. Never return: they record the event and longjmp to the run loop,
+ * which delivers it (with double/triple-fault rules). */
+_Noreturn void cpu_raise(struct cpu *c, unsigned vector, uint32_t error_code);
+_Noreturn void cpu_raise_noerr(struct cpu *c, unsigned vector);
+_Noreturn void cpu_raise_pf(struct cpu *c, uint64_t lin, uint32_t error_code);
+/* #GP(0), #UD, #NM, #SS(0) shortcuts */
+_Noreturn void cpu_gp0(struct cpu *c);
+_Noreturn void cpu_ud(struct cpu *c);
+
+/* Deliver an event through the IDT/IVT (SDM vol 3A, 6.12; APM vol 2, 8.7),
+ * with every privilege, gate and stack rule. type: enum event_type. */
+enum event_type { EV_EXTINT, EV_NMI, EV_HWEXC, EV_SWINT, EV_PRIVSWEXC /* ICEBP */, EV_SWEXC /* INT3, INTO */ };
+void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, bool has_error,
+                       uint32_t error_code);
+
+/* Called by the run loop at instruction boundaries when c->pending != 0:
+ * services INIT/SIPI/SMI/NMI/INTR, single-step and data breakpoint traps,
+ * the interrupt shadow. */
+void cpu_service_events(struct cpu *c);
+/* Called before an instruction executes when c->dr7_exec is set: raises
+ * an instruction-breakpoint #DB fault if one matches (and RF is clear). */
+void cpu_check_exec_breakpoint(struct cpu *c, uint64_t lin);
+
+/* Recompute c->mode, c->cpl, default sizes and the TLB tag after CR0, CR4,
+ * EFER, CS or RFLAGS.VM changes. */
+void cpu_update_mode(struct cpu *c);
+
+/* Linear address of seg:off after segmentation checks for an access of
+ * `size` bytes (limit, type, canonical form), raising #GP/#SS as the mode
+ * requires. acc: ACC_READ, ACC_WRITE or ACC_EXEC. */
+#define ACC_READ  0
+#define ACC_WRITE 1
+#define ACC_EXEC  2
+uint64_t cpu_seg_linear(struct cpu *c, unsigned seg, uint64_t off, unsigned size, int acc);
+
+/* Virtual (segment:offset) memory access: segmentation, alignment check,
+ * paging with A/D bits, data breakpoints, MMIO dispatch. size 1,2,4,8.
+ * Accesses that cross a page are split correctly. */
+uint64_t cpu_vread(struct cpu *c, unsigned seg, uint64_t off, unsigned size);
+void cpu_vwrite(struct cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t val);
+/* Read for a read-modify-write: checks write permission (and sets D)
+ * before returning the value, as hardware does for locked/RMW accesses. */
+uint64_t cpu_vread_rmw(struct cpu *c, unsigned seg, uint64_t off, unsigned size);
+/* Arbitrary-size copies (FXSAVE images, 16-byte SSE operands, descriptors). */
+void cpu_vread_bytes(struct cpu *c, unsigned seg, uint64_t off, void *buf, unsigned len);
+void cpu_vwrite_bytes(struct cpu *c, unsigned seg, uint64_t off, const void *buf, unsigned len);
+/* Check that [off, off+len) is writable without writing (for instructions
+ * that must fault before any partial write, e.g. FXSAVE, PUSHA, ENTER). */
+void cpu_vprobe_write(struct cpu *c, unsigned seg, uint64_t off, unsigned len);
+
+/* Linear access with explicit privilege (implicit supervisor accesses to
+ * GDT/IDT/TSS use sup=true regardless of CPL; SDM vol 3A, 4.6). */
+uint64_t cpu_lread(struct cpu *c, uint64_t lin, unsigned size, bool sup);
+void cpu_lwrite(struct cpu *c, uint64_t lin, unsigned size, uint64_t val, bool sup);
+
+/* Physical access (page walks, VMCB/VMCS). */
+uint64_t cpu_pread(struct cpu *c, uint64_t pa, unsigned size);
+void cpu_pwrite(struct cpu *c, uint64_t pa, unsigned size, uint64_t val);
+
+/* Instruction fetch: translate the linear RIP for execution (#PF/#GP as
+ * needed) and return the physical address. Fetching bytes that cross a
+ * page uses cpu_fetch_bytes. */
+uint64_t cpu_fetch_pa(struct cpu *c, uint64_t lin);
+void cpu_fetch_bytes(struct cpu *c, uint64_t lin, uint8_t *buf, unsigned n);
+
+/* TLB (tlb.c) */
+void tlb_flush_all(struct cpu *c, bool include_global);
+void tlb_flush_page(struct cpu *c, uint64_t lin);
+void tlb_flush_tag(struct cpu *c, uint16_t tag, bool include_global);
+
+/* Segment register loads with every descriptor check (SDM vol 3A, 5.x;
+ * used by MOV/POP Sreg, LDS..LSS, far transfers, task switches). */
+void cpu_load_seg(struct cpu *c, unsigned seg, uint16_t sel);
+/* Real/V86-mode style load: base = sel << 4, attributes kept. */
+void cpu_load_seg_real(struct cpu *c, unsigned seg, uint16_t sel);
+
+/* Stack helpers honoring SS.B / 64-bit mode stack width. */
+void cpu_push(struct cpu *c, unsigned size, uint64_t val);
+uint64_t cpu_pop(struct cpu *c, unsigned size);
+
+/* I/O permission (IOPL and TSS bitmap; SDM vol 1, 19.5): raises #GP(0). */
+void cpu_check_io(struct cpu *c, uint16_t port, unsigned size);
+
+/* MSR access with the architected #GP rules. */
+bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val);
+bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val);
+/* CPUID as the profile defines it. */
+void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+/* Whether the profile advertises a CPUID feature (see profile.h names). */
+bool cpu_has(const struct cpu *c, unsigned feature);
+
+/* Profile cost of a class, and time accounting for non-instruction work. */
+unsigned cpu_cost(const struct cpu *c, enum cost_class k);
+static inline void cpu_charge(struct cpu *c, enum cost_class k) { c->cycles += cpu_cost(c, k); }
+
+/* ------------------------------------------------------------------ */
+/* Provided by fpu/simd.                                               */
+
+void fpu_reset(struct cpu *c, bool init);  /* FNINIT state / power-up state */
+/* CR0.TS/EM and CR4.OSFXSR checks for x87/SSE, raising #NM/#UD. */
+void fpu_check_x87(struct cpu *c);
+void fpu_check_sse(struct cpu *c);
+
+#endif
