@@ -15,8 +15,22 @@
 
 /* General-purpose register numbers, in ModRM/REX encoding order. */
 enum gpr {
-    R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
-    R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
+    R_RAX,
+    R_RCX,
+    R_RDX,
+    R_RBX,
+    R_RSP,
+    R_RBP,
+    R_RSI,
+    R_RDI,
+    R_R8,
+    R_R9,
+    R_R10,
+    R_R11,
+    R_R12,
+    R_R13,
+    R_R14,
+    R_R15,
     CPU_NGPR
 };
 
@@ -29,7 +43,7 @@ enum seg_reg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR,
  * "segment attribute" format): bits 3:0 type, 4 S, 6:5 DPL, 7 P, 8 AVL, 9 L,
  * 10 D/B, 11 G. SEG_ATTR_UNUSABLE is hvsim's own bit 12 for a null-selector
  * data segment loaded in 64-bit mode or a segment VMX marks unusable. */
-#define SEG_ATTR_TYPE(a)  ((a) & 0xf)
+#define SEG_ATTR_TYPE(a)  ((a)&0xf)
 #define SEG_ATTR_S        (1u << 4)
 #define SEG_ATTR_DPL(a)   (((a) >> 5) & 3)
 #define SEG_ATTR_P        (1u << 7)
@@ -52,25 +66,25 @@ struct dtable {
 };
 
 /* RFLAGS bits (SDM vol 1, 3.4.3). */
-#define RF_CF   (1u << 0)
+#define RF_CF     (1u << 0)
 #define RF_FIXED1 (1u << 1)
-#define RF_PF   (1u << 2)
-#define RF_AF   (1u << 4)
-#define RF_ZF   (1u << 6)
-#define RF_SF   (1u << 7)
-#define RF_TF   (1u << 8)
-#define RF_IF   (1u << 9)
-#define RF_DF   (1u << 10)
-#define RF_OF   (1u << 11)
-#define RF_IOPL (3u << 12)
-#define RF_NT   (1u << 14)
-#define RF_RF   (1u << 16)
-#define RF_VM   (1u << 17)
-#define RF_AC   (1u << 18)
-#define RF_VIF  (1u << 19)
-#define RF_VIP  (1u << 20)
-#define RF_ID   (1u << 21)
-#define RF_ARITH (RF_CF | RF_PF | RF_AF | RF_ZF | RF_SF | RF_OF)
+#define RF_PF     (1u << 2)
+#define RF_AF     (1u << 4)
+#define RF_ZF     (1u << 6)
+#define RF_SF     (1u << 7)
+#define RF_TF     (1u << 8)
+#define RF_IF     (1u << 9)
+#define RF_DF     (1u << 10)
+#define RF_OF     (1u << 11)
+#define RF_IOPL   (3u << 12)
+#define RF_NT     (1u << 14)
+#define RF_RF     (1u << 16)
+#define RF_VM     (1u << 17)
+#define RF_AC     (1u << 18)
+#define RF_VIF    (1u << 19)
+#define RF_VIP    (1u << 20)
+#define RF_ID     (1u << 21)
+#define RF_ARITH  (RF_CF | RF_PF | RF_AF | RF_ZF | RF_SF | RF_OF)
 
 /* Control-register bits used across layers (SDM vol 3A, 2.5). */
 #define CR0_PE (1ull << 0)
@@ -118,10 +132,28 @@ struct dtable {
 
 /* Exception vectors (SDM vol 3A, table 6-1). */
 enum {
-    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
-    EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
-    EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19, EXC_VE = 20, EXC_CP = 21,
-    EXC_VC = 29, EXC_SX = 30
+    EXC_DE = 0,
+    EXC_DB = 1,
+    EXC_NMI = 2,
+    EXC_BP = 3,
+    EXC_OF = 4,
+    EXC_BR = 5,
+    EXC_UD = 6,
+    EXC_NM = 7,
+    EXC_DF = 8,
+    EXC_TS = 10,
+    EXC_NP = 11,
+    EXC_SS = 12,
+    EXC_GP = 13,
+    EXC_PF = 14,
+    EXC_MF = 16,
+    EXC_AC = 17,
+    EXC_MC = 18,
+    EXC_XM = 19,
+    EXC_VE = 20,
+    EXC_CP = 21,
+    EXC_VC = 29,
+    EXC_SX = 30
 };
 
 /* x87 80-bit register image as FXSAVE stores it. */
@@ -132,7 +164,7 @@ struct fpreg80 {
 
 struct cpu_fpu_state {
     uint16_t fcw, fsw;
-    uint16_t ftw;     /* full 16-bit tag word, 2 bits per physical register */
+    uint16_t ftw; /* full 16-bit tag word, 2 bits per physical register */
     uint16_t fop;
     uint64_t fip, fdp;
     uint16_t fcs, fds;
@@ -151,7 +183,7 @@ struct cpu_msrs {
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t pat;
     uint64_t tsc_aux;
-    uint64_t tsc_adjust;     /* IA32_TSC_ADJUST; TSC = virtual cycles + tsc_offset */
+    uint64_t tsc_adjust; /* IA32_TSC_ADJUST; TSC = virtual cycles + tsc_offset */
     uint64_t tsc_offset;
     uint64_t apic_base;
     uint64_t misc_enable;

@@ -26,15 +26,26 @@
 
 enum lf_op {
     LF_NONE, /* flags are materialized in c->rflags */
-    LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
-    LF_SHL, LF_SHR, LF_SAR, LF_MUL, LF_IMUL,
+    LF_ADD,
+    LF_ADC,
+    LF_SUB,
+    LF_SBB,
+    LF_LOGIC,
+    LF_INC,
+    LF_DEC,
+    LF_NEG,
+    LF_SHL,
+    LF_SHR,
+    LF_SAR,
+    LF_MUL,
+    LF_IMUL,
     LF_NOPS
 };
 
 struct lazy_flags {
     uint64_t res, src1, src2;
-    uint8_t op;   /* enum lf_op */
-    uint8_t size; /* operand size in bytes */
+    uint8_t op;    /* enum lf_op */
+    uint8_t size;  /* operand size in bytes */
     uint8_t cf_in; /* carry-in for ADC/SBB; preserved CF for INC/DEC */
 };
 
@@ -46,11 +57,11 @@ struct lazy_flags {
 #define TLB_ENTRIES 1024 /* direct-mapped, per access kind */
 
 struct tlb_entry {
-    uint64_t vpn;     /* linear page number | valid bit (bit 63 clear means valid) */
-    uint64_t pa;      /* physical page address */
-    uint8_t *host;    /* host pointer to the page for RAM, NULL for MMIO */
-    uint16_t tag;     /* PCID / ASID / VPID */
-    uint8_t perm;     /* TLB_P_* */
+    uint64_t vpn;  /* linear page number | valid bit (bit 63 clear means valid) */
+    uint64_t pa;   /* physical page address */
+    uint8_t *host; /* host pointer to the page for RAM, NULL for MMIO */
+    uint16_t tag;  /* PCID / ASID / VPID */
+    uint8_t perm;  /* TLB_P_* */
     uint8_t pkey;
     uint8_t pagebits; /* 12, 21, 22, 30 */
 };
@@ -70,19 +81,26 @@ struct cpu_tlb {
 /* Processor modes, recomputed by cpu_update_mode() whenever CR0, EFER, */
 /* CS or RFLAGS.VM change.                                              */
 
-enum cpu_mode { MODE_REAL, MODE_V86, MODE_PROT16, MODE_PROT32, MODE_COMPAT16, MODE_COMPAT32,
-                MODE_LONG64 };
+enum cpu_mode {
+    MODE_REAL,
+    MODE_V86,
+    MODE_PROT16,
+    MODE_PROT32,
+    MODE_COMPAT16,
+    MODE_COMPAT32,
+    MODE_LONG64
+};
 
 /* Events waiting for an instruction boundary (c->pending bits). */
-#define PEND_INTR  (1u << 0) /* INTR line asserted */
-#define PEND_NMI   (1u << 1)
-#define PEND_SMI   (1u << 2)
-#define PEND_INIT  (1u << 3)
-#define PEND_SIPI  (1u << 4)
+#define PEND_INTR   (1u << 0) /* INTR line asserted */
+#define PEND_NMI    (1u << 1)
+#define PEND_SMI    (1u << 2)
+#define PEND_INIT   (1u << 3)
+#define PEND_SIPI   (1u << 4)
 #define PEND_DBTRAP (1u << 5) /* single-step / data / I/O breakpoint trap after this insn */
 #define PEND_SHADOW (1u << 6) /* interrupt shadow to expire after the next insn */
-#define PEND_STOP  (1u << 7)  /* cpu_request_stop() */
-#define PEND_CHECK (1u << 8)  /* re-evaluate: IF/TPR/GIF changed, mode changed */
+#define PEND_STOP   (1u << 7) /* cpu_request_stop() */
+#define PEND_CHECK  (1u << 8) /* re-evaluate: IF/TPR/GIF changed, mode changed */
 
 enum cpu_activity { ACT_ACTIVE, ACT_HLT, ACT_SHUTDOWN, ACT_WAIT_SIPI, ACT_MWAIT };
 
@@ -107,15 +125,15 @@ struct cpu {
     bool a20_off;                 /* A20 gate masked (address bit 20 forced 0) */
     bool x2apic;
 
-    uint32_t pending;         /* PEND_* */
-    uint8_t activity;         /* enum cpu_activity */
+    uint32_t pending; /* PEND_* */
+    uint8_t activity; /* enum cpu_activity */
     uint8_t sipi_vector;
-    bool nmi_blocked;         /* between NMI delivery and the next IRET */
-    bool gif;                 /* SVM global interrupt flag (1 without SVM) */
-    uint8_t intr_shadow;      /* 1: STI shadow, 2: MOV SS/POP SS shadow */
-    uint64_t dr6_pending;     /* DR6 bits to report with the pending #DB trap */
-    bool dr7_exec;            /* DR7 enables an execution breakpoint */
-    bool dr7_data;            /* DR7 enables a data/I-O breakpoint */
+    bool nmi_blocked;     /* between NMI delivery and the next IRET */
+    bool gif;             /* SVM global interrupt flag (1 without SVM) */
+    uint8_t intr_shadow;  /* 1: STI shadow, 2: MOV SS/POP SS shadow */
+    uint64_t dr6_pending; /* DR6 bits to report with the pending #DB trap */
+    bool dr7_exec;        /* DR7 enables an execution breakpoint */
+    bool dr7_data;        /* DR7 enables a data/I-O breakpoint */
 
     /* Exception in delivery, for double- and triple-fault classification
      * (SDM vol 3A, 6.15, table 6-5). -1 when none. */
@@ -147,8 +165,8 @@ struct cpu {
 /* ------------------------------------------------------------------ */
 /* Provided by exec/decode.                                            */
 
-uint64_t cpu_rflags(struct cpu *c);                /* materialize lazy flags */
-void cpu_set_rflags(struct cpu *c, uint64_t v);    /* raw write of all bits; callers mask */
+uint64_t cpu_rflags(struct cpu *c);                  /* materialize lazy flags */
+void cpu_set_rflags(struct cpu *c, uint64_t v);      /* raw write of all bits; callers mask */
 void cpu_set_arith_flags(struct cpu *c, uint64_t v); /* only CF PF AF ZF SF OF */
 
 /* Register an instruction handler. pfx: enum insn_pfx or -1 for any;
@@ -184,7 +202,14 @@ _Noreturn void cpu_ud(struct cpu *c);
 
 /* Deliver an event through the IDT/IVT (SDM vol 3A, 6.12; APM vol 2, 8.7),
  * with every privilege, gate and stack rule. type: enum event_type. */
-enum event_type { EV_EXTINT, EV_NMI, EV_HWEXC, EV_SWINT, EV_PRIVSWEXC /* ICEBP */, EV_SWEXC /* INT3, INTO */ };
+enum event_type {
+    EV_EXTINT,
+    EV_NMI,
+    EV_HWEXC,
+    EV_SWINT,
+    EV_PRIVSWEXC /* ICEBP */,
+    EV_SWEXC /* INT3, INTO */
+};
 void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, bool has_error,
                        uint32_t error_code);
 
@@ -266,12 +291,15 @@ bool cpu_has(const struct cpu *c, unsigned feature);
 
 /* Profile cost of a class, and time accounting for non-instruction work. */
 unsigned cpu_cost(const struct cpu *c, enum cost_class k);
-static inline void cpu_charge(struct cpu *c, enum cost_class k) { c->cycles += cpu_cost(c, k); }
+static inline void cpu_charge(struct cpu *c, enum cost_class k)
+{
+    c->cycles += cpu_cost(c, k);
+}
 
 /* ------------------------------------------------------------------ */
 /* Provided by fpu/simd.                                               */
 
-void fpu_reset(struct cpu *c, bool init);  /* FNINIT state / power-up state */
+void fpu_reset(struct cpu *c, bool init); /* FNINIT state / power-up state */
 /* CR0.TS/EM and CR4.OSFXSR checks for x87/SSE, raising #NM/#UD. */
 void fpu_check_x87(struct cpu *c);
 void fpu_check_sse(struct cpu *c);

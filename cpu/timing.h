@@ -35,7 +35,7 @@ enum cost_class {
     COST_VMSAVE,
     COST_STGI,
     COST_CLGI,
-    COST_VMENTRY,   /* world switches: VMX */
+    COST_VMENTRY, /* world switches: VMX */
     COST_VMEXIT_VMX,
     COST_VMREAD,
     COST_VMWRITE,
