@@ -160,6 +160,25 @@ struct cpu {
 
     /* RDRAND/RDSEED: deterministic, seeded per vCPU. */
     uint64_t rng_state;
+
+    /* --- added by system (cpusys) --- */
+    /* The exception cpu_raise() recorded before its longjmp. The run loop
+     * sets c->s.rip = c->insn_rip and calls
+     * cpu_deliver_event(c, exc_vector, EV_HWEXC, exc_has_error, exc_error).
+     * exc_vector is -1 when the raise ended in shutdown (triple fault):
+     * c->activity is then ACT_SHUTDOWN and cpu_deliver_event does nothing. */
+    int exc_vector;
+    uint32_t exc_error;
+    bool exc_has_error;
+    uint64_t exc_cr2;  /* faulting linear address of a recorded #PF */
+    bool deliver_ext;  /* the event being delivered is external (EXT bit) */
+    uint8_t paging;    /* enum paging_mode (cpu/mmu.h) */
+    uint64_t pdpte[4]; /* PAE PDPTE registers (SDM vol 3A, 4.4.1) */
+    /* TLB permission masks per access context and kind (cpu/mmu.h). */
+    uint8_t mmu_req[4][3], mmu_forbid[4][3];
+    bool pku_on;           /* CR4.PKE and IA-32e paging: PKRU applies */
+    uint64_t monitor_addr; /* MONITOR's armed linear address */
+    bool monitor_armed;
 };
 
 /* ------------------------------------------------------------------ */
@@ -281,7 +300,8 @@ uint64_t cpu_pop(struct cpu *c, unsigned size);
 /* I/O permission (IOPL and TSS bitmap; SDM vol 1, 19.5): raises #GP(0). */
 void cpu_check_io(struct cpu *c, uint16_t port, unsigned size);
 
-/* MSR access with the architected #GP rules. */
+/* MSR access with the architected #GP rules: false means the access
+ * would raise #GP(0) (the caller raises it; nothing was changed). */
 bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val);
 bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t val);
 /* CPUID as the profile defines it. */
