@@ -179,7 +179,58 @@ struct cpu {
     bool pku_on;           /* CR4.PKE and IA-32e paging: PKRU applies */
     uint64_t monitor_addr; /* MONITOR's armed linear address */
     bool monitor_armed;
+
+    /* --- added by exec/decode (cpuexec) --- */
+    /* Set by cpu_flush_decoded(): the run loop leaves the decoded block it
+     * is replaying and looks the next instruction up afresh. */
+    bool exec_resync;
 };
+
+/* ------------------------------------------------------------------ */
+/* Decoded-code cache, shared by the vCPUs of a machine (icache.c).     */
+/* Stores test icache_page_has_code() in their fast path and call       */
+/* icache_note_write() only when it says yes (SDM vol 3A, 11.6).        */
+
+#define ICACHE_PAGE_BUCKETS (1u << 16)
+
+struct icache;
+struct cpu_shared {
+    /* Blocks decoded from physical pages hashing to each bucket; a bucket
+     * holding NULL means no decoded code on any page that hashes there. */
+    void *page_head[ICACHE_PAGE_BUCKETS];
+    struct icache *ic;
+};
+
+static inline unsigned icache_page_bucket(uint64_t pa)
+{
+    uint64_t pfn = pa >> 12;
+    return (unsigned)((pfn ^ (pfn >> 16)) & (ICACHE_PAGE_BUCKETS - 1));
+}
+
+/* Cheap test for the store fast path: may the 4 KiB page at pa hold decoded
+ * code? (A false positive only costs an icache_note_write() call.) */
+static inline bool icache_page_has_code(const struct cpu_shared *sh, uint64_t pa)
+{
+    return sh->page_head[icache_page_bucket(pa)] != NULL;
+}
+
+/* A store of len bytes at physical pa: drop decoded code on the page(s). */
+void icache_note_write(struct cpu_shared *sh, uint64_t pa, unsigned len);
+/* Drop all decoded code of the 4 KiB page holding pa. */
+void icache_invalidate_page(struct cpu_shared *sh, uint64_t pa);
+
+/* Rule for handlers (exec.c): while a handler runs, c->s.rip still holds
+ * the instruction's own RIP; the run loop copies c->next_rip into c->s.rip
+ * when the handler returns. A handler that transfers control (including
+ * by delivering an event itself, e.g. INT n) must therefore leave the new
+ * RIP in c->next_rip. Handlers that change CPL, CS, paging or the decode
+ * mode end the decoded block (the decoder marks them INSN_F_ENDBB) or call
+ * cpu_flush_decoded(). */
+
+/* VEX-encoded forms have their own table (legacy entries never match a VEX
+ * instruction and vice versa). Same arguments as optable_set. */
+void optable_set_vex(enum insn_map map, uint8_t opcode, int pfx, int reg, int mod, insn_fn fn,
+                     enum cost_class cost);
 
 /* ------------------------------------------------------------------ */
 /* Provided by exec/decode.                                            */
