@@ -1,0 +1,7 @@
+# The guest images and the ctest entries that run them. Included from
+# CMakeLists.txt; guest_image() and guest_test() are defined there.
+
+guest_image(hello32 32 hello.c)
+guest_image(hello64 64 hello.c)
+guest_test(hello32 hello32 TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_test(hello64 hello64 TIMEOUT 30 EXPECT "^RESULT: PASS")

@@ -1,0 +1,229 @@
+/* Freestanding runtime for hvsim guest-image tests.
+ *
+ * The same sources build a 32-bit protected-mode flavour (GUEST_BITS == 32)
+ * and a 64-bit long-mode flavour (GUEST_BITS == 64). A test image provides
+ * test_main(); the runtime boots, initialises serial, GDT, IDT and TSS, calls
+ * it, and then exits through isa-debug-exit with the verdict.
+ */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__x86_64__)
+#define GUEST_BITS 64
+#else
+#define GUEST_BITS 32
+#endif
+
+typedef unsigned long ureg; /* native register width */
+
+/* ---- selectors of the runtime's GDT (see boot.S) ---- */
+#define SEL_KCODE32 0x08
+#define SEL_KDATA   0x10
+#define SEL_KCODE64 0x18
+#define SEL_UCODE32 0x20 /* STAR[63:48] base: SYSRET SS = +8, 64-bit CS = +16 */
+#define SEL_UDATA   0x28
+#define SEL_UCODE64 0x30
+#define SEL_KCODE16 0x38
+#define SEL_KDATA16 0x40
+#define SEL_TSS     0x48 /* two slots in long mode */
+#define GDT_FREE    11   /* first GDT index tests may use (selector 0x58) */
+#define GDT_ENTRIES 32
+
+extern uint64_t gdt[GDT_ENTRIES];
+void gdt_set(unsigned idx, uint32_t base, uint32_t limit, unsigned access, unsigned flags);
+void gdt_set_gate(unsigned idx, uint16_t sel, ureg off, unsigned type, unsigned dpl,
+                  unsigned count);
+
+/* ---- multiboot ---- */
+extern uint32_t mb_magic;
+extern uint32_t mb_info_addr;
+
+/* ---- serial console ---- */
+#define COM1 0x3f8
+void serial_init(void);
+void serial_putc(char c);
+void serial_puts(const char *s);
+
+/* ---- formatted output ---- */
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintf(const char *fmt, va_list ap);
+int snprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
+
+/* ---- strings ---- */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strstr(const char *h, const char *n);
+
+/* ---- verdicts ----
+ * Every check prints "PASS what" or "FAIL what: details". test_main returning
+ * ends the run: exit value 0 (status 1) if nothing failed, else 1 (status 3). */
+#define EXIT_PASS 0
+#define EXIT_FAIL 1
+void test_main(void);
+bool check(bool cond, const char *what);
+bool checkf(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool check_eq(uint64_t got, uint64_t want, const char *what);
+void test_pass(const char *name);
+void test_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void test_skip(const char *name, const char *why);
+unsigned test_failures(void);
+__attribute__((noreturn)) void test_finish(void);
+__attribute__((noreturn)) void test_finish_fail_now(void); /* count one failure, finish */
+__attribute__((noreturn)) void guest_exit(unsigned value);
+__attribute__((noreturn)) void halt_forever(void);
+
+/* ---- exceptions and interrupts ----
+ * The frame every vector handler sees. Handlers may change ip/flags/regs;
+ * the stub returns with IRET to whatever the frame says. */
+struct frame {
+#if GUEST_BITS == 64
+    ureg r15, r14, r13, r12, r11, r10, r9, r8;
+    ureg di, si, bp, bx, dx, cx, ax;
+#else
+    ureg gs, fs, es, ds;
+    ureg di, si, bp, esp_unused, bx, dx, cx, ax;
+#endif
+    ureg vector, error;
+    ureg ip, cs, flags;
+    ureg sp, ss; /* present in 32-bit only on a privilege change */
+#if GUEST_BITS == 32
+    ureg v86_es, v86_ds, v86_fs, v86_gs; /* only when interrupting v8086 */
+#endif
+};
+
+typedef void (*irq_handler_fn)(struct frame *f);
+void idt_init(void);
+void idt_set_handler(unsigned vec, irq_handler_fn fn);
+void idt_set_gate_raw(unsigned vec, ureg addr, uint16_t sel, unsigned type, unsigned dpl,
+                      unsigned ist);
+void idt_set_dpl(unsigned vec, unsigned dpl);
+void idt_set_ist(unsigned vec, unsigned ist);
+extern char isr_stubs[]; /* vector v's stub at isr_stubs + 16 * v */
+
+/* Faults inside an EXC_TRY site are recorded here and execution resumes at
+ * the fixup label. */
+struct exc_record {
+    unsigned count;
+    unsigned vector;
+    ureg error;
+    ureg ip;
+    ureg cr2;
+};
+extern volatile struct exc_record last_exc;
+void exc_clear(void);
+
+#if GUEST_BITS == 64
+#define ASM_PTR ".quad"
+#else
+#define ASM_PTR ".long"
+#endif
+/* An instruction sequence that may fault: on a fault at label 1 the handler
+ * records the exception and resumes at label 2. */
+#define EXC_TRY(insn)                                                                              \
+    "1: " insn "\n2:\n.pushsection .extable,\"a\"\n" ASM_PTR " 1b, 2b\n.popsection\n"
+
+/* ---- TSS ---- */
+#if GUEST_BITS == 64
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+#else
+struct tss {
+    uint16_t link, r0;
+    uint32_t esp0;
+    uint16_t ss0, r1;
+    uint32_t esp1;
+    uint16_t ss1, r2;
+    uint32_t esp2;
+    uint16_t ss2, r3;
+    uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
+    uint16_t es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10;
+    uint16_t trap, iomap_base;
+} __attribute__((packed));
+#endif
+extern struct tss kernel_tss;
+extern uint8_t kernel_stack_top[];
+
+/* ---- long-mode identity map built by boot.S (64-bit flavour) ---- */
+#if GUEST_BITS == 64
+extern uint64_t boot_pml4[512];
+extern uint64_t boot_pdpt[512];
+extern uint64_t boot_pd[4][512];
+#endif
+
+/* ---- timing helpers ---- */
+void pit_wait_ticks(unsigned ticks); /* busy-wait using PIT channel 2 gate/out */
+void pit_delay_us(unsigned us);
+void pic_remap(uint8_t base_master, uint8_t base_slave);
+void pic_set_mask(uint16_t mask);
+void pic_eoi(unsigned irq);
+void pit_set_periodic(unsigned hz);
+#define PIT_HZ 1193182u
+
+/* ---- local APIC ---- */
+#define LAPIC_BASE_DEFAULT 0xfee00000u
+#define LAPIC_ID           0x20
+#define LAPIC_VERSION      0x30
+#define LAPIC_TPR          0x80
+#define LAPIC_PPR          0xa0
+#define LAPIC_EOI          0xb0
+#define LAPIC_LDR          0xd0
+#define LAPIC_DFR          0xe0
+#define LAPIC_SVR          0xf0
+#define LAPIC_ISR          0x100
+#define LAPIC_TMR          0x180
+#define LAPIC_IRR          0x200
+#define LAPIC_ESR          0x280
+#define LAPIC_ICR_LO       0x300
+#define LAPIC_ICR_HI       0x310
+#define LAPIC_LVT_TIMER    0x320
+#define LAPIC_LVT_LINT0    0x350
+#define LAPIC_LVT_LINT1    0x360
+#define LAPIC_LVT_ERROR    0x370
+#define LAPIC_TIMER_INIT   0x380
+#define LAPIC_TIMER_CUR    0x390
+#define LAPIC_TIMER_DIV    0x3e0
+uint32_t lapic_read(unsigned reg);
+void lapic_write(unsigned reg, uint32_t val);
+void lapic_enable(void);
+void lapic_eoi(void);
+unsigned lapic_id(void);
+
+/* ---- ACPI ---- */
+struct acpi_sdt {
+    char sig[4];
+    uint32_t length;
+    uint8_t revision;
+    uint8_t checksum;
+    char oem_id[6];
+    char oem_table_id[8];
+    uint32_t oem_revision;
+    uint32_t creator_id;
+    uint32_t creator_revision;
+} __attribute__((packed));
+const uint8_t *acpi_find_rsdp(void);
+const struct acpi_sdt *acpi_find_table(const char sig[4]);
+uint8_t acpi_sum(const void *p, size_t n);
+/* Fills apic_ids[] from the MADT's enabled processor entries; returns count. */
+unsigned acpi_madt_cpus(uint8_t *apic_ids, unsigned max);
+
+#include "cpu_ops.h"
+
+#endif

@@ -1,0 +1,84 @@
+/* Verdict bookkeeping: one line per check, one exit value per run. */
+#include "guest.h"
+
+static unsigned n_checks, n_failed;
+
+bool check(bool cond, const char *what)
+{
+    n_checks++;
+    if (cond) {
+        printf("PASS %s\n", what);
+    } else {
+        n_failed++;
+        printf("FAIL %s\n", what);
+    }
+    return cond;
+}
+
+bool checkf(bool cond, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return check(cond, buf);
+}
+
+bool check_eq(uint64_t got, uint64_t want, const char *what)
+{
+    n_checks++;
+    if (got == want) {
+        printf("PASS %s\n", what);
+        return true;
+    }
+    n_failed++;
+    printf("FAIL %s: got %#llx, expected %#llx\n", what, (unsigned long long)got,
+           (unsigned long long)want);
+    return false;
+}
+
+void test_pass(const char *name)
+{
+    n_checks++;
+    printf("PASS %s\n", name);
+}
+
+void test_fail(const char *name, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    n_checks++;
+    n_failed++;
+    printf("FAIL %s: %s\n", name, buf);
+}
+
+void test_skip(const char *name, const char *why)
+{
+    printf("SKIP %s: %s\n", name, why);
+}
+
+unsigned test_failures(void)
+{
+    return n_failed;
+}
+
+void test_finish(void)
+{
+    if (n_failed) {
+        printf("RESULT: FAIL (%u of %u checks failed)\n", n_failed, n_checks);
+        guest_exit(EXIT_FAIL);
+    }
+    printf("RESULT: PASS (%u checks)\n", n_checks);
+    guest_exit(EXIT_PASS);
+}
+
+void test_finish_fail_now(void)
+{
+    n_checks++;
+    n_failed++;
+    test_finish();
+}

@@ -1,0 +1,74 @@
+#!/bin/sh
+# Run one guest image on hvsim (or on QEMU, the reference) and judge it.
+#
+#   run_guest.sh --emu hvsim|qemu --bin EMULATOR --image IMAGE.elf
+#                [--timeout SECONDS] [--status N] [--expect REGEX]...
+#                [--allow-fail] -- [extra emulator arguments]
+#
+# Passes when the emulator exits with status N (default 1: the guest wrote 0
+# to isa-debug-exit), every --expect regex (grep -E) matches a line of the
+# output, and no line starts with "FAIL" (unless --allow-fail).
+set -u
+
+emu=hvsim bin= image= timeout_s=60 status=1 allow_fail=0
+expects_file=$(mktemp) || exit 2
+out=$(mktemp) || exit 2
+trap 'rm -f "$expects_file" "$out"' EXIT INT TERM
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --emu) emu=$2; shift 2 ;;
+    --bin) bin=$2; shift 2 ;;
+    --image) image=$2; shift 2 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    --status) status=$2; shift 2 ;;
+    --expect) printf '%s\n' "$2" >>"$expects_file"; shift 2 ;;
+    --allow-fail) allow_fail=1; shift ;;
+    --) shift; break ;;
+    *) echo "run_guest.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+    echo "run_guest.sh: emulator '$bin' not found or not executable (is hvsim built?)" >&2
+    exit 2
+fi
+if [ ! -f "$image" ]; then
+    echo "run_guest.sh: guest image '$image' not found (build target guest_images)" >&2
+    exit 2
+fi
+
+set -- -kernel "$image" -serial stdio -display none \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x4 -no-reboot "$@"
+if [ "$emu" = qemu ]; then
+    set -- -nodefaults -machine accel=tcg "$@"
+fi
+
+echo "run_guest.sh: $bin $*"
+timeout -k 5 "$timeout_s" "$bin" "$@" </dev/null >"$out" 2>&1
+rc=$?
+cat "$out"
+echo "run_guest.sh: exit status $rc (expected $status)"
+
+ok=1
+if [ "$rc" -eq 124 ]; then
+    echo "run_guest.sh: FAILED: timed out after ${timeout_s}s"
+    ok=0
+elif [ "$rc" -ne "$status" ]; then
+    echo "run_guest.sh: FAILED: exit status $rc, expected $status"
+    ok=0
+fi
+while IFS= read -r re; do
+    [ -n "$re" ] || continue
+    if ! tr -d '\r' <"$out" | grep -Eq -- "$re"; then
+        echo "run_guest.sh: FAILED: no output line matches '$re'"
+        ok=0
+    fi
+done <"$expects_file"
+if [ "$allow_fail" -eq 0 ] && tr -d '\r' <"$out" | grep -q '^FAIL'; then
+    echo "run_guest.sh: FAILED: the guest reported failures:"
+    tr -d '\r' <"$out" | grep '^FAIL' | head -20
+    ok=0
+fi
+[ "$ok" -eq 1 ] && { echo "run_guest.sh: ok"; exit 0; }
+exit 1
