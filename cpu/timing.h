@@ -1,5 +1,5 @@
 /* Cycle-cost classes. Each decoded instruction carries one class; the active
- * CPU profile maps classes to cycles (cpu/profiles/*.c), so that the tables
+ * CPU profile maps classes to cycles (cpu/profiles/), so that the tables
  * of one microarchitecture live in one place. Values are approximate
  * latencies from public optimisation manuals and measurement tables. */
 #ifndef HVSIM_CPU_TIMING_H
