@@ -5,3 +5,7 @@ guest_image(hello32 32 hello.c)
 guest_image(hello64 64 hello.c)
 guest_test(hello32 hello32 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_test(hello64 hello64 TIMEOUT 30 EXPECT "^RESULT: PASS")
+
+# The demo kernel booted by `make run`.
+guest_image(demo 64 demo.c)
+guest_test(demo demo TIMEOUT 60 EXPECT "^hvsim demo kernel" "^RESULT: PASS")
