@@ -333,4 +333,11 @@ size_t cpu_debug_read(struct cpu *c, uint64_t lin, void *buf, size_t len);
 unsigned cpu_index(const struct cpu *c);
 const struct cpu_profile *cpu_profile(const struct cpu *c);
 
+/* x87 error reporting with CR0.NE = 0 (SDM vol 1, 8.7): the CPU drives
+ * FERR# (the PC wires it to IRQ13) and samples IGNNE# (asserted by a write
+ * to port F0h, released when FERR# drops). */
+void cpu_set_ferr_hook(struct cpu *c, void (*fn)(void *opaque, unsigned cpu, bool level),
+                       void *opaque);
+void cpu_set_ignne(struct cpu *c, bool level);
+
 #endif

@@ -184,6 +184,22 @@ struct cpu {
     /* Set by cpu_flush_decoded(): the run loop leaves the decoded block it
      * is replaying and looks the next instruction up afresh. */
     bool exec_resync;
+
+    /* --- added by fpu/simd (cpufpu) --- */
+    /* FERR# output and IGNNE# input for CR0.NE = 0 (SDM vol 1, 8.7; the PC
+     * routes FERR# to IRQ13 and asserts IGNNE# on a write to port F0h). */
+    bool ferr;
+    bool ignne;
+    void (*ferr_fn)(void *opaque, unsigned cpu, bool level);
+    void *ferr_opaque;
+    /* XSAVE state-component tracking (SDM vol 1, 13.6): XINUSE, and for
+     * XSAVEOPT the components modified since the XRSTOR that last loaded
+     * them, with that XRSTOR's linear address and whether it was in
+     * compacted form (xsave_track_valid clear: no optimisation allowed). */
+    uint64_t xinuse;
+    uint64_t xmodified;
+    uint64_t xsave_track_la;
+    bool xsave_track_valid;
 };
 
 /* ------------------------------------------------------------------ */
@@ -374,5 +390,12 @@ void fpu_reset(struct cpu *c, bool init); /* FNINIT state / power-up state */
 /* CR0.TS/EM and CR4.OSFXSR checks for x87/SSE, raising #NM/#UD. */
 void fpu_check_x87(struct cpu *c);
 void fpu_check_sse(struct cpu *c);
+/* CPUID leaf 0DH (SDM vol 1, 13.2) for sub-leaf `subleaf`, from the
+ * profile's XSAVE features and the current XCR0 / IA32_XSS (xsave.c). */
+void xsave_cpuid_leaf(struct cpu *c, uint32_t subleaf, uint32_t out[4]);
+/* XGETBV (0F 01 D0) and XSETBV (0F 01 D1), for a 0F 01 /2 register-form
+ * dispatcher (ops_simd_register also registers them). */
+void op_xgetbv(struct cpu *c, const struct insn *i);
+void op_xsetbv(struct cpu *c, const struct insn *i);
 
 #endif
