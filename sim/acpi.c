@@ -1,0 +1,364 @@
+/* ACPI table builder; placement and contents are described in acpi.h. */
+#include "sim/acpi.h"
+
+#include <string.h>
+
+typedef unsigned long long ull;
+
+uint8_t acpi_sum(const uint8_t *p, size_t n)
+{
+    uint8_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s = (uint8_t)(s + p[i]);
+    return s;
+}
+
+void acpi_config_pc(struct acpi_config *c, const struct pc_layout *l, unsigned ncpus)
+{
+    memset(c, 0, sizeof(*c));
+    c->ncpus = ncpus;
+    c->tables_base = l->acpi_base;
+    c->tables_size = l->acpi_size;
+    c->facs_base = l->nvs_base;
+    c->lapic_base = PC_LAPIC_BASE;
+    c->ioapic_base = PC_IOAPIC_BASE;
+    c->ioapic_id = 0;
+    c->pcat_compat = true;
+    c->sci_irq = 9;
+    c->i8042 = true;
+    c->rtc_century = 0x32;
+    c->hpet = l->hpet;
+    c->hpet_base = PC_HPET_BASE;
+    c->hpet_block_id = 0x8086A201u;
+}
+
+/* A growing blob with 8-byte aligned tables. */
+struct blob {
+    uint8_t *buf;
+    size_t len, cap;
+    bool overflow;
+};
+
+static uint8_t *blob_reserve(struct blob *b, size_t n, uint32_t *off)
+{
+    size_t at = (b->len + 7) & ~(size_t)7;
+    if (at > b->cap || n > b->cap - at) {
+        b->overflow = true;
+        return NULL;
+    }
+    memset(b->buf + b->len, 0, at + n - b->len);
+    b->len = at + n;
+    *off = (uint32_t)at;
+    return b->buf + at;
+}
+
+/* The common description header (ACPI 6.5, 5.2.6, table 5.4). The checksum
+ * is filled by finish_table() once the length is final. */
+static void put_header(uint8_t *p, const char *sig, uint32_t len, uint8_t rev)
+{
+    memcpy(p, sig, 4);
+    le_put32(p + 4, len);
+    p[8] = rev;
+    p[9] = 0;
+    memcpy(p + 10, ACPI_OEM_ID, 6);
+    memcpy(p + 16, ACPI_OEM_TABLE_ID, 8);
+    le_put32(p + 24, 1);                /* OEM revision */
+    memcpy(p + 28, ACPI_CREATOR_ID, 4); /* creator ID */
+    le_put32(p + 32, 1);                /* creator revision */
+}
+
+static void finish_table(uint8_t *p)
+{
+    uint32_t len = le_get32(p + 4);
+    p[9] = 0;
+    p[9] = (uint8_t)(0x100 - acpi_sum(p, len));
+}
+
+/* Generic Address Structure (ACPI 6.5, 5.2.3.2) in system I/O space. */
+static void put_gas_io(uint8_t *p, uint16_t port, uint8_t bits, uint8_t access_size)
+{
+    p[0] = 1; /* system I/O */
+    p[1] = bits;
+    p[2] = 0;
+    p[3] = access_size; /* 1 byte, 2 word, 3 dword */
+    le_put64(p + 4, port);
+}
+
+static void build_dsdt(struct blob *b, const struct acpi_config *c, uint32_t *off)
+{
+    /* Name (_S5, Package (4) {typ, typ, 0, 0}) (ACPI 6.5, 7.4.2 and 20.2). */
+    const uint8_t s5[] = {0x08, '_',  'S',           '5',  '_',           0x12, 0x08,
+                          0x04, 0x0A, c->s5_slp_typ, 0x0A, c->s5_slp_typ, 0x00, 0x00};
+    size_t body = c->pm_base ? sizeof(s5) : 0;
+    uint8_t *p = blob_reserve(b, ACPI_HDR_SIZE + body, off);
+    if (!p) return;
+    /* Revision 2: 64-bit AML integers (ACPI 6.5, 5.2.11.1). */
+    put_header(p, "DSDT", (uint32_t)(ACPI_HDR_SIZE + body), 2);
+    memcpy(p + ACPI_HDR_SIZE, s5, body);
+    finish_table(p);
+}
+
+static void build_fadt(struct blob *b, const struct acpi_config *c, uint32_t dsdt, uint32_t facs,
+                       uint32_t *off)
+{
+    uint8_t *p = blob_reserve(b, ACPI_FADT_SIZE, off);
+    if (!p) return;
+    /* Offsets from ACPI 6.5, 5.2.9, table 5.9. */
+    put_header(p, "FACP", ACPI_FADT_SIZE, ACPI_FADT_REV);
+    le_put32(p + 36, facs);
+    le_put32(p + 40, dsdt);
+    p[45] = 0; /* preferred PM profile: unspecified */
+    le_put16(p + 46, c->sci_irq);
+    le_put32(p + 48, 0); /* SMI_CMD 0: no SMM, ACPI mode is always on */
+    if (c->pm_base) {
+        le_put32(p + 56, c->pm_base);     /* PM1a_EVT_BLK */
+        le_put32(p + 64, c->pm_base + 4); /* PM1a_CNT_BLK */
+        le_put32(p + 76, c->pm_base + 8); /* PM_TMR_BLK */
+        p[88] = 4;                        /* PM1_EVT_LEN */
+        p[89] = 2;                        /* PM1_CNT_LEN */
+        p[91] = 4;                        /* PM_TMR_LEN */
+        put_gas_io(p + 148, c->pm_base, 32, 0);
+        put_gas_io(p + 172, c->pm_base + 4, 16, 0);
+        put_gas_io(p + 208, c->pm_base + 8, 32, 0);
+    }
+    if (c->gpe0_base) {
+        le_put32(p + 80, c->gpe0_base);
+        p[92] = c->gpe0_len;
+        put_gas_io(p + 220, c->gpe0_base, (uint8_t)(c->gpe0_len * 8), 0);
+    }
+    /* C2/C3 latencies above 100/1000 us mean "not supported" (5.2.9). */
+    le_put16(p + 96, 0x0FFF);
+    le_put16(p + 98, 0x0FFF);
+    p[108] = c->rtc_century;
+    uint16_t boot_arch = FADT_BOOT_LEGACY_DEVICES | (c->i8042 ? FADT_BOOT_8042 : 0);
+    le_put16(p + 109, boot_arch);
+    uint32_t flags =
+        FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON | FADT_F_FIX_RTC;
+    if (c->pm_base && c->pm_timer_32bit) flags |= FADT_F_TMR_VAL_EXT;
+    if (c->reset_cf9) {
+        flags |= FADT_F_RESET_REG_SUP;
+        /* Reset control register 0xCF9, value 6: full reset (5.2.9). */
+        put_gas_io(p + 116, 0xCF9, 8, 1);
+        p[128] = 0x06;
+    }
+    le_put32(p + 112, flags);
+    p[131] = ACPI_FADT_MINOR;
+    le_put64(p + 132, facs); /* X_FIRMWARE_CTRL */
+    le_put64(p + 140, dsdt); /* X_DSDT */
+    finish_table(p);
+}
+
+static void build_madt(struct blob *b, const struct acpi_config *c, uint32_t *off)
+{
+    bool x2 = false;
+    for (unsigned i = 0; i < c->ncpus; i++) {
+        uint32_t id = c->apic_ids ? c->apic_ids[i] : i;
+        /* xAPIC entries hold 8-bit IDs and UIDs, 0xFF being "all"; larger
+         * ones need Processor Local x2APIC structures (5.2.12.12). */
+        if (id >= 0xFF || i >= 0xFF) x2 = true;
+    }
+    size_t len = 44;
+    for (unsigned i = 0; i < c->ncpus; i++) {
+        uint32_t id = c->apic_ids ? c->apic_ids[i] : i;
+        len += (id >= 0xFF || i >= 0xFF) ? 16 : 8;
+    }
+    len += 12 + 10 + 10 + 6 + (x2 ? 12 : 0);
+    uint8_t *p = blob_reserve(b, len, off);
+    if (!p) return;
+    put_header(p, "APIC", (uint32_t)len, ACPI_MADT_REV);
+    le_put32(p + 36, (uint32_t)c->lapic_base);
+    le_put32(p + 40, c->pcat_compat ? 1 : 0); /* PCAT_COMPAT (table 5.20) */
+    uint8_t *q = p + 44;
+    for (unsigned i = 0; i < c->ncpus; i++) {
+        uint32_t id = c->apic_ids ? c->apic_ids[i] : i;
+        if (id >= 0xFF || i >= 0xFF) {
+            q[0] = MADT_X2APIC;
+            q[1] = 16;
+            le_put16(q + 2, 0);
+            le_put32(q + 4, id);
+            le_put32(q + 8, 1); /* enabled */
+            le_put32(q + 12, i);
+            q += 16;
+        } else {
+            q[0] = MADT_LAPIC;
+            q[1] = 8;
+            q[2] = (uint8_t)i; /* ACPI processor UID */
+            q[3] = (uint8_t)id;
+            le_put32(q + 4, 1); /* enabled (5.2.12.2, table 5.23) */
+            q += 8;
+        }
+    }
+    q[0] = MADT_IOAPIC;
+    q[1] = 12;
+    q[2] = c->ioapic_id;
+    q[3] = 0;
+    le_put32(q + 4, (uint32_t)c->ioapic_base);
+    le_put32(q + 8, 0); /* global system interrupt base */
+    q += 12;
+    /* ISA IRQ 0 (PIT) arrives at IOAPIC pin 2 (5.2.12.5); flags 0: conforms
+     * to the ISA bus (edge, active high). */
+    q[0] = MADT_ISO;
+    q[1] = 10;
+    q[2] = 0;
+    q[3] = 0;
+    le_put32(q + 4, 2);
+    le_put16(q + 8, 0);
+    q += 10;
+    /* The SCI is level-triggered active-high on its ISA IRQ, as on PIIX4
+     * (table 5.27: polarity 01 active high, trigger 11 level). */
+    q[0] = MADT_ISO;
+    q[1] = 10;
+    q[2] = 0;
+    q[3] = (uint8_t)c->sci_irq;
+    le_put32(q + 4, c->sci_irq);
+    le_put16(q + 8, 0x000D);
+    q += 10;
+    /* LINT1 of every local APIC is wired to NMI (5.2.12.7). */
+    q[0] = MADT_LAPIC_NMI;
+    q[1] = 6;
+    q[2] = 0xFF; /* all processors */
+    le_put16(q + 3, 0);
+    q[5] = 1; /* LINT1 */
+    q += 6;
+    if (x2) {
+        q[0] = MADT_X2APIC_NMI;
+        q[1] = 12;
+        le_put16(q + 2, 0);
+        le_put32(q + 4, 0xFFFFFFFFu); /* all processors */
+        q[8] = 1;                     /* LINT1 */
+        q[9] = q[10] = q[11] = 0;
+    }
+    finish_table(p);
+}
+
+static void build_hpet(struct blob *b, const struct acpi_config *c, uint32_t *off)
+{
+    uint8_t *p = blob_reserve(b, 56, off);
+    if (!p) return;
+    /* IA-PC HPET specification 1.0a, 3.2.4 "ACPI 2.0 HPET Description Table". */
+    put_header(p, "HPET", 56, 1);
+    le_put32(p + 36, c->hpet_block_id);
+    p[40] = 0;  /* system memory */
+    p[41] = 64; /* register width */
+    p[42] = 0;
+    p[43] = 0;
+    le_put64(p + 44, c->hpet_base);
+    p[52] = 0;           /* HPET number */
+    le_put16(p + 53, 0); /* minimum clock tick in periodic mode */
+    p[55] = 0;           /* no page protection */
+    finish_table(p);
+}
+
+static void build_rsdt_xsdt(struct blob *b, const uint32_t *addrs, unsigned n, uint32_t *rsdt_off,
+                            uint32_t *xsdt_off)
+{
+    uint8_t *p = blob_reserve(b, ACPI_HDR_SIZE + 4 * n, rsdt_off);
+    if (!p) return;
+    put_header(p, "RSDT", ACPI_HDR_SIZE + 4 * n, 1);
+    for (unsigned i = 0; i < n; i++)
+        le_put32(p + ACPI_HDR_SIZE + 4 * i, addrs[i]);
+    finish_table(p);
+    p = blob_reserve(b, ACPI_HDR_SIZE + 8 * n, xsdt_off);
+    if (!p) return;
+    put_header(p, "XSDT", ACPI_HDR_SIZE + 8 * n, 1);
+    for (unsigned i = 0; i < n; i++)
+        le_put64(p + ACPI_HDR_SIZE + 8 * i, addrs[i]);
+    finish_table(p);
+}
+
+static bool check_config(const struct acpi_config *c, char *err, size_t errlen)
+{
+    if (c->ncpus == 0 || c->ncpus > ACPI_MAX_CPUS)
+        return boot_fail(err, errlen, "ACPI: %u CPUs, must be 1 to %d", c->ncpus, ACPI_MAX_CPUS);
+    if (c->apic_ids)
+        for (unsigned i = 0; i < c->ncpus; i++)
+            for (unsigned j = 0; j < i; j++)
+                if (c->apic_ids[i] == c->apic_ids[j])
+                    return boot_fail(err, errlen, "ACPI: CPUs %u and %u share APIC ID %u", j, i,
+                                     c->apic_ids[i]);
+    /* RSDT entries and the FADT's FIRMWARE_CTRL/DSDT are 32-bit. */
+    if (c->tables_size == 0 || c->tables_base + c->tables_size > PC_4G ||
+        c->tables_base + c->tables_size < c->tables_base)
+        return boot_fail(err, errlen,
+                         "ACPI: table area [0x%llx, 0x%llx) must be non-empty and "
+                         "below 4 GiB",
+                         (ull)c->tables_base, (ull)(c->tables_base + c->tables_size));
+    if (c->facs_base % 64 || c->facs_base + ACPI_FACS_SIZE > PC_4G)
+        return boot_fail(err, errlen,
+                         "ACPI: FACS address 0x%llx must be 64-byte aligned and "
+                         "below 4 GiB (ACPI 6.5, 5.2.10)",
+                         (ull)c->facs_base);
+    if (c->facs_base < c->tables_base + c->tables_size &&
+        c->tables_base < c->facs_base + ACPI_FACS_SIZE)
+        return boot_fail(err, errlen,
+                         "ACPI: FACS at 0x%llx overlaps the table area [0x%llx, "
+                         "0x%llx)",
+                         (ull)c->facs_base, (ull)c->tables_base,
+                         (ull)(c->tables_base + c->tables_size));
+    if (c->lapic_base > UINT32_MAX || c->ioapic_base > UINT32_MAX)
+        return boot_fail(err, errlen, "ACPI: LAPIC 0x%llx / IOAPIC 0x%llx must be below 4 GiB",
+                         (ull)c->lapic_base, (ull)c->ioapic_base);
+    if (c->sci_irq > 15)
+        return boot_fail(err, errlen, "ACPI: SCI IRQ %u is not an ISA IRQ", c->sci_irq);
+    return true;
+}
+
+bool acpi_build(const struct acpi_config *c, struct acpi_tables *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof(*t));
+    if (!check_config(c, err, errlen)) return false;
+    size_t cap = c->tables_size < ACPI_BLOB_MAX ? (size_t)c->tables_size : ACPI_BLOB_MAX;
+    struct blob b = {.buf = t->blob, .cap = cap};
+    uint32_t base = (uint32_t)c->tables_base, facs = (uint32_t)c->facs_base;
+
+    build_dsdt(&b, c, &t->off_dsdt);
+    build_fadt(&b, c, base + t->off_dsdt, facs, &t->off_fadt);
+    build_madt(&b, c, &t->off_madt);
+    uint32_t list[3];
+    unsigned n = 0;
+    list[n++] = base + t->off_fadt;
+    list[n++] = base + t->off_madt;
+    if (c->hpet) {
+        build_hpet(&b, c, &t->off_hpet);
+        list[n++] = base + t->off_hpet;
+    }
+    build_rsdt_xsdt(&b, list, n, &t->off_rsdt, &t->off_xsdt);
+    if (b.overflow)
+        return boot_fail(err, errlen,
+                         "ACPI: tables for %u CPUs do not fit in 0x%zx bytes at 0x%llx", c->ncpus,
+                         cap, (ull)c->tables_base);
+    t->blob_len = b.len;
+    t->blob_addr = c->tables_base;
+
+    /* FACS (ACPI 6.5, 5.2.10, table 5.14): no checksum. */
+    memcpy(t->facs, "FACS", 4);
+    le_put32(t->facs + 4, ACPI_FACS_SIZE);
+    t->facs[32] = 2; /* version */
+    t->facs_addr = c->facs_base;
+
+    /* RSDP revision 2 (ACPI 6.5, 5.2.5.3, table 5.3). */
+    uint8_t *r = t->rsdp;
+    memcpy(r, "RSD PTR ", 8);
+    memcpy(r + 9, ACPI_OEM_ID, 6);
+    r[15] = 2;
+    le_put32(r + 16, base + t->off_rsdt);
+    le_put32(r + 20, ACPI_RSDP_SIZE);
+    le_put64(r + 24, (uint64_t)base + t->off_xsdt);
+    r[8] = (uint8_t)(0x100 - acpi_sum(r, 20)); /* covers the ACPI 1.0 part */
+    r[32] = (uint8_t)(0x100 - acpi_sum(r, ACPI_RSDP_SIZE));
+    t->rsdp_addr = ACPI_RSDP_ADDR;
+    return true;
+}
+
+bool acpi_install(const struct guest_mem_target *g, const struct acpi_tables *t, char *err,
+                  size_t errlen)
+{
+    if (!g->write(g->opaque, t->rsdp_addr, t->rsdp, sizeof(t->rsdp)))
+        return boot_fail(err, errlen, "ACPI: cannot write the RSDP at 0x%llx", (ull)t->rsdp_addr);
+    if (!g->write(g->opaque, t->blob_addr, t->blob, t->blob_len))
+        return boot_fail(err, errlen, "ACPI: cannot write the tables at [0x%llx, 0x%llx)",
+                         (ull)t->blob_addr, (ull)(t->blob_addr + t->blob_len));
+    if (!g->write(g->opaque, t->facs_addr, t->facs, sizeof(t->facs)))
+        return boot_fail(err, errlen, "ACPI: cannot write the FACS at 0x%llx", (ull)t->facs_addr);
+    return true;
+}
