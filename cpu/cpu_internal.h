@@ -178,6 +178,7 @@ struct cpu {
     uint8_t mmu_req[4][3], mmu_forbid[4][3];
     bool pku_on;           /* CR4.PKE and IA-32e paging: PKRU applies */
     uint64_t monitor_addr; /* MONITOR's armed linear address */
+    bool ss_armed;         /* TF was 1 before this insn: single-step trap after it */
     bool monitor_armed;
 
     /* --- added by exec/decode (cpuexec) --- */
