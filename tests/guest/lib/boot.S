@@ -49,13 +49,13 @@ _start:
 
     /* PML4[0] -> PDPT; PDPT[0..3] -> four page directories of 2 MiB pages. */
     movl $boot_pdpt, %eax
-    orl $0x3, %eax
+    orl $0x7, %eax /* P, RW, US: ring-3 tests run on the identity map too */
     movl %eax, boot_pml4
     xorl %ecx, %ecx
 2:  movl %ecx, %eax
     shll $12, %eax
     addl $boot_pd, %eax
-    orl $0x3, %eax
+    orl $0x7, %eax
     movl %eax, boot_pdpt(,%ecx,8)
     incl %ecx
     cmpl $4, %ecx
@@ -63,7 +63,7 @@ _start:
     xorl %ecx, %ecx
 3:  movl %ecx, %eax
     shll $21, %eax
-    orl $0x83, %eax /* P, RW, PS */
+    orl $0x87, %eax /* P, RW, US, PS */
     cmpl $1536, %ecx /* 3 GiB and up: device memory, uncached (PCD|PWT) */
     jb 4f
     orl $0x18, %eax
@@ -84,7 +84,7 @@ _start:
     movl %cr0, %eax
     orl $0x80000001, %eax /* PG | PE activates long mode (LMA) */
     movl %eax, %cr0
-    ljmp $0x18, $long_entry
+    ljmp $0x18, $long_entry /* kernel code, 64-bit */
 
 no_long_mode:
     movl $0x3f8, %edx
@@ -135,13 +135,14 @@ gdt:
     .quad 0x0000000000000000 /* 0x00 null */
     .quad 0x00CF9A000000FFFF /* 0x08 kernel code, 32-bit */
     .quad 0x00CF92000000FFFF /* 0x10 kernel data */
-    .quad 0x00AF9A000000FFFF /* 0x18 kernel code, 64-bit */
-    .quad 0x00CFFA000000FFFF /* 0x20 user code, 32-bit */
-    .quad 0x00CFF2000000FFFF /* 0x28 user data */
-    .quad 0x00AFFA000000FFFF /* 0x30 user code, 64-bit */
-    .quad 0x00009A000000FFFF /* 0x38 kernel code, 16-bit */
-    .quad 0x000092000000FFFF /* 0x40 kernel data, 16-bit */
-    .fill 23, 8, 0           /* 0x48 TSS (two slots in long mode), then free */
+    .quad 0x00AF9A000000FFFF /* 0x18 kernel code, 64-bit (STAR[47:32]) */
+    .quad 0x00CF92000000FFFF /* 0x20 kernel data: SYSCALL's SS = STAR[47:32] + 8 */
+    .quad 0x00CFFA000000FFFF /* 0x28 user code, 32-bit (STAR[63:48]) */
+    .quad 0x00CFF2000000FFFF /* 0x30 user data: SYSRET's SS = STAR[63:48] + 8 */
+    .quad 0x00AFFA000000FFFF /* 0x38 user code, 64-bit: SYSRET's CS = STAR[63:48] + 16 */
+    .quad 0x00009A000000FFFF /* 0x40 kernel code, 16-bit */
+    .quad 0x000092000000FFFF /* 0x48 kernel data, 16-bit */
+    .fill 22, 8, 0           /* 0x50 TSS (two slots in long mode), then free */
 gdt_end:
     .align 4
     .word 0

@@ -24,15 +24,23 @@ typedef unsigned long ureg; /* native register width */
 /* ---- selectors of the runtime's GDT (see boot.S) ---- */
 #define SEL_KCODE32 0x08
 #define SEL_KDATA   0x10
-#define SEL_KCODE64 0x18
-#define SEL_UCODE32 0x20 /* STAR[63:48] base: SYSRET SS = +8, 64-bit CS = +16 */
-#define SEL_UDATA   0x28
-#define SEL_UCODE64 0x30
-#define SEL_KCODE16 0x38
-#define SEL_KDATA16 0x40
-#define SEL_TSS     0x48 /* two slots in long mode */
-#define GDT_FREE    11   /* first GDT index tests may use (selector 0x58) */
+#define SEL_KCODE64 0x18 /* STAR[47:32]: SYSCALL CS, and SS = +8 */
+#define SEL_KDATA2  0x20
+#define SEL_UCODE32 0x28 /* STAR[63:48]: SYSRET SS = +8, 64-bit CS = +16 */
+#define SEL_UDATA   0x30
+#define SEL_UCODE64 0x38
+#define SEL_KCODE16 0x40
+#define SEL_KDATA16 0x48
+#define SEL_TSS     0x50 /* two slots in long mode */
+#define GDT_FREE    12   /* first GDT index tests may use (selector 0x60) */
 #define GDT_ENTRIES 32
+#if GUEST_BITS == 64
+#define SEL_KCODE SEL_KCODE64
+#define SEL_UCODE SEL_UCODE64
+#else
+#define SEL_KCODE SEL_KCODE32
+#define SEL_UCODE SEL_UCODE32
+#endif
 
 extern uint64_t gdt[GDT_ENTRIES];
 void gdt_set(unsigned idx, uint32_t base, uint32_t limit, unsigned access, unsigned flags);
@@ -74,6 +82,10 @@ void test_main(void);
 bool check(bool cond, const char *what);
 bool checkf(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool check_eq(uint64_t got, uint64_t want, const char *what);
+/* Like check_eq, but on QEMU TCG (the reference run) also accepts qemu_got,
+ * a documented place where QEMU departs from the manuals. */
+bool check_eq_ref(uint64_t got, uint64_t want, uint64_t qemu_got, const char *what);
+bool on_qemu_tcg(void);
 void test_pass(const char *name);
 void test_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void test_skip(const char *name, const char *why);
@@ -104,6 +116,7 @@ struct frame {
 
 typedef void (*irq_handler_fn)(struct frame *f);
 void idt_init(void);
+void idt_load(void); /* load the shared IDT (APs) */
 void idt_set_handler(unsigned vec, irq_handler_fn fn);
 void idt_set_gate_raw(unsigned vec, ureg addr, uint16_t sel, unsigned type, unsigned dpl,
                       unsigned ist);
@@ -133,6 +146,15 @@ void exc_clear(void);
 #define EXC_TRY(insn)                                                                              \
     "1: " insn "\n2:\n.pushsection .extable,\"a\"\n" ASM_PTR " 1b, 2b\n.popsection\n"
 
+/* ---- ring 3 ----
+ * user_call runs fn at CPL 3 on stack sp (flags as given, IF normally 0);
+ * the user code comes back with USER_RETURN (INT 0x81, a DPL-3 gate), and
+ * user_call returns the user's AX. */
+#define VEC_USER_RETURN 0x81
+#define USER_RETURN(v)  __asm__ volatile("int $0x81" ::"a"((ureg)(v)) : "memory")
+ureg user_call(void (*fn)(void), void *sp, ureg flags);
+extern uint8_t user_stack_top[];
+
 /* ---- TSS ---- */
 #if GUEST_BITS == 64
 struct tss {
@@ -160,6 +182,7 @@ struct tss {
 #endif
 extern struct tss kernel_tss;
 extern uint8_t kernel_stack_top[];
+extern uint8_t ring0_stack[16384];
 
 /* ---- long-mode identity map built by boot.S (64-bit flavour) ---- */
 #if GUEST_BITS == 64

@@ -7,6 +7,7 @@ static uint64_t idt[256 * 2] __attribute__((aligned(16)));
 static uint64_t idt[256] __attribute__((aligned(16)));
 #endif
 static irq_handler_fn handlers[256];
+extern char user_return_entry[];
 volatile struct exc_record last_exc;
 
 struct extable_entry {
@@ -73,6 +74,12 @@ void idt_init(void)
     /* INT3 and INTO are meant to be usable from ring 3. */
     idt_set_dpl(3, 3);
     idt_set_dpl(4, 3);
+    idt_set_gate_raw(VEC_USER_RETURN, (ureg)(uintptr_t)user_return_entry, cs, 0xe, 3, 0);
+    idt_load();
+}
+
+void idt_load(void)
+{
     struct __attribute__((packed)) {
         uint16_t limit;
         ureg base;

@@ -2,6 +2,9 @@
 #include "guest.h"
 
 struct tss kernel_tss __attribute__((aligned(128)));
+/* Ring-0 stack for interrupts and gates taken from ring 3 (TSS SP0): apart
+ * from the boot stack, which is live while user code runs. */
+uint8_t ring0_stack[16384] __attribute__((aligned(16)));
 
 void lib_main(void);
 
@@ -30,9 +33,9 @@ static void tss_init(void)
 {
     memset(&kernel_tss, 0, sizeof(kernel_tss));
 #if GUEST_BITS == 64
-    kernel_tss.rsp[0] = (uint64_t)(uintptr_t)kernel_stack_top;
+    kernel_tss.rsp[0] = (uint64_t)(uintptr_t)(ring0_stack + sizeof(ring0_stack));
 #else
-    kernel_tss.esp0 = (uint32_t)(uintptr_t)kernel_stack_top;
+    kernel_tss.esp0 = (uint32_t)(uintptr_t)(ring0_stack + sizeof(ring0_stack));
     kernel_tss.ss0 = SEL_KDATA;
 #endif
     /* No I/O bitmap: base beyond the limit (SDM vol 3A, 20.5.2 / vol 1, 19.5.2). */

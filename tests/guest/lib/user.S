@@ -1,0 +1,77 @@
+/* ureg user_call(void (*fn)(void), void *sp, ureg flags)
+ * Drops to CPL 3 with IRET (SDM vol 3A, 6.14.3 / 7.3: IRET to an outer
+ * privilege level pops SS:SP too) and comes back when the user code executes
+ * INT 0x81: that gate's entry abandons the interrupt frame, restores the
+ * kernel stack saved here and returns the user's AX. */
+    .text
+    .globl user_call, user_return_entry
+#ifdef __x86_64__
+user_call:
+    pushq %rbx
+    pushq %rbp
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    pushfq
+    movq %rsp, user_saved_sp(%rip)
+    pushq $0x33          /* SS: user data | RPL 3 */
+    pushq %rsi           /* RSP */
+    pushq %rdx           /* RFLAGS */
+    pushq $0x3b          /* CS: user code 64 | RPL 3 */
+    pushq %rdi           /* RIP */
+    iretq
+user_return_entry:
+    movq user_saved_sp(%rip), %rsp
+    popfq
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+    ret
+#else
+user_call:
+    movl 4(%esp), %eax   /* fn */
+    movl 8(%esp), %ecx   /* sp */
+    movl 12(%esp), %edx  /* flags */
+    pushl %ebx
+    pushl %ebp
+    pushl %esi
+    pushl %edi
+    pushfl
+    movl %esp, user_saved_sp
+    pushl $0x33          /* SS */
+    pushl %ecx
+    pushl %edx
+    pushl $0x2b          /* CS: user code 32 | RPL 3 */
+    pushl %eax
+    movw $0x33, %bx
+    movw %bx, %ds
+    movw %bx, %es
+    iret
+user_return_entry:
+    movw $0x10, %cx
+    movw %cx, %ds
+    movw %cx, %es
+    movw %cx, %ss
+    movl user_saved_sp, %esp
+    popfl
+    popl %edi
+    popl %esi
+    popl %ebp
+    popl %ebx
+    ret
+#endif
+
+    .data
+    .align 8
+user_saved_sp:
+    .quad 0
+
+    .bss
+    .align 16
+    .globl user_stack_top
+    .skip 16384
+user_stack_top:
