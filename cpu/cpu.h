@@ -294,6 +294,9 @@ void cpu_set_insn_limit(struct cpu *c, uint64_t n);
  * anything is pending); NMI, SMI and INIT are edges. SIPI carries a vector. */
 void cpu_set_line(struct cpu *c, enum cpu_line line, bool level);
 void cpu_sipi(struct cpu *c, uint8_t vector);
+/* The A20 gate (port 92h, keyboard controller): when disabled, physical
+ * address bit 20 is forced to 0. */
+void cpu_set_a20(struct cpu *c, bool enabled);
 
 /* Virtual time: cycles this vCPU has consumed since reset, and the
  * instructions it has retired. */
