@@ -1,0 +1,120 @@
+/* Events at instruction boundaries: INIT, SIPI, NMI, INTR, single-step and
+ * data-breakpoint traps, interrupt shadows and HLT wake-up (SDM vol 3A,
+ * 6.7-6.9 and table 6-2; 9.4 for INIT/SIPI; APM vol 2, 8.5). */
+#include "mmu.h"
+#include "sysops.h"
+
+#define DR6_BS (1ull << 14)
+
+void cpu_set_line(struct cpu *c, enum cpu_line line, bool level)
+{
+    switch (line) {
+    case CPU_LINE_INTR:
+        if (level)
+            c->pending |= PEND_INTR;
+        else
+            c->pending &= ~PEND_INTR;
+        break;
+    case CPU_LINE_NMI:
+        if (level) c->pending |= PEND_NMI;
+        break;
+    case CPU_LINE_SMI:
+        if (level) c->pending |= PEND_SMI;
+        break;
+    case CPU_LINE_INIT:
+        if (level) c->pending |= PEND_INIT;
+        break;
+    default: break;
+    }
+}
+
+void cpu_sipi(struct cpu *c, uint8_t vector)
+{
+    /* A SIPI is only recognised in wait-for-SIPI (SDM vol 3A, 9.4.4). */
+    if (c->activity != ACT_WAIT_SIPI) return;
+    c->sipi_vector = vector;
+    c->pending |= PEND_SIPI;
+}
+
+/* INIT: the INIT state of SDM vol 3A table 9-1 (MSRs, x87/SSE state and
+ * caches kept); an AP then waits for a SIPI, the BSP starts at the reset
+ * vector. */
+static void do_init(struct cpu *c)
+{
+    bool bsp = (c->s.msr.apic_base >> 8) & 1;
+    sys_reset(c, true);
+    c->activity = bsp ? ACT_ACTIVE : ACT_WAIT_SIPI;
+}
+
+static void do_sipi(struct cpu *c)
+{
+    /* CS = VV00h, base VV000h, IP = 0 (SDM vol 3A, 9.4.4.1 / 10.6.1). */
+    c->s.seg[SEG_CS].sel = (uint16_t)(c->sipi_vector << 8);
+    c->s.seg[SEG_CS].base = (uint64_t)c->sipi_vector << 12;
+    c->s.rip = 0;
+    c->next_rip = 0;
+    c->activity = ACT_ACTIVE;
+    cpu_update_mode(c);
+}
+
+void cpu_service_events(struct cpu *c)
+{
+    /* Faults raised while delivering from here restart at this boundary. */
+    c->insn_rip = c->s.rip;
+    c->pending &= ~PEND_CHECK;
+
+    if (c->pending & PEND_INIT) {
+        c->pending &= ~(PEND_INIT | PEND_SIPI);
+        do_init(c);
+        return;
+    }
+    if (c->activity == ACT_WAIT_SIPI) {
+        if (c->pending & PEND_SIPI) {
+            c->pending &= ~PEND_SIPI;
+            do_sipi(c);
+        }
+        return;
+    }
+    if (c->activity == ACT_SHUTDOWN) return;
+    /* SMI: no SMM yet; the request is dropped rather than left pending. */
+    c->pending &= ~PEND_SMI;
+
+    /* Traps from the previous instruction (priority 4, table 6-2). */
+    uint64_t traps = 0;
+    if (c->ss_armed) traps |= DR6_BS;
+    if (c->pending & PEND_DBTRAP) traps |= c->dr6_pending;
+    c->ss_armed = false;
+    c->pending &= ~PEND_DBTRAP;
+    c->dr6_pending = 0;
+
+    uint8_t shadow = c->intr_shadow;
+    if (c->pending & PEND_SHADOW) {
+        /* The shadow covers this one boundary (SDM vol 3A, 6.8.3). */
+        c->pending &= ~PEND_SHADOW;
+        c->intr_shadow = 0;
+    } else {
+        shadow = 0;
+        c->intr_shadow = 0;
+    }
+
+    if (traps) {
+        c->s.dr6 = (c->s.dr6 & ~0xfull) | traps | 0xffff0ff0ull;
+        cpu_deliver_event(c, EXC_DB, EV_HWEXC, false, 0);
+    } else if ((c->pending & PEND_NMI) && !c->nmi_blocked && shadow != 2 && c->gif) {
+        c->pending &= ~PEND_NMI;
+        cpu_deliver_event(c, EXC_NMI, EV_NMI, false, 0);
+    } else if ((c->pending & PEND_INTR) && (c->s.rflags & RF_IF) && !shadow && c->gif) {
+        int vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque, c->index) : -1;
+        if (vec >= 0 && vec <= 255) cpu_deliver_event(c, (unsigned)vec, EV_EXTINT, false, 0);
+    } else if (c->activity == ACT_MWAIT && (c->pending & PEND_INTR)) {
+        /* MWAIT with ECX[0]=1 wakes on an interrupt even when IF=0 (SDM vol
+         * 2B, MWAIT); we wake on any pending interrupt. */
+        c->activity = ACT_ACTIVE;
+    }
+
+    /* Arm single-step for the next instruction (SDM vol 3A, 18.3.1.4). */
+    if ((c->s.rflags & RF_TF) && c->activity == ACT_ACTIVE) {
+        c->ss_armed = true;
+        c->pending |= PEND_CHECK;
+    }
+}
