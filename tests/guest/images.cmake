@@ -15,3 +15,32 @@ guest_image(ring3_32 32 ring3.c)
 guest_image(ring3_64 64 ring3.c)
 guest_test(ring3_32 ring3_32 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_test(ring3_64 ring3_64 TIMEOUT 30 EXPECT "^RESULT: PASS")
+
+# Multiboot information: memory, map, command line, modules, loader name.
+guest_image(boot_info 32 boot_info.c)
+set(GUEST_DATA ${CMAKE_CURRENT_SOURCE_DIR}/data)
+guest_test(boot_info boot_info TIMEOUT 30 EXPECT "^RESULT: PASS"
+  ARGS -m 256M -append "hvsim-args one=1 two"
+       -initrd "${GUEST_DATA}/module1.txt arg1 arg2,${GUEST_DATA}/module2.txt")
+
+# Legacy devices.
+guest_image(serial 32 serial.c)
+guest_test(serial serial TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(pic_pit 32 pic_pit.c)
+guest_test(pic_pit pic_pit TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(cmos_rtc 32 cmos_rtc.c)
+guest_test(cmos_rtc cmos_rtc TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(fw_cfg 32 fw_cfg.c)
+guest_test(fw_cfg fw_cfg TIMEOUT 30 EXPECT "^RESULT: PASS"
+  ARGS -m 256M -smp 2 -append "fwcfg-cmdline-test")
+guest_image(pci 32 pci.c)
+guest_test(pci pci TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(acpi 32 acpi.c)
+guest_test(acpi acpi TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -smp 2)
+# Reset and shutdown: the run must stop, with the status each emulator
+# documents (QEMU: 0 for both with -no-reboot).
+guest_image(reset 32 reset.c)
+guest_test(reset reset TIMEOUT 30 STATUS 0 EXPECT "^i8042: pulsing the reset line")
+guest_image(triple_fault 32 triple_fault.c)
+guest_test(triple_fault triple_fault TIMEOUT 30 STATUS ${HVSIM_TRIPLE_FAULT_STATUS} QEMU_STATUS 0
+  EXPECT "^triple: loading an IDT")
