@@ -8,6 +8,9 @@
 
 typedef unsigned long long ull;
 
+/* mb_find_header() reports errors as -1. */
+#define header_error(...) ((void)boot_fail(__VA_ARGS__), -1)
+
 int mb_find_header(const char *name, const uint8_t *img, size_t size, struct mb_header *h,
                    char *err, size_t errlen)
 {
@@ -21,14 +24,15 @@ int mb_find_header(const char *name, const uint8_t *img, size_t size, struct mb_
     for (size_t off = 0; off + 4 <= limit; off += 4) {
         if (le_get32(img + off) != MB_HEADER_MAGIC) continue;
         if (off + 12 > size)
-            return boot_fail(err, errlen,
-                             "%s: truncated multiboot header at offset 0x%zx: flags and checksum "
-                             "need 0x%zx bytes, the file has 0x%zx",
-                             name, off, off + 12, size);
+            return header_error(
+                err, errlen,
+                "%s: truncated multiboot header at offset 0x%zx: flags and checksum "
+                "need 0x%zx bytes, the file has 0x%zx",
+                name, off, off + 12, size);
         if (off + 12 > MB_SEARCH_LIMIT)
-            return boot_fail(err, errlen,
-                             "%s: multiboot header at offset 0x%zx extends past the first %d bytes",
-                             name, off, MB_SEARCH_LIMIT);
+            return header_error(
+                err, errlen, "%s: multiboot header at offset 0x%zx extends past the first %d bytes",
+                name, off, MB_SEARCH_LIMIT);
         uint32_t flags = le_get32(img + off + 4), sum = le_get32(img + off + 8);
         /* magic + flags + checksum must be 0 mod 2^32 (3.1.2). */
         if ((uint32_t)(MB_HEADER_MAGIC + flags + sum) != 0) {
@@ -42,23 +46,24 @@ int mb_find_header(const char *name, const uint8_t *img, size_t size, struct mb_
         if (flags & MB_FLAG_AOUT) need = 32;
         if (flags & MB_FLAG_VIDEO) need = 48;
         if (off + need > size)
-            return boot_fail(err, errlen,
-                             "%s: truncated multiboot header at offset 0x%zx: flags 0x%x need "
-                             "0x%zx header bytes, the file ends at 0x%zx",
-                             name, off, flags, need, size);
+            return header_error(err, errlen,
+                                "%s: truncated multiboot header at offset 0x%zx: flags 0x%x need "
+                                "0x%zx header bytes, the file ends at 0x%zx",
+                                name, off, flags, need, size);
         if (off + need > MB_SEARCH_LIMIT)
-            return boot_fail(err, errlen,
-                             "%s: multiboot header at offset 0x%zx (0x%zx bytes) extends past "
-                             "the first %d bytes",
-                             name, off, need, MB_SEARCH_LIMIT);
+            return header_error(err, errlen,
+                                "%s: multiboot header at offset 0x%zx (0x%zx bytes) extends past "
+                                "the first %d bytes",
+                                name, off, need, MB_SEARCH_LIMIT);
         /* Bits 0-15 are requirements: an unknown one must make the load
          * fail (3.1.2). */
         uint32_t unknown = flags & 0xFFFFu & ~MB_FLAGS_KNOWN_REQ;
         if (unknown)
-            return boot_fail(err, errlen,
-                             "%s: multiboot header at offset 0x%zx: flags 0x%x require unsupported "
-                             "features (bits 0x%x)",
-                             name, off, flags, unknown);
+            return header_error(
+                err, errlen,
+                "%s: multiboot header at offset 0x%zx: flags 0x%x require unsupported "
+                "features (bits 0x%x)",
+                name, off, flags, unknown);
         const uint8_t *p = img + off;
         h->offset = off;
         h->flags = flags;
@@ -79,10 +84,11 @@ int mb_find_header(const char *name, const uint8_t *img, size_t size, struct mb_
         return 1;
     }
     if (bad_off != SIZE_MAX)
-        return boot_fail(err, errlen,
-                         "%s: multiboot header at offset 0x%zx has a bad checksum (magic + flags + "
-                         "checksum = 0x%x, must be 0)",
-                         name, bad_off, bad_sum);
+        return header_error(
+            err, errlen,
+            "%s: multiboot header at offset 0x%zx has a bad checksum (magic + flags + "
+            "checksum = 0x%x, must be 0)",
+            name, bad_off, bad_sum);
     return 0;
 }
 
@@ -118,27 +124,29 @@ static bool check_placement(const struct place_ctx *c, uint64_t pa, uint64_t len
                          "%s: %s at [0x%llx, 0x%llx) overlaps the boot loader's area [0x%llx, "
                          "0x%llx) (GDT, page tables, multiboot information, stack)",
                          c->name, what, (ull)pa, (ull)end, (ull)BOOT_AREA_BASE, (ull)BOOT_AREA_END);
-    if (l->below_4g < PC_4G && overlaps(pa, len, l->below_4g, PC_4G - l->below_4g))
+    /* Walk the RAM entries from pa; report the first thing in the way. */
+    uint64_t x = pa;
+    const struct e820_entry *e;
+    while ((e = e820_find(c->e820, x)) && e->type == E820_RAM && e->addr + e->len < end)
+        x = e->addr + e->len;
+    if (e && e->type != E820_RAM)
         return boot_fail(err, errlen,
-                         "%s: %s at [0x%llx, 0x%llx) lies in the PCI hole [0x%llx, 0x%llx)",
-                         c->name, what, (ull)pa, (ull)end, (ull)l->below_4g, (ull)PC_4G);
-    if (overlaps(pa, len, PC_CONV_END, PC_HIGH_RAM - PC_CONV_END))
+                         "%s: %s at [0x%llx, 0x%llx) overlaps the %s range [0x%llx, 0x%llx)",
+                         c->name, what, (ull)pa, (ull)end, e820_type_name(e->type), (ull)e->addr,
+                         (ull)(e->addr + e->len));
+    if (!e && x >= PC_CONV_END && x < PC_HIGH_RAM)
         return boot_fail(err, errlen,
                          "%s: %s at [0x%llx, 0x%llx) overlaps the legacy VGA/BIOS area [0x%llx, "
                          "0x%llx)",
                          c->name, what, (ull)pa, (ull)end, (ull)PC_CONV_END, (ull)PC_HIGH_RAM);
-    if (!e820_range_is(c->e820, pa, len, E820_RAM)) {
-        const struct e820_entry *e = e820_find(c->e820, pa);
-        if (e && e->type == E820_RAM) e = e820_find(c->e820, e->addr + e->len);
-        if (e)
-            return boot_fail(err, errlen,
-                             "%s: %s at [0x%llx, 0x%llx) overlaps the %s range [0x%llx, 0x%llx)",
-                             c->name, what, (ull)pa, (ull)end, e820_type_name(e->type),
-                             (ull)e->addr, (ull)(e->addr + e->len));
+    if (!e && x >= l->below_4g && x < PC_4G)
+        return boot_fail(err, errlen,
+                         "%s: %s at [0x%llx, 0x%llx) lies in the PCI hole [0x%llx, 0x%llx)",
+                         c->name, what, (ull)pa, (ull)end, (ull)l->below_4g, (ull)PC_4G);
+    if (!e)
         return boot_fail(err, errlen,
                          "%s: %s at [0x%llx, 0x%llx) lies outside RAM (0x%llx bytes, top 0x%llx)",
                          c->name, what, (ull)pa, (ull)end, (ull)l->ram_size, (ull)ram_top);
-    }
     if (c->t->is_ram && !c->t->is_ram(c->t->opaque, pa, len))
         return boot_fail(err, errlen, "%s: %s at [0x%llx, 0x%llx) is not backed by guest RAM",
                          c->name, what, (ull)pa, (ull)end);
