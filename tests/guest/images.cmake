@@ -44,3 +44,13 @@ guest_test(reset reset TIMEOUT 30 STATUS 0 EXPECT "^i8042: pulsing the reset lin
 guest_image(triple_fault 32 triple_fault.c)
 guest_test(triple_fault triple_fault TIMEOUT 30 STATUS ${HVSIM_TRIPLE_FAULT_STATUS} QEMU_STATUS 0
   EXPECT "^triple: loading an IDT")
+
+# APICs and SMP.
+guest_image(lapic 64 lapic.c)
+guest_test(lapic lapic TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(ioapic 64 ioapic.c)
+guest_test(ioapic ioapic TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(smp 64 smp.c smp_trampoline.S)
+guest_test(smp1 smp TIMEOUT 30 EXPECT "^smp: 1 processors" "^RESULT: PASS")
+guest_test(smp2 smp TIMEOUT 30 ARGS -smp 2 EXPECT "^AP [0-9]: APIC ID 1 " "^RESULT: PASS")
+guest_test(smp4 smp TIMEOUT 60 ARGS -smp 4 EXPECT "^smp: 4 processors" "^RESULT: PASS")
