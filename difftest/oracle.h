@@ -25,5 +25,7 @@ struct oracle {
 /* Constructors return NULL with a reason in `why` when unavailable. */
 struct oracle *oracle_kvm_create(char *why, size_t whylen);
 struct oracle *oracle_unicorn_create(char *why, size_t whylen);
+/* hvsim's CPU model itself, with a profile (NULL: the default). */
+struct oracle *oracle_model_create(const struct cpu_profile *prof, char *why, size_t whylen);
 
 #endif

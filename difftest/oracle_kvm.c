@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 struct oracle_kvm {
@@ -20,6 +21,8 @@ struct oracle_kvm {
     struct kvm_run *run;
     size_t run_size;
     uint8_t *mem;
+    bool compat_native; /* compatibility-mode ring 3 runs on silicon here */
+    char kind[160];
 };
 
 static void to_kvm_seg(const struct seg_cache *s, struct kvm_segment *k)
@@ -39,61 +42,86 @@ static void to_kvm_seg(const struct seg_cache *s, struct kvm_segment *k)
     k->unusable = !!(s->attr & SEG_ATTR_UNUSABLE);
 }
 
-/* FXSAVE image offsets (SDM vol 1, 10.5.1, table 10-2). */
-static void fpu_to_kvm(const struct cpu_fpu_state *f, struct kvm_fpu *k)
+/* The legacy region of the XSAVE image is the FXSAVE layout (SDM vol 1,
+ * 10.5.1, table 10-2): x87 registers are stored in stack order, ST(i) being
+ * physical register (TOP + i) mod 8; the tag is abridged, 1 bit a register.
+ * KVM_SET_FPU/KVM_GET_FPU are not used: on some hosts they do not reach the
+ * guest's state at all, the XSAVE interface does. */
+#define FX_FCW       0
+#define FX_FSW       2
+#define FX_FTW       4
+#define FX_FOP       6
+#define FX_FIP       8
+#define FX_FDP       16
+#define FX_MXCSR     24
+#define FX_ST        32
+#define FX_XMM       160
+#define XS_XSTATE_BV 512
+
+static unsigned fsw_top(uint16_t fsw)
 {
-    memset(k, 0, sizeof *k);
-    for (int i = 0; i < 8; i++) {
-        memcpy(k->fpr[i], &f->st[i].mant, 8);
-        memcpy(k->fpr[i] + 8, &f->st[i].sexp, 2);
-    }
-    k->fcw = f->fcw;
-    k->fsw = f->fsw;
-    /* KVM takes the abridged tag: one bit per register, 1 = not empty. */
+    return (fsw >> 11) & 7;
+}
+
+static void fpu_to_xsave(const struct cpu_fpu_state *f, uint8_t *x)
+{
+    memset(x, 0, 4096);
+    memcpy(x + FX_FCW, &f->fcw, 2);
+    memcpy(x + FX_FSW, &f->fsw, 2);
     uint8_t ftw = 0;
     for (int i = 0; i < 8; i++)
         if (((f->ftw >> (2 * i)) & 3) != 3) ftw |= (uint8_t)(1u << i);
-    k->ftwx = ftw;
-    k->last_opcode = f->fop;
-    k->last_ip = f->fip;
-    k->last_dp = f->fdp;
-    memcpy(k->xmm, f->xmm, sizeof k->xmm);
-    k->mxcsr = f->mxcsr;
+    x[FX_FTW] = ftw;
+    memcpy(x + FX_FOP, &f->fop, 2);
+    memcpy(x + FX_FIP, &f->fip, 8);
+    memcpy(x + FX_FDP, &f->fdp, 8);
+    memcpy(x + FX_MXCSR, &f->mxcsr, 4);
+    uint32_t mask = 0xffff;
+    memcpy(x + FX_MXCSR + 4, &mask, 4);
+    unsigned top = fsw_top(f->fsw);
+    for (unsigned i = 0; i < 8; i++) {
+        const struct fpreg80 *r = &f->st[(top + i) & 7];
+        memcpy(x + FX_ST + 16 * i, &r->mant, 8);
+        memcpy(x + FX_ST + 16 * i + 8, &r->sexp, 2);
+    }
+    memcpy(x + FX_XMM, f->xmm, 16 * 16);
+    uint64_t bv = 3; /* x87 and SSE state are in the image */
+    memcpy(x + XS_XSTATE_BV, &bv, 8);
 }
 
-static void fpu_from_kvm(const struct kvm_fpu *k, struct cpu_fpu_state *f)
+static void fpu_from_xsave(const uint8_t *x, struct cpu_fpu_state *f)
 {
     memset(f, 0, sizeof *f);
-    for (int i = 0; i < 8; i++) {
-        memcpy(&f->st[i].mant, k->fpr[i], 8);
-        memcpy(&f->st[i].sexp, k->fpr[i] + 8, 2);
-    }
-    f->fcw = k->fcw;
-    f->fsw = k->fsw;
-    /* Expand the abridged tag the way FXRSTOR does (SDM vol 1, 10.5.1.1):
-     * a non-empty register is tagged from its contents. Only empty/valid is
-     * compared by difftest, so mark non-empty as valid (00). */
+    memcpy(&f->fcw, x + FX_FCW, 2);
+    memcpy(&f->fsw, x + FX_FSW, 2);
+    /* Only empty versus not empty survives the abridged tag; difftest
+     * compares no more than that. */
     uint16_t ftw = 0;
     for (int i = 0; i < 8; i++)
-        if (!(k->ftwx & (1u << i))) ftw |= (uint16_t)(3u << (2 * i));
+        if (!(x[FX_FTW] & (1u << i))) ftw |= (uint16_t)(3u << (2 * i));
     f->ftw = ftw;
-    f->fop = k->last_opcode;
-    f->fip = k->last_ip;
-    f->fdp = k->last_dp;
-    memcpy(f->xmm, k->xmm, sizeof k->xmm);
-    f->mxcsr = k->mxcsr;
+    memcpy(&f->fop, x + FX_FOP, 2);
+    memcpy(&f->fip, x + FX_FIP, 8);
+    memcpy(&f->fdp, x + FX_FDP, 8);
+    memcpy(&f->mxcsr, x + FX_MXCSR, 4);
+    unsigned top = fsw_top(f->fsw);
+    for (unsigned i = 0; i < 8; i++) {
+        struct fpreg80 *r = &f->st[(top + i) & 7];
+        memcpy(&r->mant, x + FX_ST + 16 * i, 8);
+        memcpy(&r->sexp, x + FX_ST + 16 * i + 8, 2);
+    }
+    memcpy(f->xmm, x + FX_XMM, 16 * 16);
 }
 
 static const char *kvm_kind(struct oracle *o)
 {
-    (void)o;
-    return "KVM: ring-3 code on the host CPU (silicon)";
+    return ((struct oracle_kvm *)o)->kind;
 }
 
 static bool kvm_supports(struct oracle *o, const struct dt_case *tc)
 {
-    (void)o;
-    return tc->mode == DT_LONG64 || tc->mode == DT_COMPAT32;
+    struct oracle_kvm *k = (struct oracle_kvm *)o;
+    return tc->mode == DT_LONG64 || (tc->mode == DT_COMPAT32 && k->compat_native);
 }
 
 static void fail(struct dt_outcome *out, const char *what)
@@ -146,9 +174,9 @@ static void kvm_run_case(struct oracle *o, const struct dt_case *tc, struct dt_o
     regs.rflags = st.rflags;
     if (ioctl(k->vcpu, KVM_SET_REGS, &regs) < 0) return fail(out, "KVM_SET_REGS");
 
-    struct kvm_fpu fpu;
-    fpu_to_kvm(&st.fpu, &fpu);
-    if (ioctl(k->vcpu, KVM_SET_FPU, &fpu) < 0) return fail(out, "KVM_SET_FPU");
+    static struct kvm_xsave xs;
+    fpu_to_xsave(&st.fpu, (uint8_t *)xs.region);
+    if (ioctl(k->vcpu, KVM_SET_XSAVE, &xs) < 0) return fail(out, "KVM_SET_XSAVE");
 
     for (int tries = 0;; tries++) {
         if (ioctl(k->vcpu, KVM_RUN, 0) < 0) {
@@ -165,13 +193,13 @@ static void kvm_run_case(struct oracle *o, const struct dt_case *tc, struct dt_o
     }
 
     if (ioctl(k->vcpu, KVM_GET_REGS, &regs) < 0 || ioctl(k->vcpu, KVM_GET_SREGS, &sregs) < 0 ||
-        ioctl(k->vcpu, KVM_GET_FPU, &fpu) < 0)
+        ioctl(k->vcpu, KVM_GET_XSAVE, &xs) < 0)
         return fail(out, "reading state back");
     uint64_t gpr[CPU_NGPR];
     for (int i = 0; i < 16; i++)
         gpr[order[i]] = g[i];
     if (!dt_world_outcome(k->mem, regs.rip, gpr, sregs.cr2, out)) return;
-    fpu_from_kvm(&fpu, &out->fpu);
+    fpu_from_xsave((const uint8_t *)xs.region, &out->fpu);
     out->valid = DT_V_ALL;
 }
 
@@ -193,6 +221,37 @@ static const struct oracle_ops kvm_ops = {
     .run = kvm_run_case,
     .destroy = kvm_destroy,
 };
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Some hosts run only 64-bit ring-3 code natively and emulate
+ * compatibility mode in KVM's instruction emulator (about a million
+ * instructions a second, without x87/SSE): that is not silicon, so time a
+ * short compatibility-mode loop and claim only what is true. */
+static bool probe_compat_native(struct oracle_kvm *k)
+{
+    static struct dt_case tc;
+    static struct dt_outcome out;
+    memset(&tc, 0, sizeof tc);
+    tc.mode = DT_COMPAT32;
+    tc.init.fpu.fcw = 0x37f;
+    tc.init.fpu.ftw = 0xffff;
+    tc.init.fpu.mxcsr = 0x1f80;
+    /* mov ecx, 200000; 1: dec ecx; jnz 1b */
+    static const uint8_t loop[] = {0xb9, 0x40, 0x0d, 0x03, 0x00, 0x49, 0x75, 0xfd};
+    memcpy(tc.code, loop, sizeof loop);
+    tc.code_len = sizeof loop;
+    double t0 = now_seconds();
+    kvm_run_case(&k->base, &tc, &out);
+    double dt = now_seconds() - t0;
+    /* 400k instructions: well under 20 ms on silicon, ~0.4 s emulated. */
+    return out.ok && out.vector == EXC_UD && dt < 0.05;
+}
 
 struct oracle *oracle_kvm_create(char *why, size_t whylen)
 {
@@ -245,6 +304,10 @@ struct oracle *oracle_kvm_create(char *why, size_t whylen)
     if (ioctl(k->kvm, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0) goto err;
     step = "KVM_SET_CPUID2";
     if (ioctl(k->vcpu, KVM_SET_CPUID2, &cpuid) < 0) goto err;
+    k->compat_native = probe_compat_native(k);
+    snprintf(k->kind, sizeof k->kind, "KVM: ring-3 64-bit code on the host CPU (silicon)%s",
+             k->compat_native ? ", compatibility mode too"
+                              : "; compatibility mode is emulated by the host's KVM, not used");
     return &k->base;
 err:
     snprintf(why, whylen, "KVM unavailable (%s: %s)", step, strerror(errno));

@@ -9,11 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unicorn/unicorn.h>
+#include <unistd.h>
 
 struct oracle_unicorn {
     struct oracle base;
     uint8_t *mem;
+    struct dt_outcome *shared; /* MAP_SHARED: written by the child running the case */
 };
 
 struct uc_stop {
@@ -70,7 +74,7 @@ static void uc_fail(struct dt_outcome *out, const char *what, uc_err e)
     snprintf(out->why, sizeof out->why, "Unicorn: %s: %s", what, uc_strerror(e));
 }
 
-static void uc_run_case(struct oracle *o, const struct dt_case *tc, struct dt_outcome *out)
+static void uc_run_inproc(struct oracle *o, const struct dt_case *tc, struct dt_outcome *out)
 {
     struct oracle_unicorn *u = (struct oracle_unicorn *)o;
     memset(out, 0, sizeof *out);
@@ -177,10 +181,41 @@ static void uc_run_case(struct oracle *o, const struct dt_case *tc, struct dt_ou
     out->ok = true;
 }
 
+/* Unicorn aborts the process on some inputs (a TCG fatal error), so every
+ * case runs in a child process that writes its outcome to shared memory; a
+ * crash is reported as the oracle failing on that case. */
+static void uc_run_case(struct oracle *o, const struct dt_case *tc, struct dt_outcome *out)
+{
+    struct oracle_unicorn *u = (struct oracle_unicorn *)o;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        uc_run_inproc(o, tc, u->shared);
+        _exit(0);
+    }
+    memset(out, 0, sizeof *out);
+    if (pid < 0) {
+        snprintf(out->why, sizeof out->why, "Unicorn: fork failed");
+        return;
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        ;
+    if (WIFSIGNALED(st)) {
+        snprintf(out->why, sizeof out->why, "Unicorn crashed on this case (signal %d)",
+                 WTERMSIG(st));
+        return;
+    }
+    *out = *u->shared;
+    /* The child's writes to guest memory are in its own copy of u->mem; the
+     * outcome carries the data and stack pages already. */
+}
+
 static void uc_destroy(struct oracle *o)
 {
     struct oracle_unicorn *u = (struct oracle_unicorn *)o;
     free(u->mem);
+    if (u->shared) munmap(u->shared, sizeof *u->shared);
     free(u);
 }
 
@@ -206,5 +241,13 @@ struct oracle *oracle_unicorn_create(char *why, size_t whylen)
         return NULL;
     }
     u->base.ops = &uc_ops;
+    u->shared =
+        mmap(NULL, sizeof *u->shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (u->shared == MAP_FAILED) {
+        u->shared = NULL;
+        snprintf(why, whylen, "cannot map shared memory");
+        uc_destroy(&u->base);
+        return NULL;
+    }
     return &u->base;
 }

@@ -1,0 +1,228 @@
+/* Field-by-field comparison of two outcomes (see compare.h). */
+#include "difftest/compare.h"
+
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "difftest/undef.h"
+
+/* The mnemonics of the instructions the case executed before it stopped. */
+static bool case_executes(const struct dt_case *tc, uint64_t stop_rip, const char *mnemonic)
+{
+    if (!strcmp(mnemonic, "*")) return true;
+    csh h;
+    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
+        return false;
+    cs_insn *insn;
+    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        if (insn[i].address <= stop_rip && !strcmp(insn[i].mnemonic, mnemonic)) found = true;
+    if (n) cs_free(insn, n);
+    cs_close(&h);
+    return found;
+}
+
+static const struct dt_known *find_known(const struct dt_known_list *k, const struct dt_case *tc,
+                                         uint64_t stop_rip, const char *oracle, const char *field)
+{
+    if (!k) return NULL;
+    for (unsigned i = 0; i < k->n; i++) {
+        const struct dt_known *e = &k->e[i];
+        if (strcmp(e->oracle, "*") && strcmp(e->oracle, oracle)) continue;
+        if (strncmp(field, e->field, strlen(e->field))) continue;
+        if (case_executes(tc, stop_rip, e->mnemonic)) return e;
+    }
+    return NULL;
+}
+
+struct cmp_ctx {
+    const struct dt_case *tc;
+    const struct dt_known_list *known;
+    const char *oracle;
+    uint64_t stop_rip;
+    struct dt_report *r;
+};
+
+static void add(struct cmp_ctx *c, const char *field, uint64_t m, uint64_t o, enum dt_class cls)
+{
+    struct dt_report *r = c->r;
+    const struct dt_known *k = NULL;
+    if (cls == DT_REAL && (k = find_known(c->known, c->tc, c->stop_rip, c->oracle, field)))
+        cls = DT_KNOWN;
+    if (cls == DT_REAL)
+        r->n_real++;
+    else if (cls == DT_UNDEFINED)
+        r->n_undefined++;
+    else
+        r->n_known++;
+    if (r->n >= DT_MAX_DIFFS) return;
+    struct dt_diff *d = &r->d[r->n++];
+    snprintf(d->field, sizeof d->field, "%s", field);
+    d->model = m;
+    d->oracle = o;
+    d->cls = cls;
+    d->reason = k ? k->reason : NULL;
+}
+
+static void cmp(struct cmp_ctx *c, const char *field, uint64_t m, uint64_t o)
+{
+    if (m != o) add(c, field, m, o, DT_REAL);
+}
+
+static void cmp_bytes(struct cmp_ctx *c, const char *what, const uint8_t *m, const uint8_t *o,
+                      size_t len, uint64_t base)
+{
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, m + i, 8);
+        memcpy(&b, o + i, 8);
+        if (a != b) {
+            char f[24];
+            snprintf(f, sizeof f, "%s@%llx", what, (unsigned long long)(base + i));
+            add(c, f, a, b, DT_REAL);
+        }
+    }
+}
+
+static const char *const gpr_names[CPU_NGPR] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+                                                "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+                                                "r12", "r13", "r14", "r15"};
+
+void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
+                const struct dt_outcome *oracle, const char *oracle_name,
+                const struct dt_known_list *known, struct dt_report *r)
+{
+    memset(r, 0, sizeof *r);
+    struct cmp_ctx c = {tc, known, oracle_name, oracle->rip, r};
+    unsigned valid = model->valid & oracle->valid;
+
+    cmp(&c, "vector", (uint64_t)model->vector, (uint64_t)oracle->vector);
+    if (valid & DT_V_ERROR) {
+        cmp(&c, "has_error", model->has_error, oracle->has_error);
+        cmp(&c, "error", model->error, oracle->error);
+    }
+    if ((valid & DT_V_CR2) && oracle->vector == EXC_PF) cmp(&c, "cr2", model->cr2, oracle->cr2);
+    cmp(&c, "rip", model->rip, oracle->rip);
+
+    uint64_t und = dt_undefined_flags(tc, oracle->rip);
+    uint64_t mask = RF_ARITH | RF_DF | RF_AC | RF_IF | RF_TF;
+    if (valid & DT_V_FRAME) mask |= RF_RF | RF_NT | RF_IOPL;
+    uint64_t mf = model->rflags & mask, of = oracle->rflags & mask;
+    if ((mf & ~und) != (of & ~und))
+        add(&c, "rflags", mf, of, DT_REAL);
+    else if (mf != of)
+        add(&c, "rflags.undefined", mf, of, DT_UNDEFINED);
+    if (valid & DT_V_FRAME) {
+        cmp(&c, "cs", model->cs, oracle->cs);
+        cmp(&c, "ss", model->ss, oracle->ss);
+    }
+    for (int i = 0; i < CPU_NGPR; i++) {
+        uint64_t m = model->gpr[i], o = oracle->gpr[i];
+        if (tc->mode == DT_COMPAT32 && i < R_R8) { /* SDM vol 1, 3.4.1.1 */
+            m &= 0xffffffff;
+            o &= 0xffffffff;
+        }
+        cmp(&c, gpr_names[i], m, o);
+    }
+    if (valid & DT_V_FPU) {
+        cmp(&c, "mxcsr", model->fpu.mxcsr, oracle->fpu.mxcsr);
+        for (int x = 0; x < (tc->mode == DT_LONG64 ? 16 : 8); x++) {
+            char f[16];
+            for (int q = 0; q < 2; q++) {
+                uint64_t a, b;
+                memcpy(&a, &model->fpu.xmm[x][q * 8], 8);
+                memcpy(&b, &oracle->fpu.xmm[x][q * 8], 8);
+                snprintf(f, sizeof f, "xmm%d.%c", x, q ? 'h' : 'l');
+                cmp(&c, f, a, b);
+            }
+        }
+    }
+    if (valid & DT_V_X87) {
+        cmp(&c, "fcw", model->fpu.fcw, oracle->fpu.fcw);
+        cmp(&c, "fsw", model->fpu.fsw, oracle->fpu.fsw);
+        /* Only empty versus not empty is comparable across oracles (KVM
+         * reports the abridged tag). */
+        uint16_t mt = 0, ot = 0;
+        for (int i = 0; i < 8; i++) {
+            mt |= (uint16_t)((((model->fpu.ftw >> (2 * i)) & 3) == 3) << i);
+            ot |= (uint16_t)((((oracle->fpu.ftw >> (2 * i)) & 3) == 3) << i);
+        }
+        cmp(&c, "ftw.empty", mt, ot);
+        for (int i = 0; i < 8; i++) {
+            if ((mt >> i) & 1) continue; /* an empty register's contents are not architectural */
+            char f[16];
+            snprintf(f, sizeof f, "st.r%d.mant", i);
+            cmp(&c, f, model->fpu.st[i].mant, oracle->fpu.st[i].mant);
+            snprintf(f, sizeof f, "st.r%d.sexp", i);
+            cmp(&c, f, model->fpu.st[i].sexp, oracle->fpu.st[i].sexp);
+        }
+    }
+    cmp_bytes(&c, "data", model->data, oracle->data, DT_DATA_SIZE, DT_DATA);
+    cmp_bytes(&c, "stack", model->stack, oracle->stack, DT_STACK_SIZE, DT_STACK);
+}
+
+/* Format, one entry a line, '#' starts a comment:
+ *   ORACLE MNEMONIC FIELD REASON...
+ * ORACLE is kvm, unicorn or *; MNEMONIC a Capstone mnemonic or *; FIELD a
+ * field-name prefix as dt_compare names fields (rflags, rax, data@, ...). */
+bool dt_known_load(const char *path, struct dt_known_list *list, char *err, size_t errlen)
+{
+    list->n = 0;
+    list->e = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return false;
+    }
+    char line[512];
+    unsigned lineno = 0, cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '#' || *p == '\n' || !*p) continue;
+        struct dt_known k;
+        int used = 0;
+        if (sscanf(p, "%15s %23s %23s %n", k.oracle, k.mnemonic, k.field, &used) != 3 || !p[used] ||
+            p[used] == '\n') {
+            snprintf(err, errlen, "%s:%u: expected 'ORACLE MNEMONIC FIELD REASON'", path, lineno);
+            fclose(f);
+            dt_known_free(list);
+            return false;
+        }
+        if (strcmp(k.oracle, "*") && strcmp(k.oracle, "kvm") && strcmp(k.oracle, "unicorn")) {
+            snprintf(err, errlen, "%s:%u: unknown oracle '%s' (kvm, unicorn or *)", path, lineno,
+                     k.oracle);
+            fclose(f);
+            dt_known_free(list);
+            return false;
+        }
+        snprintf(k.reason, sizeof k.reason, "%s", p + used);
+        k.reason[strcspn(k.reason, "\n")] = 0;
+        if (list->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct dt_known *ne = realloc(list->e, cap * sizeof *ne);
+            if (!ne) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                fclose(f);
+                dt_known_free(list);
+                return false;
+            }
+            list->e = ne;
+        }
+        list->e[list->n++] = k;
+    }
+    fclose(f);
+    return true;
+}
+
+void dt_known_free(struct dt_known_list *list)
+{
+    free(list->e);
+    list->e = NULL;
+    list->n = 0;
+}

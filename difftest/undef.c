@@ -1,0 +1,92 @@
+/* Flags the manuals leave undefined, per instruction ("Flags Affected" in
+ * each SDM vol 2 entry), accumulated over the instructions a case executed.
+ * A flag difference inside this set is reported in its own class. */
+#include "difftest/undef.h"
+
+#include <capstone/capstone.h>
+
+#define OSZAPC (RF_OF | RF_SF | RF_ZF | RF_AF | RF_PF | RF_CF)
+
+static uint64_t undefined_by(unsigned id)
+{
+    switch (id) {
+    case X86_INS_AND:
+    case X86_INS_OR:
+    case X86_INS_XOR:
+    case X86_INS_TEST: return RF_AF;
+    case X86_INS_MUL:
+    case X86_INS_IMUL: return RF_SF | RF_ZF | RF_AF | RF_PF;
+    case X86_INS_DIV:
+    case X86_INS_IDIV: return OSZAPC;
+    case X86_INS_SHL:
+    case X86_INS_SAL:
+    case X86_INS_SHR:
+    case X86_INS_SAR: return RF_AF | RF_OF; /* OF only for 1-bit shifts; AF always */
+    case X86_INS_ROL:
+    case X86_INS_ROR:
+    case X86_INS_RCL:
+    case X86_INS_RCR: return RF_OF;
+    case X86_INS_SHLD:
+    case X86_INS_SHRD: return OSZAPC; /* all undefined when count > operand size */
+    case X86_INS_BSF:
+    case X86_INS_BSR: return RF_CF | RF_OF | RF_SF | RF_AF | RF_PF;
+    case X86_INS_BT:
+    case X86_INS_BTS:
+    case X86_INS_BTR:
+    case X86_INS_BTC: return RF_OF | RF_SF | RF_AF | RF_PF;
+    case X86_INS_DAA:
+    case X86_INS_DAS: return RF_OF;
+    case X86_INS_AAA:
+    case X86_INS_AAS: return RF_OF | RF_SF | RF_ZF | RF_PF;
+    case X86_INS_AAM:
+    case X86_INS_AAD: return RF_OF | RF_AF | RF_CF;
+    case X86_INS_LZCNT:
+    case X86_INS_TZCNT: return RF_OF | RF_SF | RF_PF | RF_AF;
+    case X86_INS_ANDN:
+    case X86_INS_BLSI:
+    case X86_INS_BLSMSK:
+    case X86_INS_BLSR:
+    case X86_INS_BZHI: return RF_AF | RF_PF;
+    case X86_INS_BEXTR: return RF_AF | RF_SF | RF_PF;
+    default: return 0;
+    }
+}
+
+static uint64_t written_by(uint64_t cs_eflags)
+{
+    static const struct {
+        uint64_t cs;
+        uint64_t rf;
+    } map[] = {
+        {X86_EFLAGS_MODIFY_AF | X86_EFLAGS_RESET_AF | X86_EFLAGS_SET_AF, RF_AF},
+        {X86_EFLAGS_MODIFY_CF | X86_EFLAGS_RESET_CF | X86_EFLAGS_SET_CF, RF_CF},
+        {X86_EFLAGS_MODIFY_SF | X86_EFLAGS_RESET_SF | X86_EFLAGS_SET_SF, RF_SF},
+        {X86_EFLAGS_MODIFY_ZF | X86_EFLAGS_RESET_ZF | X86_EFLAGS_SET_ZF, RF_ZF},
+        {X86_EFLAGS_MODIFY_PF | X86_EFLAGS_RESET_PF | X86_EFLAGS_SET_PF, RF_PF},
+        {X86_EFLAGS_MODIFY_OF | X86_EFLAGS_RESET_OF | X86_EFLAGS_SET_OF, RF_OF},
+    };
+    uint64_t w = 0;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (cs_eflags & map[i].cs) w |= map[i].rf;
+    return w;
+}
+
+uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip)
+{
+    csh h;
+    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
+        return OSZAPC; /* cannot tell: treat every arithmetic flag as undefined */
+    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_insn *insn;
+    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
+    uint64_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (insn[i].address >= stop_rip) break;
+        uint64_t und = undefined_by(insn[i].id);
+        uint64_t w = insn[i].detail ? written_by(insn[i].detail->x86.eflags) : 0;
+        u = (u & ~w) | und;
+    }
+    if (n) cs_free(insn, n);
+    cs_close(&h);
+    return u;
+}

@@ -1,0 +1,11 @@
+#ifndef HVSIM_DT_UNDEF_H
+#define HVSIM_DT_UNDEF_H
+
+#include "difftest/dt_world.h"
+
+/* Arithmetic flags (RF_* bits) left undefined by the instructions of `tc`
+ * that lie before `stop_rip`, in order: a later instruction that writes a
+ * flag defines it again. */
+uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip);
+
+#endif
