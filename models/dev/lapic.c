@@ -521,7 +521,11 @@ static void timer_expired(void *dev, vtime_t now)
 {
     struct lapic *l = dev;
     if (timer_mode(l) == APIC_TIMER_TSCDEADLINE) {
-        tsc_deadline_check(l);
+        /* The machine's TSC-to-time conversion decides when the deadline
+         * is reached; trusting it avoids re-arming at the same instant. */
+        if (!l->tsc_deadline) return;
+        l->tsc_deadline = 0;
+        lvt_fire(l, LAPIC_LVT_TIMER);
         return;
     }
     if (!l->timer_armed) return;
