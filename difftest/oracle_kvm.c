@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <capstone/capstone.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ struct oracle_kvm {
     size_t run_size;
     uint8_t *mem;
     bool compat_native; /* compatibility-mode ring 3 runs on silicon here */
-    char kind[160];
+    bool intn_native;   /* INT n from ring 3 reaches the guest's IDT here */
+    char kind[256];
 };
 
 static void to_kvm_seg(const struct seg_cache *s, struct kvm_segment *k)
@@ -118,10 +120,36 @@ static const char *kvm_kind(struct oracle *o)
     return ((struct oracle_kvm *)o)->kind;
 }
 
+/* Whether the case contains an instruction the host does not let reach the
+ * guest (SYSCALL and SYSENTER never do on a host that intercepts them; INT n
+ * where the probe found it turned into #UD). */
+static bool uses_intercepted(const struct dt_case *tc, bool intn_native)
+{
+    csh h;
+    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
+        return true;
+    cs_insn *insn;
+    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++) {
+        unsigned id = insn[i].id;
+        found = id == X86_INS_SYSCALL || id == X86_INS_SYSENTER ||
+                (!intn_native && (id == X86_INS_INT || id == X86_INS_INTO));
+    }
+    /* bytes Capstone cannot decode may hide one: look for the opcodes too */
+    for (size_t b = 0; b + 1 < tc->code_len && !found; b++)
+        found = (tc->code[b] == 0x0f && (tc->code[b + 1] == 0x05 || tc->code[b + 1] == 0x34)) ||
+                (!intn_native && tc->code[b] == 0xcd);
+    if (n) cs_free(insn, n);
+    cs_close(&h);
+    return found;
+}
+
 static bool kvm_supports(struct oracle *o, const struct dt_case *tc)
 {
     struct oracle_kvm *k = (struct oracle_kvm *)o;
-    return tc->mode == DT_LONG64 || (tc->mode == DT_COMPAT32 && k->compat_native);
+    if (tc->mode == DT_COMPAT32 && !k->compat_native) return false;
+    return !uses_intercepted(tc, k->intn_native);
 }
 
 static void fail(struct dt_outcome *out, const char *what)
@@ -253,6 +281,23 @@ static bool probe_compat_native(struct oracle_kvm *k)
     return out.ok && out.vector == EXC_UD && dt < 0.05;
 }
 
+/* INT 0x80 through the world's DPL-3 gate must arrive at vector 0x80. */
+static bool probe_intn_native(struct oracle_kvm *k)
+{
+    static struct dt_case tc;
+    static struct dt_outcome out;
+    memset(&tc, 0, sizeof tc);
+    tc.mode = DT_LONG64;
+    tc.init.fpu.fcw = 0x37f;
+    tc.init.fpu.ftw = 0xffff;
+    tc.init.fpu.mxcsr = 0x1f80;
+    tc.code[0] = 0xcd;
+    tc.code[1] = 0x80;
+    tc.code_len = 2;
+    kvm_run_case(&k->base, &tc, &out);
+    return out.ok && out.vector == 0x80;
+}
+
 struct oracle *oracle_kvm_create(char *why, size_t whylen)
 {
     struct oracle_kvm *k = calloc(1, sizeof *k);
@@ -305,9 +350,11 @@ struct oracle *oracle_kvm_create(char *why, size_t whylen)
     step = "KVM_SET_CPUID2";
     if (ioctl(k->vcpu, KVM_SET_CPUID2, &cpuid) < 0) goto err;
     k->compat_native = probe_compat_native(k);
-    snprintf(k->kind, sizeof k->kind, "KVM: ring-3 64-bit code on the host CPU (silicon)%s",
+    k->intn_native = probe_intn_native(k);
+    snprintf(k->kind, sizeof k->kind, "KVM: ring-3 64-bit code on the host CPU (silicon)%s%s",
              k->compat_native ? ", compatibility mode too"
-                              : "; compatibility mode is emulated by the host's KVM, not used");
+                              : "; compatibility mode is emulated by the host's KVM, not used",
+             k->intn_native ? "" : "; the host intercepts INT n, cases with it are skipped");
     return &k->base;
 err:
     snprintf(why, whylen, "KVM unavailable (%s: %s)", step, strerror(errno));
