@@ -54,3 +54,9 @@ guest_image(smp 64 smp.c smp_trampoline.S)
 guest_test(smp1 smp TIMEOUT 30 EXPECT "^smp: 1 processors" "^RESULT: PASS")
 guest_test(smp2 smp TIMEOUT 30 ARGS -smp 2 EXPECT "^AP [0-9]: APIC ID 1 " "^RESULT: PASS")
 guest_test(smp4 smp TIMEOUT 60 ARGS -smp 4 EXPECT "^smp: 4 processors" "^RESULT: PASS")
+
+# Exceptions and debug traps.
+guest_image(exceptions32 32 exceptions.c)
+guest_image(exceptions64 64 exceptions.c)
+guest_test(exceptions32 exceptions32 TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_test(exceptions64 exceptions64 TIMEOUT 30 EXPECT "^RESULT: PASS")

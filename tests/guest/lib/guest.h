@@ -137,9 +137,11 @@ extern volatile struct exc_record last_exc;
 void exc_clear(void);
 
 #if GUEST_BITS == 64
-#define ASM_PTR ".quad"
+#define ASM_PTR  ".quad"
+#define GUEST_SP "rsp"
 #else
-#define ASM_PTR ".long"
+#define ASM_PTR  ".long"
+#define GUEST_SP "esp"
 #endif
 /* An instruction sequence that may fault: on a fault at label 1 the handler
  * records the exception and resumes at label 2. */

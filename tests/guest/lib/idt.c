@@ -57,6 +57,14 @@ void idt_set_ist(unsigned vec, unsigned ist)
     *g = (*g & ~(7ull << 32)) | ((uint64_t)(ist & 7) << 32);
 }
 
+uint64_t guest_idt_gate_p_toggle(unsigned vec, bool present);
+uint64_t guest_idt_gate_p_toggle(unsigned vec, bool present)
+{
+    uint64_t *g = gate_lo(vec);
+    *g = present ? *g | (1ull << 47) : *g & ~(1ull << 47);
+    return *g;
+}
+
 void idt_set_handler(unsigned vec, irq_handler_fn fn)
 {
     handlers[vec & 255] = fn;
