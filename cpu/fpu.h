@@ -137,6 +137,13 @@ struct host_x87 {
  * Returns false if the encoding is not one the host executor knows. */
 bool host_x87_exec(struct host_x87 *st, uint8_t op, uint8_t modrm, void *mem);
 
+/* ---- registration (called from ops_simd_register) ------------------- */
+
+void sse_table_register(void);
+void sse_move_register(void);
+void mmx_register(void);
+void xsave_register(void);
+
 /* ---- sse_*.c ---------------------------------------------------------- */
 
 /* Apply the SIMD floating-point exception rules (SDM vol 1, 11.5.2) to the

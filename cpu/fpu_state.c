@@ -37,6 +37,7 @@ void fpu_reset(struct cpu *c, bool init)
 void fpu_check_x87(struct cpu *c)
 {
     if (c->s.cr0 & (CR0_EM | CR0_TS)) cpu_raise_noerr(c, EXC_NM);
+    c->xmodified |= 1; /* x87 state may change (XSAVEOPT tracking) */
 }
 
 /* SDM vol 3A, 13.1.x / vol 1, 11.6.x: SSE instructions are #UD with
@@ -45,6 +46,7 @@ void fpu_check_sse(struct cpu *c)
 {
     if ((c->s.cr0 & CR0_EM) || !(c->s.cr4 & CR4_OSFXSR)) cpu_ud(c);
     if (c->s.cr0 & CR0_TS) cpu_raise_noerr(c, EXC_NM);
+    c->xmodified |= 2; /* SSE state may change (XSAVEOPT tracking) */
 }
 
 /* MMX (SDM vol 1, 9.6.x; vol 3A table 2-2): #UD with EM, #NM with TS,
@@ -53,6 +55,7 @@ bool fpu_check_mmx(struct cpu *c)
 {
     if (c->s.cr0 & CR0_EM) cpu_ud(c);
     if (c->s.cr0 & CR0_TS) cpu_raise_noerr(c, EXC_NM);
+    c->xmodified |= 1;
     return fpu_check_pending(c);
 }
 
