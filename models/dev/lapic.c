@@ -903,7 +903,14 @@ bool lapic_set_apic_base(struct lapic *l, uint64_t val)
 {
     if (!lapic_apic_base_valid(l, val)) return false;
     enum apic_mode from = base_mode(l->apic_base), to = base_mode(val);
-    l->apic_base = val;
+    /* BSP is set by RESET, not by software (cpu/msr.c agrees). */
+    l->apic_base = (val & ~APIC_BASE_BSP) | (l->apic_base & APIC_BASE_BSP);
+    if (to == MODE_X2APIC && from == MODE_XAPIC) {
+        /* 10.12.5.1: x2APIC mode uses the hardware x2APIC ID, whose low
+         * byte is from then on the legacy xAPIC ID (a software-written
+         * xAPIC ID does not survive). */
+        l->id_reg = (l->cfg.apic_id & 0xff) << 24;
+    }
     if (to == MODE_DISABLED && from != MODE_DISABLED) {
         /* 10.4.3: disabling may return the APIC to its power-up state;
          * 10.12.5.1: the APIC ID survives. */

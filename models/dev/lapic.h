@@ -203,7 +203,8 @@ void lapic_init_reset(struct lapic *l);
 
 /* IA32_APIC_BASE. lapic_set_apic_base returns false, changing nothing,
  * for a write that must #GP: reserved bits or an illegal mode transition
- * (SDM vol 3A, 10.12.5.1, figure 10-27). */
+ * (SDM vol 3A, 10.12.5.1, figure 10-27). The BSP bit keeps its RESET
+ * value whatever is written. */
 uint64_t lapic_get_apic_base(const struct lapic *l);
 bool lapic_apic_base_valid(const struct lapic *l, uint64_t val);
 bool lapic_set_apic_base(struct lapic *l, uint64_t val);

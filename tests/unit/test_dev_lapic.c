@@ -1084,8 +1084,11 @@ START_TEST(apic_base_transitions)
     ck_assert(!lapic_set_apic_base(l, b | APIC_BASE_EN | (1ull << 46)));
     ck_assert(lapic_set_apic_base(l, (1ull << 45) | APIC_BASE_EN));
     ck_assert_uint_eq(lapic_mmio_base(l), 1ull << 45);
+    /* BSP is read-only. */
     ck_assert(lapic_set_apic_base(l, b | APIC_BASE_EN | APIC_BASE_BSP));
-    ck_assert_uint_eq(lapic_get_apic_base(l), b | APIC_BASE_EN | APIC_BASE_BSP);
+    ck_assert_uint_eq(lapic_get_apic_base(l), b | APIC_BASE_EN);
+    ck_assert(lapic_set_apic_base(L[0], b | APIC_BASE_EN));
+    ck_assert_uint_eq(lapic_get_apic_base(L[0]), b | APIC_BASE_EN | APIC_BASE_BSP);
     /* xAPIC -> x2APIC -> (xAPIC illegal) -> disabled -> (x2APIC illegal) -> xAPIC. */
     ck_assert(lapic_set_apic_base(l, b | APIC_BASE_EN | APIC_BASE_EXTD));
     ck_assert(lapic_x2apic_mode(l));
@@ -1127,6 +1130,19 @@ START_TEST(disable_resets_but_keeps_id)
     ck_assert_uint_eq(rd(l, APIC_REG_TPR), 0);
     ck_assert_uint_eq(rd(l, APIC_REG_SVR), 0xff);
     ck_assert(!irr_has(l, 0x80));
+}
+END_TEST
+
+START_TEST(written_xapic_id_does_not_survive_x2apic)
+{
+    struct lapic *l = L[2];
+    wr(l, APIC_REG_ID, 0x03u << 24);
+    ck_assert_uint_eq(lapic_id(l), 3);
+    to_x2apic(l);
+    ck_assert_uint_eq(msr_rd(l, 0x802), 2);
+    ck_assert(lapic_set_apic_base(l, APIC_DEFAULT_BASE));
+    ck_assert(lapic_set_apic_base(l, APIC_DEFAULT_BASE | APIC_BASE_EN));
+    ck_assert_uint_eq(rd(l, APIC_REG_ID), 2u << 24);
 }
 END_TEST
 
@@ -1459,6 +1475,7 @@ static Suite *lapic_suite(void)
     tcase_add_test(tc, x2apic_msr_gp_rules);
     tcase_add_test(tc, apic_base_transitions);
     tcase_add_test(tc, disable_resets_but_keeps_id);
+    tcase_add_test(tc, written_xapic_id_does_not_survive_x2apic);
     tcase_add_test(tc, init_reset_keeps_id_and_mode);
     suite_add_tcase(s, tc);
 
