@@ -15,11 +15,15 @@
  * A header carrying the magic with a bad checksum is an error, not "no header".
  *
  * The ELF entry point e_entry is translated vaddr -> paddr through the
- * segment containing it and must lie inside a loaded segment.
+ * segment whose virtual range holds it (as GRUB 2 does; QEMU uses e_entry
+ * unchanged, which is the same for the usual vaddr == paddr entry code) and
+ * must lie inside a loaded segment.
  * Modules are placed one after another after the end of the image (its
  * highest p_paddr + p_memsz, or bss_end_addr), each 4 KiB aligned when the
  * header's flag bit 0 asks for it (and always for plain ELF64), otherwise
- * 16-byte aligned; or from boot_params.mods_addr when given.
+ * 16-byte aligned; or from boot_params.mods_addr when given. They must end
+ * below 4 GiB (the mods list holds 32-bit addresses): an image that ends
+ * above 4 GiB needs mods_addr for its modules.
  * Every image piece and module must lie within e820 RAM, outside the loader's
  * own low-memory area, and must not overlap another.
  * Nothing is written to guest memory until the whole load has been checked.

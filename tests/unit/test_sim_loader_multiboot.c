@@ -428,6 +428,76 @@ START_TEST(load_with_explicit_e820)
 }
 END_TEST
 
+/* A sparse 8 GiB guest: 64 MiB at 0 and 64 MiB at 4 GiB are backed. */
+static uint8_t *hi_ram;
+static bool sparse_write(void *o, uint64_t pa, const void *src, size_t len)
+{
+    if (pa >= PC_4G && pa - PC_4G + len <= TMEM_SIZE) {
+        memcpy(hi_ram + (pa - PC_4G), src, len);
+        return true;
+    }
+    return tmem_write(o, pa, src, len);
+}
+static bool sparse_is_ram(void *o, uint64_t pa, uint64_t len)
+{
+    if (pa >= PC_4G) return pa - PC_4G + len <= TMEM_SIZE;
+    return tmem_is_ram(o, pa, len);
+}
+
+START_TEST(plain_elf64_above_4g_with_8g)
+{
+    hi_ram = calloc(1, TMEM_SIZE);
+    ck_assert_ptr_nonnull(hi_ram);
+    struct guest_mem_target t = {
+        .opaque = &g_mem, .ram_size = 8ull << 30, .write = sparse_write, .is_ram = sparse_is_ram};
+    struct tseg s[] = {{.paddr = 0x100200000ull,
+                        .offset = 0x1000,
+                        .filesz = 0x100,
+                        .memsz = 0x2000,
+                        .fill = 0x99}};
+    struct boot_params p = params_for(mk_elf(64, 0x100200010ull, s, 1));
+    struct boot_result r;
+    char e[512] = "";
+    ck_assert_msg(boot_load_kernel(&t, &p, &r, e, sizeof(e)), "%s", e);
+    ck_assert_int_eq(r.entry.mode, BOOT_MODE_LONG64);
+    ck_assert_uint_eq(r.entry.rip, 0x100200010ull);
+    ck_assert_uint_eq(hi_ram[0x200000], 0x99);
+    ck_assert_uint_eq(hi_ram[0x200100], 0);
+    /* 4 GiB + 5 GiB of RAM: nine page directories */
+    for (unsigned g = 0; g < 9; g++)
+        ck_assert_uint_eq(rd64(0x3000 + 8 * g), (0x4000 + 0x1000ull * g) | 3);
+    ck_assert_uint_eq(rd64(0x3000 + 8 * 9), 0);
+    ck_assert_uint_eq(rd64(0x4000 + 8 * 0x1000 + 8), (8ull << 30) + 0x200000 + 0x83);
+    /* the mmap reports the high RAM */
+    uint64_t mm = rd32(r.mbi_addr + 48);
+    uint32_t len = rd32(r.mbi_addr + 44);
+    uint64_t last = mm + len - 24;
+    ck_assert_uint_eq(rd64(last + 4), PC_4G);
+    ck_assert_uint_eq(rd64(last + 12), 5ull << 30);
+    ck_assert_uint_eq(rd32(r.mbi_addr + 8), (3ull * 1024 * 1024) - 64 - 1024);
+    free(hi_ram);
+}
+END_TEST
+
+START_TEST(modules_for_elf64_above_4g_image_rejected)
+{
+    /* mod_start/mod_end are 32-bit: modules after a high image cannot be listed */
+    hi_ram = calloc(1, TMEM_SIZE);
+    ck_assert_ptr_nonnull(hi_ram);
+    struct guest_mem_target t = {
+        .opaque = &g_mem, .ram_size = 8ull << 30, .write = sparse_write, .is_ram = sparse_is_ram};
+    struct tseg s[] = {{.paddr = 0x100200000ull, .offset = 0x1000, .filesz = 0x10, .memsz = 0x10}};
+    struct boot_params p = params_for(mk_elf(64, 0x100200000ull, s, 1));
+    set_mods(&p);
+    struct boot_result r;
+    char e[512] = "";
+    ck_assert(!boot_load_kernel(&t, &p, &r, e, sizeof(e)));
+    ck_assert_str_eq(e,
+                     "k.elf: module 0 (m0) of 0x64 bytes at 0x100201000 does not fit below 4 GiB");
+    free(hi_ram);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim_loader_multiboot");
@@ -451,6 +521,8 @@ static Suite *suite(void)
     tcase_add_test(tc, plain_elf64_long_mode);
     tcase_add_test(tc, identity_map_size);
     tcase_add_test(tc, load_with_explicit_e820);
+    tcase_add_test(tc, plain_elf64_above_4g_with_8g);
+    tcase_add_test(tc, modules_for_elf64_above_4g_image_rejected);
     suite_add_tcase(s, tc);
     return s;
 }
