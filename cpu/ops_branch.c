@@ -1,0 +1,128 @@
+/* Near control transfers: Jcc, JMP, CALL, RET, LOOP/LOOPE/LOOPNE,
+ * JCXZ/JECXZ/JRCXZ (SDM vol 2A/2B; APM vol 3). Far forms, INT and IRET
+ * belong to the system part. */
+#include "operand.h"
+#include "optable.h"
+
+/* Truncate a branch target to the operand size and check it: non-canonical
+ * in 64-bit mode, or beyond the CS limit elsewhere, is #GP(0) with RIP at
+ * the branch (SDM vol 2A, JMP "Protected Mode Exceptions"). */
+static inline uint64_t branch_target(struct cpu *c, uint64_t t, unsigned osize)
+{
+    if (osize == 2)
+        t &= 0xffff;
+    else if (osize == 4)
+        t &= 0xffffffff;
+    if (c->mode == MODE_LONG64) {
+        if (!is_canonical(c, t)) cpu_gp0(c);
+    } else if (t > c->s.seg[SEG_CS].limit) {
+        cpu_gp0(c);
+    }
+    return t;
+}
+
+static void op_jcc_Jb(struct cpu *c, const struct insn *i)
+{
+    if (cc_eval(c, i->opcode & 15)) c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);
+}
+
+static void op_jmp_Jz(struct cpu *c, const struct insn *i)
+{
+    c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);
+}
+
+static void op_call_Jz(struct cpu *c, const struct insn *i)
+{
+    uint64_t t = branch_target(c, c->next_rip + i->imm, i->osize);
+    stack_push(c, i->osize, c->next_rip);
+    c->next_rip = t;
+}
+
+static void op_jmp_Ev(struct cpu *c, const struct insn *i)
+{
+    c->next_rip = branch_target(c, rm_read(c, i, i->osize), i->osize);
+}
+
+static void op_call_Ev(struct cpu *c, const struct insn *i)
+{
+    uint64_t t = branch_target(c, rm_read(c, i, i->osize), i->osize);
+    stack_push(c, i->osize, c->next_rip);
+    c->next_rip = t;
+}
+
+/* RET reads the return address before changing RSP, so that a #GP on the
+ * target leaves the stack as it was (SDM vol 3A, 6.5: faults restart). */
+static inline void ret_near(struct cpu *c, const struct insn *i, uint64_t extra)
+{
+    unsigned w = stack_width(c), sz = i->osize;
+    uint64_t sp = c->s.gpr[R_RSP] & size_mask(w);
+    uint64_t t = branch_target(c, mem_read(c, SEG_SS, sp, sz), sz);
+    gpr_put(c, R_RSP, w, sp + sz + extra);
+    c->next_rip = t;
+}
+
+static void op_ret(struct cpu *c, const struct insn *i)
+{
+    ret_near(c, i, 0);
+}
+
+static void op_ret_Iw(struct cpu *c, const struct insn *i)
+{
+    ret_near(c, i, i->imm & 0xffff);
+}
+
+/* LOOPcc and JrCXZ count in CX, ECX or RCX by address size (SDM vol 2A,
+ * LOOP/LOOPcc). */
+static inline void loop_common(struct cpu *c, const struct insn *i, int cond)
+{
+    unsigned as = i->asize;
+    uint64_t n = (c->s.gpr[R_RCX] - 1) & size_mask(as);
+    bool take = n != 0;
+    if (cond == 1)
+        take = take && flag_zf(c);
+    else if (cond == 2)
+        take = take && !flag_zf(c);
+    uint64_t t = take ? branch_target(c, c->next_rip + i->imm, i->osize) : c->next_rip;
+    gpr_put(c, R_RCX, as, n);
+    c->next_rip = t;
+}
+
+static void op_loopne_Jb(struct cpu *c, const struct insn *i)
+{
+    loop_common(c, i, 2);
+}
+
+static void op_loope_Jb(struct cpu *c, const struct insn *i)
+{
+    loop_common(c, i, 1);
+}
+
+static void op_loop_Jb(struct cpu *c, const struct insn *i)
+{
+    loop_common(c, i, 0);
+}
+
+static void op_jrcxz_Jb(struct cpu *c, const struct insn *i)
+{
+    if ((c->s.gpr[R_RCX] & size_mask(i->asize)) == 0)
+        c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);
+}
+
+void ops_branch_register(void)
+{
+    for (unsigned cc = 0; cc < 16; cc++) {
+        optable_set(MAP_1BYTE, (uint8_t)(0x70 + cc), -1, -1, -1, op_jcc_Jb, COST_BRANCH);
+        optable_set(MAP_0F, (uint8_t)(0x80 + cc), -1, -1, -1, op_jcc_Jb, COST_BRANCH);
+    }
+    optable_set(MAP_1BYTE, 0xe9, -1, -1, -1, op_jmp_Jz, COST_BRANCH);
+    optable_set(MAP_1BYTE, 0xeb, -1, -1, -1, op_jmp_Jz, COST_BRANCH);
+    optable_set(MAP_1BYTE, 0xe8, -1, -1, -1, op_call_Jz, COST_BRANCH);
+    optable_set(MAP_1BYTE, 0xc3, -1, -1, -1, op_ret, COST_BRANCH);
+    optable_set(MAP_1BYTE, 0xc2, -1, -1, -1, op_ret_Iw, COST_BRANCH);
+    optable_set(MAP_1BYTE, 0xe0, -1, -1, -1, op_loopne_Jb, COST_BRANCH);
+    optable_set(MAP_1BYTE, 0xe1, -1, -1, -1, op_loope_Jb, COST_BRANCH);
+    optable_set(MAP_1BYTE, 0xe2, -1, -1, -1, op_loop_Jb, COST_BRANCH);
+    optable_set(MAP_1BYTE, 0xe3, -1, -1, -1, op_jrcxz_Jb, COST_BRANCH);
+    optable_set_rm(MAP_1BYTE, 0xff, -1, 2, op_call_Ev, COST_BRANCH, COST_BRANCH);
+    optable_set_rm(MAP_1BYTE, 0xff, -1, 4, op_jmp_Ev, COST_BRANCH, COST_BRANCH);
+}

@@ -1,0 +1,70 @@
+/* The handler table (see optable.h). */
+#include "optable.h"
+
+#include "decode.h"
+
+#define OPT_MAPS 4 /* MAP_1BYTE, MAP_0F, MAP_0F38, MAP_0F3A */
+
+/* [vex][map][opcode][pfx][reg][memform] */
+static struct optable_entry table[2][OPT_MAPS][256][4][8][2];
+static bool initialized;
+static bool filling;
+
+static void set_entries(int vex, enum insn_map map, uint8_t opcode, int pfx, int reg, int mod,
+                        insn_fn fn, enum cost_class cost)
+{
+    if (map == MAP_X87) /* x87 handlers live on D8..DF of the 1-byte map */
+        map = MAP_1BYTE;
+    if ((unsigned)map >= OPT_MAPS) return;
+    for (int p = 0; p < 4; p++) {
+        if (pfx >= 0 && p != pfx) continue;
+        for (int r = 0; r < 8; r++) {
+            if (reg >= 0 && r != reg) continue;
+            for (int m = 0; m < 2; m++) {
+                if (mod == 3 && m != 0) continue;
+                if (mod >= 0 && mod != 3 && m != 1) continue;
+                struct optable_entry *e = &table[vex][map][opcode][p][r][m];
+                e->fn = fn;
+                e->cost = (uint8_t)cost;
+            }
+        }
+    }
+}
+
+void optable_set(enum insn_map map, uint8_t opcode, int pfx, int reg, int mod, insn_fn fn,
+                 enum cost_class cost)
+{
+    set_entries(0, map, opcode, pfx, reg, mod, fn, cost);
+}
+
+void optable_set_vex(enum insn_map map, uint8_t opcode, int pfx, int reg, int mod, insn_fn fn,
+                     enum cost_class cost)
+{
+    set_entries(1, map, opcode, pfx, reg, mod, fn, cost);
+}
+
+/* Until the other parts of cpu/ provide their families, these keep the
+ * library linkable; their opcodes decode to #UD. */
+__attribute__((weak)) void ops_system_register(void) {}
+__attribute__((weak)) void ops_fpu_register(void) {}
+__attribute__((weak)) void ops_simd_register(void) {}
+
+void optable_init(void)
+{
+    if (initialized || filling) return;
+    filling = true;
+    decode_tables_init();
+    ops_gp_register();
+    ops_system_register();
+    ops_fpu_register();
+    ops_simd_register();
+    filling = false;
+    initialized = true;
+}
+
+const struct optable_entry *optable_lookup(unsigned map, unsigned opcode, unsigned pfx,
+                                           unsigned reg, bool memform, bool vex)
+{
+    if (!initialized) optable_init();
+    return &table[vex][map][opcode][pfx & 3][reg & 7][memform];
+}
