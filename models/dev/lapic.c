@@ -666,6 +666,29 @@ void apic_bus_deliver(struct lapic *const *lapics, unsigned n, const struct apic
             lapic_deliver(lapics[i], m->mode, m->vector, m->trigger_level);
 }
 
+bool apic_msi_decode(uint64_t addr, uint32_t data, struct apic_msg *m)
+{
+    /* 10.11.1: address 0xFEEx_xxxx, destination ID in bits 19:12, DM in
+     * bit 2; 10.11.2: data holds vector, delivery mode, level, trigger. */
+    if ((addr >> 20) != 0xfee) return false;
+    unsigned mode = (data >> 8) & 7;
+    if (mode == 3 || mode == APIC_DM_STARTUP) return false; /* reserved */
+    bool trigger_level = data & APIC_ICR_LEVEL;
+    *m = (struct apic_msg){
+        .dest = (uint32_t)(addr >> 12) & 0xff,
+        .vector = (uint8_t)data,
+        .mode = (uint8_t)mode,
+        .shorthand = APIC_SH_NONE,
+        .logical = addr & 4,
+        /* The level bit only matters for level-triggered messages. */
+        .level = trigger_level ? (data & APIC_ICR_ASSERT) != 0 : true,
+        .trigger_level = trigger_level,
+        .x2apic_dest = false,
+        .src = -1,
+    };
+    return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Registers                                                           */
 
@@ -749,6 +772,12 @@ static bool reg_read(struct lapic *l, unsigned reg, uint32_t *out)
     case APIC_REG_TIMER_DIV: *out = l->timer_div; return true;
     default: return false;
     }
+}
+
+bool lapic_reg_peek(struct lapic *l, unsigned reg, uint32_t *val)
+{
+    if (reg & 0xf || reg >= APIC_MMIO_SIZE) return false;
+    return reg_read(l, reg, val);
 }
 
 static void write_svr(struct lapic *l, uint32_t val)

@@ -254,7 +254,15 @@ bool lapic_match_dest(const struct lapic *l, const struct apic_msg *m);
  * accepted and has no effect. */
 void apic_bus_deliver(struct lapic *const *lapics, unsigned n, const struct apic_msg *m);
 
+/* A PCI message-signalled interrupt (a DMA write of `data` to `addr`) as
+ * an APIC bus message (SDM vol 3A, 10.11). false: not an interrupt
+ * message (address outside 0xFEExxxxx, or a reserved delivery mode). */
+bool apic_msi_decode(uint64_t addr, uint32_t data, struct apic_msg *m);
+
 /* Introspection for the machine, the monitor and tests. */
+/* A register by its xAPIC offset, without side effects, in any mode;
+ * false for an offset that names no register in the current mode. */
+bool lapic_reg_peek(struct lapic *l, unsigned reg, uint32_t *val);
 uint32_t lapic_id(const struct lapic *l); /* the current APIC ID (x2APIC ID in x2APIC mode) */
 int lapic_bus_index(const struct lapic *l);
 uint8_t lapic_ppr(const struct lapic *l);

@@ -1003,6 +1003,51 @@ START_TEST(routing_x2apic)
 }
 END_TEST
 
+START_TEST(msi_messages)
+{
+    struct apic_msg m;
+    ck_assert(apic_msi_decode(0xfee02000ull, 0x4041, &m));
+    ck_assert_uint_eq(m.dest, 2);
+    ck_assert_uint_eq(m.vector, 0x41);
+    ck_assert_uint_eq(m.mode, APIC_DM_FIXED);
+    ck_assert(!m.logical && !m.trigger_level && m.level && !m.x2apic_dest);
+    ck_assert_int_eq(m.src, -1);
+    ck_assert(apic_msi_decode(0xfeeff00cull, 0xc1a2, &m)); /* logical, RH, level */
+    ck_assert_uint_eq(m.dest, 0xff);
+    ck_assert(m.logical && m.trigger_level && m.level);
+    ck_assert_uint_eq(m.mode, APIC_DM_LOWEST);
+    ck_assert(apic_msi_decode(0xfee00000ull, 0x8400, &m));
+    ck_assert_uint_eq(m.mode, APIC_DM_NMI);
+    ck_assert(!m.level); /* level-triggered de-assert */
+    ck_assert(!apic_msi_decode(0xfed00000ull, 0x41, &m));
+    ck_assert(!apic_msi_decode(0x1fee00000ull, 0x41, &m));
+    ck_assert(!apic_msi_decode(0xfee00000ull, 0x341, &m)); /* reserved modes */
+    ck_assert(!apic_msi_decode(0xfee00000ull, 0x641, &m));
+    /* Routed like any bus message. */
+    sw_enable(L[3]);
+    ck_assert(apic_msi_decode(0xfee03000ull, 0x0055, &m));
+    apic_bus_deliver(L, MAXL, &m);
+    ck_assert(irr_has(L[3], 0x55));
+}
+END_TEST
+
+START_TEST(register_peek)
+{
+    struct lapic *l = L[2];
+    uint32_t v;
+    ck_assert(lapic_reg_peek(l, APIC_REG_DFR, &v));
+    ck_assert_uint_eq(v, 0xffffffffu);
+    ck_assert(!lapic_reg_peek(l, 0x40, &v));
+    ck_assert(!lapic_reg_peek(l, APIC_REG_TPR + 4, &v));
+    ck_assert(!lapic_reg_peek(l, 0x2000, &v));
+    ck_assert_uint_eq(esr(l), 0); /* peeking logs no error */
+    to_x2apic(l);
+    ck_assert(lapic_reg_peek(l, APIC_REG_ID, &v));
+    ck_assert_uint_eq(v, 2);
+    ck_assert(!lapic_reg_peek(l, APIC_REG_DFR, &v));
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* x2APIC MSR rules                                                    */
 
@@ -1467,6 +1512,8 @@ static Suite *lapic_suite(void)
     tcase_add_test(tc, routing_logical_flat_and_cluster);
     tcase_add_test(tc, routing_lowest_priority);
     tcase_add_test(tc, routing_x2apic);
+    tcase_add_test(tc, msi_messages);
+    tcase_add_test(tc, register_peek);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("msr");
