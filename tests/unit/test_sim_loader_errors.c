@@ -521,6 +521,52 @@ START_TEST(boot_info_overflow)
 }
 END_TEST
 
+START_TEST(elf_too_many_segments)
+{
+    struct tseg s[ELF_MAX_LOADS + 1];
+    memset(s, 0, sizeof(s));
+    for (unsigned i = 0; i <= ELF_MAX_LOADS; i++)
+        s[i] = (struct tseg){.paddr = 0x100000 + 0x1000ull * i, .memsz = 0x10};
+    struct boot_params p = params_for(mk_elf(64, 0x100000, s, ELF_MAX_LOADS + 1));
+    ck_rejects(p, "k.elf: more than 64 PT_LOAD segments");
+}
+END_TEST
+
+START_TEST(elf64_segment_wraps)
+{
+    struct tseg s = one_seg(0xFFFFFFFFFFFFF000ull, 0x10, 0x2000);
+    struct boot_params p = params_for(mk_elf(64, 0xFFFFFFFFFFFFF000ull, &s, 1));
+    ck_rejects(p, "k.elf: program header 0: p_paddr 0xfffffffffffff000 + p_memsz 0x2000 wraps "
+                  "around the 64-bit address space");
+}
+END_TEST
+
+START_TEST(module_without_data)
+{
+    struct boot_params p = elf64_at(0x100000, 0x1000);
+    struct boot_module m = {.name = "m", .data = NULL, .size = 16};
+    p.mods = &m;
+    p.nmods = 1;
+    ck_rejects(p, "k.elf: module 0 (m) has no data");
+}
+END_TEST
+
+START_TEST(modules_count_without_list)
+{
+    struct boot_params p = elf64_at(0x100000, 0x1000);
+    p.nmods = 2;
+    ck_rejects(p, "k.elf: 2 modules given without a module list");
+}
+END_TEST
+
+START_TEST(unnamed_image)
+{
+    struct boot_params p = params_for(0);
+    p.name = NULL;
+    ck_rejects(p, "kernel: image is empty");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim_loader_errors");
@@ -578,6 +624,11 @@ static Suite *suite(void)
     tcase_add_test(tc, module_overlaps_image);
     tcase_add_test(tc, too_many_modules);
     tcase_add_test(tc, boot_info_overflow);
+    tcase_add_test(tc, elf_too_many_segments);
+    tcase_add_test(tc, elf64_segment_wraps);
+    tcase_add_test(tc, module_without_data);
+    tcase_add_test(tc, modules_count_without_list);
+    tcase_add_test(tc, unnamed_image);
     suite_add_tcase(s, tc);
     return s;
 }
