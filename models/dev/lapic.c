@@ -304,9 +304,11 @@ static void lint_eval(struct lapic *l, unsigned pin, bool was_active)
     switch (mode) {
     case APIC_DM_FIXED:
         if (*lvt & APIC_LVT_LEVEL) {
-            if (active && !(*lvt & APIC_LVT_REMOTE_IRR) &&
-                accept_fixed(l, *lvt & APIC_LVT_VECTOR, true))
+            if (active && !(*lvt & APIC_LVT_REMOTE_IRR)) {
+                /* Set before accept_fixed's callbacks can look at it. */
                 *lvt |= APIC_LVT_REMOTE_IRR;
+                if (!accept_fixed(l, *lvt & APIC_LVT_VECTOR, true)) *lvt &= ~APIC_LVT_REMOTE_IRR;
+            }
         } else if (active && !was_active) {
             accept_fixed(l, *lvt & APIC_LVT_VECTOR, false);
         }
