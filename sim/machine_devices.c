@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cpu/profile.h"
+#include "models/dev/cmos_rtc.h"
+#include "models/dev/i8042.h"
 #include "models/dev/i8254.h"
 #include "models/dev/i8259.h"
 #include "models/dev/ioapic.h"
@@ -17,6 +19,9 @@
 #define COM1_BASE  0x3f8
 #define COM1_IRQ   4
 #define PIT_IRQ    0
+#define RTC_IRQ    8
+#define KBD_IRQ    1
+#define AUX_IRQ    12
 #define FERR_IRQ   13
 #define PORT_IGNNE 0xf0
 
@@ -184,6 +189,14 @@ static void ferr_changed(void *opaque, unsigned cpu, bool level)
     machine_irq_set(m, FERR_IRQ, level);
 }
 
+/* The A20 gate. The CPU contract has no A20 input yet, so the level is
+ * recorded; the boot protocols hvsim implements enter with A20 enabled. */
+static void a20_changed(void *opaque, bool enabled)
+{
+    struct machine *m = opaque;
+    m->a20 = enabled;
+}
+
 /* Serial input: one byte per period while the receiver has room, so that
  * the same input file gives the same run. */
 static void input_tick(void *dev, vtime_t now)
@@ -304,6 +317,37 @@ int machine_devices_create(struct machine *m, char *err, size_t errlen)
     if (machine_add_dev(m, &i8254_ops, pit, err, errlen) ||
         map_ports(m, I8254_BASE, 4, &i8254_ops, pit, err, errlen) ||
         map_ports(m, I8254_PORT_61, 1, &i8254_ops, pit, err, errlen))
+        return -1;
+
+    struct cmos_rtc_config rc = {
+        .irq = RTC_IRQ,
+        .start_time = CMOS_RTC_DEFAULT_START,
+        .ram_below_4g = m->layout.below_4g,
+        .ram_above_4g = m->layout.above_4g,
+        .nb_cpus = m->ncpus,
+    };
+    struct cmos_rtc *rtc = cmos_rtc_new(&m->env, &rc, &why);
+    if (!rtc) {
+        snprintf(err, errlen, "CMOS/RTC: %s", why ? why : "cannot create");
+        return -1;
+    }
+    if (machine_add_dev(m, &cmos_rtc_ops, rtc, err, errlen) ||
+        map_ports(m, CMOS_RTC_BASE, 2, &cmos_rtc_ops, rtc, err, errlen))
+        return -1;
+
+    /* The i8042's reset line (command 0xFE) and port 0x92 bit 0 reach
+     * env->request_reset, which resets or, with no_reboot, stops. */
+    struct i8042_config kc = {
+        .kbd_irq = KBD_IRQ, .aux_irq = AUX_IRQ, .a20_set = a20_changed, .a20_opaque = m};
+    struct i8042 *kbc = i8042_new(&m->env, &kc, &why);
+    if (!kbc) {
+        snprintf(err, errlen, "i8042: %s", why ? why : "cannot create");
+        return -1;
+    }
+    if (machine_add_dev(m, &i8042_ops, kbc, err, errlen) ||
+        map_ports(m, I8042_DATA_PORT, 1, &i8042_ops, kbc, err, errlen) ||
+        map_ports(m, I8042_STATUS_PORT, 1, &i8042_ops, kbc, err, errlen) ||
+        map_ports(m, I8042_PORT_92, 1, &i8042_ops, kbc, err, errlen))
         return -1;
 
     if (m->cfg.serial_present) {
