@@ -1346,6 +1346,44 @@ START_TEST(local_sources)
 }
 END_TEST
 
+START_TEST(lvt_modes_and_illegal_vectors)
+{
+    struct lapic *l = L[0];
+    sw_enable(l);
+    wr(l, APIC_REG_LVT_THERMAL, 0x200); /* SMI */
+    wr(l, APIC_REG_LVT_CMCI, 0x500);    /* INIT */
+    lapic_lvt_trigger(l, LAPIC_LVT_THERMAL);
+    lapic_lvt_trigger(l, LAPIC_LVT_CMCI);
+    ck_assert_int_eq(R[0].smi, 1);
+    ck_assert_int_eq(R[0].init, 1);
+    /* Reserved delivery modes deliver nothing. */
+    wr(l, APIC_REG_LVT_THERMAL, 0x340);
+    lapic_lvt_trigger(l, LAPIC_LVT_THERMAL);
+    ck_assert(!irr_has(l, 0x40));
+    /* LINT0/1 are not local sources for lapic_lvt_trigger. */
+    wr(l, APIC_REG_LVT_LINT0, 0x41);
+    lapic_lvt_trigger(l, LAPIC_LVT_LINT0);
+    ck_assert(!irr_has(l, 0x41));
+    /* A timer LVT with vector 0-15 logs a receive error when it fires. */
+    wr(l, APIC_REG_TIMER_DIV, 0xb);
+    wr(l, APIC_REG_LVT_TIMER, 0x0e);
+    wr(l, APIC_REG_TIMER_INIT, 10);
+    advance_to(10);
+    ck_assert_uint_eq(esr(l), APIC_ESR_RECV_ILLEGAL);
+    ck_assert_uint_eq(rd(l, APIC_REG_IRR), 0);
+    /* A masked timer still counts but interrupts nobody. */
+    wr(l, APIC_REG_LVT_TIMER, 0x10040);
+    wr(l, APIC_REG_TIMER_INIT, 10);
+    advance_to(30);
+    ck_assert(!irr_has(l, 0x40));
+    ck_assert_uint_eq(rd(l, APIC_REG_TIMER_CUR), 0);
+    /* Lowest priority to self is a fixed interrupt to self. */
+    wr(l, APIC_REG_ICR_LO, 0x44100 | 0x42);
+    ck_assert(irr_has(l, 0x42));
+    ck_assert_uint_eq(R[0].nsent, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Snapshot, configuration                                             */
 
@@ -1533,6 +1571,7 @@ static Suite *lapic_suite(void)
     tcase_add_test(tc, lint_level_fixed_remote_irr);
     tcase_add_test(tc, hw_disabled_pins_pass_through);
     tcase_add_test(tc, local_sources);
+    tcase_add_test(tc, lvt_modes_and_illegal_vectors);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("snapshot");
