@@ -72,3 +72,10 @@ guest_test(callgate32 callgate32 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_test(callgate64 callgate64 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_image(task 32 task.c)
 guest_test(task task TIMEOUT 30 EXPECT "^RESULT: PASS")
+
+# Paging.
+guest_image(paging32 32 paging32.c)
+guest_test(paging32 paging32 TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(paging64 64 paging64.c lm_switch.S)
+guest_test(paging64 paging64 TIMEOUT 30 EXPECT "^RESULT: PASS"
+  QEMU_ARGS -cpu qemu64,+la57,+pdpe1gb)

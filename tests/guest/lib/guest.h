@@ -156,6 +156,17 @@ void exc_clear(void);
 #define USER_RETURN(v)  __asm__ volatile("int $0x81" ::"a"((ureg)(v)) : "memory")
 ureg user_call(void (*fn)(void), void *sp, ureg flags);
 extern uint8_t user_stack_top[];
+__attribute__((noreturn)) void user_abort(ureg value); /* from a handler */
+#if GUEST_BITS == 32
+/* Enter virtual-8086 mode at cs:ip with ss:sp and flags (VM is added);
+ * returns the value a handler passes to user_abort. */
+ureg v86_call(uint16_t cs, uint16_t ip, uint16_t ss, uint16_t sp, ureg flags);
+#endif
+
+/* Fetch-fault helper: a #PF/#GP handler that sees ip == target sets
+ * ip = try_call_recover and try_call returns 1. */
+int try_call(void *target);
+extern char try_call_recover[];
 
 /* ---- TSS ---- */
 #if GUEST_BITS == 64

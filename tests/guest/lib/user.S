@@ -51,6 +51,33 @@ user_call:
     movw %bx, %ds
     movw %bx, %es
     iret
+/* v86_call(cs, ip, ss, sp, flags): IRET with EFLAGS.VM pops ES, DS, FS,
+ * GS as well (SDM vol 3A, 20.2.5 / 20.3). */
+    .globl v86_call
+v86_call:
+    pushl %ebx
+    pushl %ebp
+    pushl %esi
+    pushl %edi
+    pushfl
+    movl %esp, user_saved_sp
+    movl %esp, %ebp        /* args: cs 24, ip 28, ss 32, sp 36, flags 40 */
+    movzwl 32(%ebp), %eax
+    pushl $0               /* GS */
+    pushl $0               /* FS */
+    pushl %eax             /* DS = SS */
+    pushl %eax             /* ES = SS */
+    pushl %eax             /* SS */
+    movzwl 36(%ebp), %eax
+    pushl %eax             /* SP */
+    movl 40(%ebp), %eax
+    orl $0x20000, %eax     /* EFLAGS with VM */
+    pushl %eax
+    movzwl 24(%ebp), %eax
+    pushl %eax             /* CS */
+    movzwl 28(%ebp), %eax
+    pushl %eax             /* IP */
+    iret
 user_return_entry:
     movw $0x10, %cx
     movw %cx, %ds
