@@ -235,12 +235,12 @@ enum decode_result decode_insn(const struct decode_mode *m, const uint8_t *b, un
     }
     if (d.need_more || d.too_long) goto incomplete;
 
+    /* UD0 has a ModRM byte on Intel processors but not on AMD's
+     * (SDM vol 2B, UD; APM vol 3, UD0). */
+    if (map == MAP_0F && op == 0xff && !vex && !intel) attr &= (uint16_t)~DA_MODRM;
+
     i.map = (uint8_t)map;
     i.opcode = op;
-
-    /* AMD EXTRQ/INSERTQ (66/F2 0F 78) carry two imm8 (APM vol 4). */
-    if (map == MAP_0F && op == 0x78 && !vex && !intel && (i.pfx == PFX_66 || i.pfx == PFX_F2))
-        attr = (uint16_t)((attr & ~(0xfu << DA_IMM_SHIFT)) | (IM_BB << DA_IMM_SHIFT));
 
     /* Operand and address size (SDM vol 1, 3.6; vol 2A, 2.2.1.2). */
     unsigned osize, asize;
@@ -305,6 +305,11 @@ enum decode_result decode_insn(const struct decode_mode *m, const uint8_t *b, un
     }
     /* Group 3 (F6/F7): TEST has an immediate. */
     unsigned imm_kind = DA_IMM(attr);
+    /* AMD EXTRQ/INSERTQ (66/F2 0F 78, register forms) carry two imm8
+     * (APM vol 4, EXTRQ). */
+    if (map == MAP_0F && op == 0x78 && !vex && !memform && has_feat(m, FEAT_SSE4A) &&
+        (i.pfx == PFX_66 || i.pfx == PFX_F2))
+        imm_kind = IM_BB;
     if (imm_kind == IM_GRP3) imm_kind = modreg < 2 ? ((attr & DA_BYTE) ? IM_BS : IM_Z) : IM_NONE;
     /* C6/C7 F8: XABORT/XBEGIN carry imm8/rel; others are MOV only at /0. */
     i.osize = (uint8_t)osize;

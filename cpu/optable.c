@@ -43,12 +43,6 @@ void optable_set_vex(enum insn_map map, uint8_t opcode, int pfx, int reg, int mo
     set_entries(1, map, opcode, pfx, reg, mod, fn, cost);
 }
 
-/* Until the other parts of cpu/ provide their families, these keep the
- * library linkable; their opcodes decode to #UD. */
-__attribute__((weak)) void ops_system_register(void) {}
-__attribute__((weak)) void ops_fpu_register(void) {}
-__attribute__((weak)) void ops_simd_register(void) {}
-
 void optable_init(void)
 {
     if (initialized || filling) return;

@@ -331,6 +331,18 @@ void harness_load_code(struct harness *h, uint64_t pa, const void *code, size_t 
     harness_put(h, pa, code, n);
 }
 
+enum cpu_stop harness_run_code(struct harness *h, const void *code, size_t n, uint64_t max_insns)
+{
+    struct cpu_state st;
+    cpu_get_state(h->cpu, &st);
+    uint64_t pa = st.seg[SEG_CS].base + st.rip;
+    if (!(st.msr.efer & EFER_LMA)) pa &= 0xffffffffull;
+    uint8_t hlt = 0xf4;
+    harness_put(h, pa, code, n);
+    harness_put(h, pa + n, &hlt, 1);
+    return harness_run(h, max_insns);
+}
+
 enum cpu_stop harness_run(struct harness *h, uint64_t max_insns)
 {
     cpu_set_insn_limit(h->cpu, max_insns);

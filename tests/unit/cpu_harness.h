@@ -116,6 +116,10 @@ void harness_to_user(struct harness *h);
  * state; for real mode pass cs*16+ip) and set RIP. */
 void harness_load_code(struct harness *h, uint64_t pa, const void *code, size_t n);
 
+/* Put code (followed by a HLT) at the current CS:RIP (its physical address
+ * in the ready-made states) and run until the HLT or max_insns. */
+enum cpu_stop harness_run_code(struct harness *h, const void *code, size_t n, uint64_t max_insns);
+
 /* Run at most max_insns instructions (and a generous cycle budget).
  * Returns why the CPU stopped. */
 enum cpu_stop harness_run(struct harness *h, uint64_t max_insns);
