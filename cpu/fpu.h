@@ -139,6 +139,7 @@ bool host_x87_exec(struct host_x87 *st, uint8_t op, uint8_t modrm, void *mem);
 
 /* ---- registration (called from ops_simd_register) ------------------- */
 
+void x87_register(void);
 void sse_table_register(void);
 void sse_move_register(void);
 void mmx_register(void);

@@ -184,3 +184,19 @@ void fpu_mmx_enter(struct cpu *c)
     f->fsw &= (uint16_t)~FSW_TOP;
     f->ftw = fpu_full_tag(f, 0xff);
 }
+
+/* The family registrations live here, next to fpu_reset, so that linking
+ * the static library always pulls them in (optable.c may carry weak
+ * placeholders that would otherwise satisfy the references). */
+void ops_fpu_register(void)
+{
+    x87_register();
+}
+
+void ops_simd_register(void)
+{
+    sse_table_register();
+    sse_move_register();
+    mmx_register();
+    xsave_register();
+}

@@ -120,7 +120,9 @@ void op_x87_arith(struct cpu *c, const struct insn *i)
     }
 
     struct host_x87 h;
-    h.fcw = f->fcw;
+    /* Flags already set stay masked on the host, so it never sees a pending
+     * exception (only possible here when IGNNE# let the instruction run). */
+    h.fcw = (uint16_t)(f->fcw | (f->fsw & FSW_EXC));
     h.fsw = f->fsw;
     h.ftw8 = fpu_abridged_tag(f->ftw);
     memcpy(h.st, f->st, sizeof h.st);
@@ -173,7 +175,7 @@ static void op_x87_df_reg4(struct cpu *c, const struct insn *i)
         cpu_ud(c);
 }
 
-void ops_fpu_register(void)
+void x87_register(void)
 {
     for (unsigned op = 0xd8; op <= 0xdf; op++) {
         for (int reg = 0; reg < 8; reg++) {

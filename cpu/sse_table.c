@@ -563,11 +563,3 @@ void sse_table_register(void)
         }
     }
 }
-
-void ops_simd_register(void)
-{
-    sse_table_register();
-    sse_move_register();
-    mmx_register();
-    xsave_register();
-}
