@@ -115,6 +115,8 @@ static void deliver_real(struct cpu *c, unsigned vector, uint64_t flags)
 
 /* ---------------- protected mode (legacy IDT) ---------------- */
 
+static void check_new_ss(struct cpu *c, uint16_t ss, unsigned dpl, uint32_t ext, struct desc *d);
+
 struct tss_stack {
     uint16_t ss;
     uint64_t sp;
@@ -138,6 +140,18 @@ static struct tss_stack tss_stack_for(struct cpu *c, unsigned dpl, uint32_t ext)
         r.ss = (uint16_t)cpu_lread(c, tr->base + off + 2, 2, true);
     }
     return r;
+}
+
+void sys_tss_stack(struct cpu *c, unsigned dpl, uint32_t ext, uint16_t *ss, uint64_t *sp)
+{
+    struct tss_stack st = tss_stack_for(c, dpl, ext);
+    *ss = st.ss;
+    *sp = st.sp;
+}
+
+void sys_check_new_ss(struct cpu *c, uint16_t ss, unsigned dpl, uint32_t ext, struct desc *d)
+{
+    check_new_ss(c, ss, dpl, ext, d);
 }
 
 /* Check a new SS for an inner-level stack; raises #TS/#SS (SDM vol 3A,

@@ -301,8 +301,16 @@ void cpu_vprobe_write(struct cpu *c, unsigned seg, uint64_t off, unsigned len)
 
 /* ---------------- instruction fetch ---------------- */
 
+/* Executing at a non-canonical address is a #GP(0) (SDM vol 3A, 3.3.7.1). */
+static void fetch_canonical(struct cpu *c, uint64_t lin, unsigned n)
+{
+    if (c->mode == MODE_LONG64 && (!sys_canonical(c, lin) || !sys_canonical(c, lin + n - 1)))
+        cpu_gp0(c);
+}
+
 uint64_t cpu_fetch_pa(struct cpu *c, uint64_t lin)
 {
+    fetch_canonical(c, lin, 1);
     lin = lin_wrap(c, lin);
     struct tlb_entry *e = mmu_entry(c, lin, ACC_EXEC, mmu_ctx_of(c));
     return e->pa | (lin & 0xfff);
@@ -310,5 +318,7 @@ uint64_t cpu_fetch_pa(struct cpu *c, uint64_t lin)
 
 void cpu_fetch_bytes(struct cpu *c, uint64_t lin, uint8_t *buf, unsigned n)
 {
+    if (!n) return;
+    fetch_canonical(c, lin, n);
     lin_read_bytes(c, lin_wrap(c, lin), buf, n, mmu_ctx_of(c), ACC_EXEC);
 }

@@ -10,13 +10,14 @@
 void sys_lread_bytes(struct cpu *c, uint64_t lin, void *buf, unsigned len, bool sup);
 void sys_lwrite_bytes(struct cpu *c, uint64_t lin, const void *buf, unsigned len, bool sup);
 
-/* ---- operands of system instructions (sysops_util.c) ---- */
-uint64_t sys_ea(struct cpu *c, const struct insn *i); /* effective offset, wrapped to asize */
-uint64_t sys_get_reg(const struct cpu *c, unsigned reg, unsigned size);
-void sys_set_reg(struct cpu *c, unsigned reg, unsigned size, uint64_t val); /* 4: zero-extends */
+/* ---- operands and checks shared by the handlers (sysops_util.c) ---- */
 /* r/m operand of `size` bytes: register (mod=3) or memory. */
 uint64_t sys_read_rm(struct cpu *c, const struct insn *i, unsigned size);
 void sys_write_rm(struct cpu *c, const struct insn *i, unsigned size, uint64_t val);
+/* #GP(0) unless CPL = 0 (also in V86 mode). */
+void sys_require_cpl0(struct cpu *c);
+/* UMIP: SGDT/SIDT/SLDT/SMSW/STR at CPL > 0 raise #GP(0) (SDM vol 3A, 2.5). */
+void sys_umip_check(struct cpu *c);
 bool sys_canonical(const struct cpu *c, uint64_t addr);
 static inline bool sys_is_prot(const struct cpu *c)
 {
@@ -72,6 +73,10 @@ bool sys_write_cr4(struct cpu *c, uint64_t val);
 uint64_t sys_cr4_reserved(const struct cpu *c);
 
 /* ---- events (except.c) ---- */
+/* Inner-level SS:SP for `dpl` from a 16/32-bit TSS; #TS if beyond its limit. */
+void sys_tss_stack(struct cpu *c, unsigned dpl, uint32_t ext, uint16_t *ss, uint64_t *sp);
+/* #TS/#SS checks of a new inner-level SS (SDM vol 3A, 6.12.1). */
+void sys_check_new_ss(struct cpu *c, uint16_t ss, unsigned dpl, uint32_t ext, struct desc *d);
 bool exc_has_error_code(unsigned vector);
 /* Record the event hook call and double-fault bookkeeping. */
 void sys_event_hook(struct cpu *c, unsigned vector, bool has_error, uint32_t error, bool external);
@@ -100,6 +105,11 @@ uint32_t sys_signature(const struct cpu_profile *p); /* CPUID.01H:EAX */
 
 /* ---- TSC (msr.c) ---- */
 uint64_t sys_read_tsc(const struct cpu *c);
+
+/* ---- handlers shared by the 0F 01 register-form dispatchers ---- */
+void sys_rdtscp(struct cpu *c);
+void sys_monitor(struct cpu *c, const struct insn *i);
+void sys_mwait(struct cpu *c, const struct insn *i);
 
 /* ---- handler registration by file ---- */
 void sysops_cr_register(void);
