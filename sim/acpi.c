@@ -84,17 +84,132 @@ static void put_gas_io(uint8_t *p, uint16_t port, uint8_t bits, uint8_t access_s
     le_put64(p + 4, port);
 }
 
+/* A minimal AML writer (ACPI 6.5, 20.2 "AML Grammar Definition"). */
+struct aml {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void aml_bytes(struct aml *a, const void *d, size_t n)
+{
+    if (a->len + n <= a->cap) memcpy(a->p + a->len, d, n);
+    a->len += n;
+}
+
+static void aml_byte(struct aml *a, uint8_t v)
+{
+    aml_bytes(a, &v, 1);
+}
+
+/* PkgLength counts itself: one byte up to 63, else a lead byte holding the
+ * low nibble and the number of following bytes (20.2.4). */
+static size_t aml_pkglen_size(size_t body)
+{
+    if (body + 1 < 0x40) return 1;
+    if (body + 2 < 0x1000) return 2;
+    if (body + 3 < 0x100000) return 3;
+    return 4;
+}
+
+static void aml_pkglen(struct aml *a, size_t body)
+{
+    size_t n = aml_pkglen_size(body), total = body + n;
+    if (n == 1) {
+        aml_byte(a, (uint8_t)total);
+        return;
+    }
+    aml_byte(a, (uint8_t)(((n - 1) << 6) | (total & 0xF)));
+    for (size_t i = 1; i < n; i++)
+        aml_byte(a, (uint8_t)(total >> (4 + 8 * (i - 1))));
+}
+
+/* ZeroOp, OneOp, or the smallest of Byte/Word/DWordPrefix (20.2.3). */
+static size_t aml_int_size(uint32_t v)
+{
+    return v <= 1 ? 1 : v <= 0xFF ? 2 : v <= 0xFFFF ? 3 : 5;
+}
+
+static void aml_int(struct aml *a, uint32_t v)
+{
+    if (v <= 1) {
+        aml_byte(a, (uint8_t)v);
+    } else if (v <= 0xFF) {
+        aml_byte(a, 0x0A);
+        aml_byte(a, (uint8_t)v);
+    } else if (v <= 0xFFFF) {
+        uint8_t w[3] = {0x0B, (uint8_t)v, (uint8_t)(v >> 8)};
+        aml_bytes(a, w, 3);
+    } else {
+        uint8_t d[5] = {0x0C};
+        le_put32(d + 1, v);
+        aml_bytes(a, d, 5);
+    }
+}
+
+#define AML_NAME_OP   0x08
+#define AML_SCOPE_OP  0x10
+#define AML_STRING    0x0D
+#define AML_EXT_OP    0x5B
+#define AML_DEVICE_OP 0x82
+#define AML_HID_SIZE  15 /* Name (_HID, "ACPI0007") */
+
+static void aml_processor_hid(struct aml *a)
+{
+    static const uint8_t hid[AML_HID_SIZE] = {AML_NAME_OP, '_', 'H', 'I', 'D', AML_STRING, 'A', 'C',
+                                              'P',         'I', '0', '0', '0', '7',        0};
+    aml_bytes(a, hid, sizeof(hid));
+}
+
+static size_t cpu_device_body(unsigned uid)
+{
+    return 4 + AML_HID_SIZE + 5 + aml_int_size(uid);
+}
+
+static size_t cpu_device_size(unsigned uid)
+{
+    size_t body = cpu_device_body(uid);
+    return 2 + aml_pkglen_size(body) + body;
+}
+
+/* Device (Cxxx) { Name (_HID, "ACPI0007") Name (_UID, uid) }: the processor
+ * device whose _UID matches the MADT's ACPI Processor UID (ACPI 6.5, 8.4 and
+ * 5.2.12.2). */
+static void aml_cpu_device(struct aml *a, unsigned uid)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char name[4] = {'C', hex[(uid >> 8) & 0xF], hex[(uid >> 4) & 0xF], hex[uid & 0xF]};
+    aml_byte(a, AML_EXT_OP);
+    aml_byte(a, AML_DEVICE_OP);
+    aml_pkglen(a, cpu_device_body(uid));
+    aml_bytes(a, name, 4);
+    aml_processor_hid(a);
+    const uint8_t uid_name[5] = {AML_NAME_OP, '_', 'U', 'I', 'D'};
+    aml_bytes(a, uid_name, 5);
+    aml_int(a, uid);
+}
+
 static void build_dsdt(struct blob *b, const struct acpi_config *c, uint32_t *off)
 {
     /* Name (_S5, Package (4) {typ, typ, 0, 0}) (ACPI 6.5, 7.4.2 and 20.2). */
-    const uint8_t s5[] = {0x08, '_',  'S',           '5',  '_',           0x12, 0x08,
-                          0x04, 0x0A, c->s5_slp_typ, 0x0A, c->s5_slp_typ, 0x00, 0x00};
-    size_t body = c->pm_base ? sizeof(s5) : 0;
+    const uint8_t s5[] = {AML_NAME_OP, '_',  'S',           '5',  '_',           0x12, 0x08,
+                          0x04,        0x0A, c->s5_slp_typ, 0x0A, c->s5_slp_typ, 0x00, 0x00};
+    size_t scope_body = 5; /* \_SB_ */
+    for (unsigned i = 0; i < c->ncpus; i++)
+        scope_body += cpu_device_size(i);
+    size_t scope = 1 + aml_pkglen_size(scope_body) + scope_body;
+    size_t body = scope + (c->pm_base ? sizeof(s5) : 0);
     uint8_t *p = blob_reserve(b, ACPI_HDR_SIZE + body, off);
     if (!p) return;
     /* Revision 2: 64-bit AML integers (ACPI 6.5, 5.2.11.1). */
     put_header(p, "DSDT", (uint32_t)(ACPI_HDR_SIZE + body), 2);
-    memcpy(p + ACPI_HDR_SIZE, s5, body);
+    struct aml a = {.p = p + ACPI_HDR_SIZE, .cap = body};
+    aml_byte(&a, AML_SCOPE_OP);
+    aml_pkglen(&a, scope_body);
+    aml_bytes(&a, "\\_SB_", 5);
+    for (unsigned i = 0; i < c->ncpus; i++)
+        aml_cpu_device(&a, i);
+    if (c->pm_base) aml_bytes(&a, s5, sizeof(s5));
+    if (a.len != body) b->overflow = true; /* the size computation above is wrong: never expected */
     finish_table(p);
 }
 

@@ -16,9 +16,10 @@
  * QEMU's "etc/table-loader" linker script for firmware to relocate them,
  * which hvsim does not provide; the machine writes them with acpi_install().
  *
- * Processors appear only in the MADT (no Processor devices in the DSDT);
- * Linux and other OSPMs enumerate CPUs from the MADT alone. The DSDT holds
- * just \_S5 when a PM block exists (so OSPM can power off), else nothing.
+ * The DSDT declares one processor device per CPU, \_SB.Cxxx (xxx = the
+ * ACPI processor UID in hex) with _HID "ACPI0007" and _UID equal to the
+ * MADT's ACPI Processor UID (ACPI 6.5, 8.4), and \_S5 when a PM block exists
+ * (so OSPM can power off). It has no PCI host bridge or other devices.
  */
 #ifndef HVSIM_SIM_ACPI_H
 #define HVSIM_SIM_ACPI_H
@@ -39,7 +40,7 @@
 #define ACPI_FADT_MINOR   5
 #define ACPI_MADT_REV     5
 #define ACPI_MAX_CPUS     288
-#define ACPI_BLOB_MAX     0x4000
+#define ACPI_BLOB_MAX     0x8000
 #define ACPI_OEM_ID       "HVSIM "
 #define ACPI_OEM_TABLE_ID "HVSIMPC "
 #define ACPI_CREATOR_ID   "HVSM"

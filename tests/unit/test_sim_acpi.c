@@ -223,9 +223,9 @@ START_TEST(fadt_without_pm_block)
     ck_assert_uint_eq(le_get16(f + 109), FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_8042);
     ck_assert_uint_eq(f[108], 0x32);
     ck_assert_uint_eq(f[131], 5);
-    /* DSDT: header only */
+    /* DSDT: the processor device only, no \_S5 without a PM block */
     const uint8_t *d = check_table(T->off_dsdt, "DSDT", 2);
-    ck_assert_uint_eq(le_get32(d + 4), 36);
+    ck_assert_uint_eq(le_get32(d + 4), 36 + 35);
 }
 END_TEST
 
@@ -264,8 +264,9 @@ START_TEST(fadt_with_pm_block_and_reset)
     /* DSDT carries \_S5 */
     const uint8_t *d = check_table(T->off_dsdt, "DSDT", 2);
     const uint8_t s5[] = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0A, 0, 0x0A, 0, 0, 0};
-    ck_assert_uint_eq(le_get32(d + 4), 36 + sizeof(s5));
-    ck_assert_mem_eq(d + 36, s5, sizeof(s5));
+    /* after Scope (\_SB) with two processor devices (63 bytes) */
+    ck_assert_uint_eq(le_get32(d + 4), 36 + 63 + sizeof(s5));
+    ck_assert_mem_eq(d + 36 + 63, s5, sizeof(s5));
 }
 END_TEST
 
@@ -323,7 +324,7 @@ START_TEST(install_failure_message)
     g_ram = calloc(1, 256ull << 20);
     struct guest_mem_target g = {.opaque = NULL, .ram_size = 256ull << 20, .write = ram_write};
     ck_assert(!acpi_install(&g, T, err, sizeof(err)));
-    ck_assert_str_eq(err, "ACPI: cannot write the tables at [0x3fff0000, 0x3fff0204)");
+    ck_assert_str_eq(err, "ACPI: cannot write the tables at [0x3fff0000, 0x3fff0224)");
     free(g_ram);
 }
 END_TEST
@@ -380,6 +381,64 @@ START_TEST(max_cpus_fit)
 }
 END_TEST
 
+START_TEST(dsdt_processor_device_bytes)
+{
+    struct acpi_config c;
+    acpi_config_pc(&c, &L, 1);
+    build_ok(&c);
+    const uint8_t *d = check_table(T->off_dsdt, "DSDT", 2);
+    /* Scope (\_SB) { Device (C000) { Name (_HID, "ACPI0007") Name (_UID, Zero) } } */
+    const uint8_t aml[] = {0x10, 0x22, '\\', '_', 'S', 'B',  '_', 0x5B, 0x82, 0x1A, 'C', '0',
+                           '0',  '0',  0x08, '_', 'H', 'I',  'D', 0x0D, 'A',  'C',  'P', 'I',
+                           '0',  '0',  '0',  '7', 0,   0x08, '_', 'U',  'I',  'D',  0x00};
+    ck_assert_uint_eq(le_get32(d + 4), 36 + sizeof(aml));
+    ck_assert_mem_eq(d + 36, aml, sizeof(aml));
+}
+END_TEST
+
+/* Decode an AML PkgLength (ACPI 6.5, 20.2.4); *n receives its byte count. */
+static size_t pkglen(const uint8_t *p, size_t *n)
+{
+    size_t follow = p[0] >> 6;
+    *n = 1 + follow;
+    if (!follow) return p[0] & 0x3F;
+    size_t v = p[0] & 0xF;
+    for (size_t i = 0; i < follow; i++)
+        v |= (size_t)p[1 + i] << (4 + 8 * i);
+    return v;
+}
+
+START_TEST(dsdt_many_processors_long_pkglength)
+{
+    struct acpi_config c;
+    acpi_config_pc(&c, &L, ACPI_MAX_CPUS);
+    build_ok(&c);
+    const uint8_t *d = check_table(T->off_dsdt, "DSDT", 2);
+    uint32_t len = le_get32(d + 4);
+    ck_assert_uint_eq(d[36], 0x10);
+    size_t n, scope = pkglen(d + 37, &n);
+    ck_assert_uint_eq(n, 3); /* more than 4095 bytes */
+    ck_assert_uint_eq(36 + 1 + scope, len);
+    /* walk the devices: each is 5B 82 PkgLength "Cxxx" ... */
+    const uint8_t *q = d + 37 + n + 5, *end = d + len;
+    unsigned count = 0;
+    char name[5] = {0};
+    while (q < end) {
+        ck_assert_uint_eq(q[0], 0x5B);
+        ck_assert_uint_eq(q[1], 0x82);
+        size_t m, body = pkglen(q + 2, &m);
+        memcpy(name, q + 2 + m, 4);
+        q += 2 + body;
+        count++;
+    }
+    ck_assert_ptr_eq(q, end);
+    ck_assert_uint_eq(count, ACPI_MAX_CPUS);
+    ck_assert_str_eq(name, "C11F");
+    const uint8_t uid[3] = {0x0B, 0x1F, 0x01}; /* WordPrefix 0x011F */
+    ck_assert_mem_eq(end - 3, uid, 3);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim_acpi");
@@ -400,6 +459,8 @@ static Suite *suite(void)
     tcase_add_test(tc, install_failure_message);
     tcase_add_test(tc, rejections);
     tcase_add_test(tc, max_cpus_fit);
+    tcase_add_test(tc, dsdt_processor_device_bytes);
+    tcase_add_test(tc, dsdt_many_processors_long_pkglength);
     suite_add_tcase(s, tc);
     return s;
 }
