@@ -271,6 +271,8 @@ static void lvt_fire(struct lapic *l, enum lapic_lvt which)
     if (v & APIC_LVT_MASKED) return;
     unsigned mode =
         (which == LAPIC_LVT_TIMER || which == LAPIC_LVT_ERROR) ? APIC_DM_FIXED : lvt_mode(v);
+    /* SDM vol 3B, "Generating an Interrupt on Overflow": Intel sets the
+     * mask bit when it delivers a PMI; the handler unmasks it. */
     if (which == LAPIC_LVT_PERF && l->cfg.perf_lvt_automask) l->lvt[which] |= APIC_LVT_MASKED;
     switch (mode) {
     case APIC_DM_FIXED: accept_fixed(l, v & APIC_LVT_VECTOR, false); break;
