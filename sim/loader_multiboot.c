@@ -200,18 +200,19 @@ static bool plan_elf(const char *name, const uint8_t *img, size_t size, bool mul
 static void note_video(const struct mb_header *h, struct boot_result *r)
 {
     if (!(h->flags & MB_FLAG_VIDEO)) return;
-    /* mode_type 1 is EGA text, which is what the machine starts in. hvsim has
-     * no VBE, so a graphics request is not honoured and the information's
-     * framebuffer fields stay absent (Multiboot 0.6.96, 3.1.4). */
+    /* The mode is only a preference (Multiboot 0.6.96, 3.1.4). hvsim has no
+     * VBE: a graphics request is not honoured and the information carries no
+     * VBE or framebuffer fields (flags bits 11 and 12 stay clear). EGA text
+     * (mode_type 1) is the state the machine starts in, so it needs no
+     * remark. */
     if (h->mode_type == 0)
         snprintf(r->warning, sizeof(r->warning),
-                 "multiboot video mode %ux%ux%u (linear graphics) is not supported; the kernel "
-                 "starts in VGA text mode without framebuffer information",
+                 "multiboot video mode %ux%ux%u (linear graphics) is not supported: no VBE, "
+                 "the information carries no framebuffer fields",
                  h->width, h->height, h->depth);
     else if (h->mode_type != 1)
         snprintf(r->warning, sizeof(r->warning),
-                 "multiboot video mode_type %u is unknown; the kernel starts in VGA text mode",
-                 h->mode_type);
+                 "multiboot video mode_type %u is unknown and ignored", h->mode_type);
 }
 
 static bool write_piece(const struct guest_mem_target *t, const struct load_piece *pc,

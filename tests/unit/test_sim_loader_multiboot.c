@@ -334,9 +334,21 @@ START_TEST(video_graphics_warns)
     struct boot_result r;
     ck_load_ok(p, r);
     ck_assert_str_eq(r.warning, "multiboot video mode 1024x768x32 (linear graphics) is not "
-                                "supported; the kernel starts in VGA text mode without "
-                                "framebuffer information");
+                                "supported: no VBE, the information carries no framebuffer "
+                                "fields");
     ck_assert_uint_eq(rd32(r.mbi_addr) & (1u << 12), 0);
+}
+END_TEST
+
+START_TEST(video_unknown_mode_type)
+{
+    size_t n = mk_mb_elf32(0);
+    struct tmb f = {.mode_type = 7};
+    put_mb(0x100, MB_FLAG_VIDEO, &f);
+    struct boot_params p = params_for(n);
+    struct boot_result r;
+    ck_load_ok(p, r);
+    ck_assert_str_eq(r.warning, "multiboot video mode_type 7 is unknown and ignored");
 }
 END_TEST
 
@@ -518,6 +530,7 @@ static Suite *suite(void)
     tcase_add_test(tc, header_after_bad_checksum_candidate);
     tcase_add_test(tc, video_graphics_warns);
     tcase_add_test(tc, video_text_mode_is_fine);
+    tcase_add_test(tc, video_unknown_mode_type);
     tcase_add_test(tc, plain_elf64_long_mode);
     tcase_add_test(tc, identity_map_size);
     tcase_add_test(tc, load_with_explicit_e820);
