@@ -211,6 +211,35 @@ static void op_verw(struct cpu *c, const struct insn *i)
     verify(c, i, true);
 }
 
+/* ---------------- MOV Sreg ---------------- */
+
+/* 8E: MOV Sreg, r/m16. CS is #UD; loading SS blocks interrupts and debug
+ * traps until after the next instruction (SDM vol 3A, 6.8.3). */
+static void op_mov_Sw_Ew(struct cpu *c, const struct insn *i)
+{
+    unsigned seg = i->reg & 7;
+    if (seg == SEG_CS || seg > SEG_GS) cpu_ud(c);
+    uint16_t sel = (uint16_t)sys_read_rm(c, i, 2);
+    cpu_load_seg(c, seg, sel);
+    if (seg == SEG_SS) {
+        c->intr_shadow = 2;
+        c->pending |= PEND_SHADOW;
+    }
+}
+
+/* 8C: MOV r/m, Sreg: a register destination takes the operand size
+ * (zero-extended), memory always 16 bits (SDM vol 2B, MOV). */
+static void op_mov_Ew_Sw(struct cpu *c, const struct insn *i)
+{
+    unsigned seg = i->reg & 7;
+    if (seg > SEG_GS) cpu_ud(c);
+    uint16_t sel = c->s.seg[seg].sel;
+    if (i->flags & INSN_F_MEM)
+        cpu_vwrite(c, i->seg, insn_ea(c, i), 2, sel);
+    else
+        reg_put(c, i, i->rm, i->osize, sel);
+}
+
 /* ---------------- 64-bit segment bases ---------------- */
 
 /* SWAPGS: 64-bit mode, CPL 0 (SDM vol 2B, SWAPGS). */
@@ -270,6 +299,8 @@ static void op_wrgsbase(struct cpu *c, const struct insn *i)
 
 void sysops_seg_register(void)
 {
+    optable_set(MAP_1BYTE, 0x8e, -1, -1, -1, op_mov_Sw_Ew, COST_SEGLOAD);
+    optable_set(MAP_1BYTE, 0x8c, -1, -1, -1, op_mov_Ew_Sw, COST_ALU);
     optable_set(MAP_0F, 0x01, -1, 0, 0, op_sgdt, COST_SYSTEM);
     optable_set(MAP_0F, 0x01, -1, 1, 0, op_sidt, COST_SYSTEM);
     optable_set(MAP_0F, 0x01, -1, 2, 0, op_lgdt, COST_SERIALIZE);
