@@ -79,3 +79,9 @@ guest_test(paging32 paging32 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_image(paging64 64 paging64.c lm_switch.S)
 guest_test(paging64 paging64 TIMEOUT 30 EXPECT "^RESULT: PASS"
   QEMU_ARGS -cpu qemu64,+la57,+pdpe1gb)
+
+# Operating modes and the switches between them.
+guest_image(modes32 32 modes32.c modes_blob.S)
+guest_test(modes32 modes32 TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(modes64 64 modes64.c lm_switch.S)
+guest_test(modes64 modes64 TIMEOUT 30 EXPECT "^RESULT: PASS")

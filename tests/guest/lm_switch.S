@@ -8,9 +8,11 @@
  * uint32_t lm_call_compat(void): far call into 32-bit compatibility-mode
  *   code; returns (push width << 16) | (EAX after DEC EAX encoded as 0x48).
  * uint32_t lm_call_16(void): far call into a 16-bit code segment while in
- *   long mode; returns EAX computed with 16-bit operand size. */
+ *   long mode; returns EAX computed with 16-bit operand size. The caller
+ *   first points lm_16_ptr (offset, selector) at a 16-bit segment whose
+ *   64 KiB limit covers lm_16_fn. */
     .text
-    .globl lm_reload_paging, lm_call_compat, lm_call_16
+    .globl lm_reload_paging, lm_call_compat, lm_call_16, lm_16_fn, lm_16_ptr
     .code64
 lm_reload_paging:
     pushq %rbx
