@@ -222,7 +222,10 @@ static void op_fxsave(struct cpu *c, const struct insn *i)
      * (SDM vol 2, FXSAVE); hvsim saves them like the processors do.
      * Bytes past the XMM registers are reserved or software's: untouched. */
     unsigned len = 160;
-    if (!ffxsr_active(c)) len += 16 * xmm_count(c);
+    if (!ffxsr_active(c)) {
+        memcpy(b + 160, c->s.fpu.xmm, 16 * xmm_count(c));
+        len += 16 * xmm_count(c);
+    }
     cpu_vprobe_write(c, i->seg, ea, 512);
     cpu_vwrite_bytes(c, i->seg, ea, b, len);
 }
