@@ -68,8 +68,8 @@ bool mbi_build(const struct guest_mem_target *t, const struct mbi_params *p, uin
 
     /* mem_lower: RAM from 0; mem_upper: RAM from 1 MiB up to the first hole
      * (Multiboot 0.6.96, 3.3), both in KiB. */
-    const struct e820_entry *lo = e820_find(p->e820, 0);
-    const struct e820_entry *hi = e820_find(p->e820, PC_HIGH_RAM);
+    const struct e820_entry *lo = p->e820 ? e820_find(p->e820, 0) : NULL;
+    const struct e820_entry *hi = p->e820 ? e820_find(p->e820, PC_HIGH_RAM) : NULL;
     if (lo && lo->type == E820_RAM && hi && hi->type == E820_RAM) {
         uint64_t upper = (hi->addr + hi->len - PC_HIGH_RAM) / 1024;
         le_put32(mbi + MBI_OFF_MEM_LOWER, (uint32_t)(lo->len / 1024));

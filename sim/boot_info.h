@@ -154,7 +154,7 @@ struct mbi_params {
     uint32_t boot_device;
     const struct mbi_module *mods;
     unsigned nmods;
-    const struct e820_map *e820;
+    const struct e820_map *e820; /* NULL: no mem_* fields and no mmap */
 };
 
 /* Build the multiboot information in [BOOT_INFO_ADDR, BOOT_INFO_END) and

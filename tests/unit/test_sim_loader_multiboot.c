@@ -510,6 +510,39 @@ START_TEST(modules_for_elf64_above_4g_image_rejected)
 }
 END_TEST
 
+START_TEST(mbi_without_map)
+{
+    struct mbi_module m = {.start = 0x200000, .end = 0x200010, .cmdline = "m"};
+    struct mbi_params mp = {.cmdline = NULL, .mods = &m, .nmods = 1, .e820 = NULL};
+    uint32_t at = 0;
+    char e[256] = "";
+    ck_assert_msg(mbi_build(&g_target, &mp, &at, e, sizeof(e)), "%s", e);
+    ck_assert_uint_eq(at, BOOT_INFO_ADDR);
+    ck_assert_uint_eq(rd32(at), MBI_FLAG_MODS | MBI_FLAG_LOADER_NAME);
+    ck_assert_uint_eq(rd32(at + 4), 0);
+    ck_assert_uint_eq(rd32(at + 44), 0);
+    ck_assert_uint_eq(rd32(rd32(at + 24)), 0x200000);
+    ck_assert_str_eq((char *)g_mem.ram + rd32(rd32(at + 24) + 8), "m");
+}
+END_TEST
+
+START_TEST(mbi_area_full_of_modules)
+{
+    /* 64 module strings of 2 KiB each overflow the 128 KiB info area */
+    static char s[2048];
+    static struct mbi_module m[64];
+    memset(s, 'x', sizeof(s) - 1);
+    for (unsigned i = 0; i < 64; i++)
+        m[i] = (struct mbi_module){.start = 0x200000, .end = 0x200000, .cmdline = s};
+    struct mbi_params mp = {.mods = m, .nmods = 64};
+    uint32_t at;
+    char e[256] = "";
+    ck_assert(!mbi_build(&g_target, &mp, &at, e, sizeof(e)));
+    ck_assert_str_eq(e, "multiboot information: module command line (2048 bytes) does not fit in "
+                        "the boot-info area [0x50000, 0x70000)");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim_loader_multiboot");
@@ -531,6 +564,8 @@ static Suite *suite(void)
     tcase_add_test(tc, video_graphics_warns);
     tcase_add_test(tc, video_text_mode_is_fine);
     tcase_add_test(tc, video_unknown_mode_type);
+    tcase_add_test(tc, mbi_without_map);
+    tcase_add_test(tc, mbi_area_full_of_modules);
     tcase_add_test(tc, plain_elf64_long_mode);
     tcase_add_test(tc, identity_map_size);
     tcase_add_test(tc, load_with_explicit_e820);
