@@ -389,6 +389,9 @@ static void op_simd(struct cpu *c, const struct insn *i)
     unsigned stub = w ? (unsigned)e->stub_w : e->stub;
     unsigned msize = w ? e->msize_w : e->msize;
     bool uses_mm = kind_uses_mm(e->kind, mem);
+    /* The host stub names an MMX register even when the guest operand is
+     * memory (CVTPI2PS xmm, m64). */
+    bool host_mm = kind_uses_mm(e->kind, false);
     if (kind_is_mmx(e->kind)) {
         if (fpu_check_mmx(c)) return;
     } else {
@@ -484,12 +487,12 @@ static void op_simd(struct cpu *c, const struct insn *i)
     bool ue_unmasked = e->fp && !(f->mxcsr & (MXCSR_UE << 7));
     struct host_simd again = h;
     if (ue_unmasked) h.mxcsr |= MXCSR_FTZ;
-    host_simd_exec(&h, (enum host_stub)stub, imm, uses_mm);
+    host_simd_exec(&h, (enum host_stub)stub, imm, host_mm);
     if (e->fp) {
         uint32_t flags = h.mxcsr & MXCSR_FLAGS;
         if (ue_unmasked && (flags & MXCSR_UE)) {
             again.mxcsr &= ~(uint32_t)MXCSR_FTZ;
-            host_simd_exec(&again, (enum host_stub)stub, imm, uses_mm);
+            host_simd_exec(&again, (enum host_stub)stub, imm, host_mm);
             flags = (again.mxcsr & MXCSR_FLAGS) | MXCSR_UE;
         }
         sse_fp_exceptions(c, flags);

@@ -427,6 +427,174 @@ START_TEST(cvtsi2sd_rexw_and_sticky_flags)
 }
 END_TEST
 
+static void put16(uint64_t pa, const void *v)
+{
+    harness_put(H, pa, v, 16);
+}
+
+START_TEST(integer_ops_breadth)
+{
+    int16_t a[8] = {1, -2, 3, 4, 32767, -32768, 100, 7};
+    int16_t b[8] = {5, 6, -7, 8, 2, 2, -100, 0};
+    put16(DATA, a);
+    put16(DATA + 16, b);
+    B(2, 0x0f, 0x10), M(0, DATA);
+    B(2, 0x0f, 0x10), M(1, DATA + 16);
+    B(4, 0x66, 0x0f, 0xf5, 0xc1); /* pmaddwd xmm0, xmm1 */
+    run();
+    int32_t r[4];
+    memcpy(r, fpu().xmm[0], 16);
+    ck_assert_int_eq(r[0], 1 * 5 + -2 * 6);
+    ck_assert_int_eq(r[1], 3 * -7 + 4 * 8);
+    ck_assert_int_eq(r[2], 32767 * 2 + -32768 * 2);
+    ck_assert_int_eq(r[3], 100 * -100 + 7 * 0);
+
+    uint8_t bytes[16] = {0x80, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+    put16(DATA + 32, bytes);
+    B(2, 0x0f, 0x10), M(2, DATA + 32);
+    B(5, 0x66, 0x0f, 0x38, 0x30, 0xda); /* pmovzxbw xmm3, xmm2 */
+    B(5, 0x66, 0x0f, 0x38, 0x20, 0xe2); /* pmovsxbw xmm4, xmm2 */
+    run();
+    uint16_t w[8];
+    memcpy(w, fpu().xmm[3], 16);
+    ck_assert_uint_eq(w[0], 0x80);
+    ck_assert_uint_eq(w[1], 0xff);
+    memcpy(w, fpu().xmm[4], 16);
+    ck_assert_uint_eq(w[0], 0xff80);
+    ck_assert_uint_eq(w[1], 0xffff);
+
+    /* psadbw: sum of |a - b| per 8 bytes. */
+    uint8_t p[16] = {10, 0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0, 0, 0};
+    uint8_t q[16] = {0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    put16(DATA + 48, p);
+    put16(DATA + 64, q);
+    B(2, 0x0f, 0x10), M(0, DATA + 48);
+    B(3, 0x66, 0x0f, 0xf6), M(0, DATA + 64); /* psadbw xmm0, [m] */
+    run();
+    uint64_t q2[2];
+    memcpy(q2, fpu().xmm[0], 16);
+    ck_assert_uint_eq(q2[0], 20);
+    ck_assert_uint_eq(q2[1], 511);
+}
+END_TEST
+
+START_TEST(fp_imm_forms)
+{
+    put_floats(DATA, 1.5f, -2.5f, 2.5f, -0.5f);
+    B(2, 0x0f, 0x10), M(1, DATA);
+    B(6, 0x66, 0x0f, 0x3a, 0x08, 0xc1, 0x00); /* roundps xmm0, xmm1, nearest */
+    B(6, 0x66, 0x0f, 0x3a, 0x08, 0xd1, 0x01); /* roundps xmm2, xmm1, down */
+    run();
+    float r[4];
+    memcpy(r, fpu().xmm[0], 16);
+    ck_assert(r[0] == 2.0f && r[1] == -2.0f && r[2] == 2.0f && r[3] == -0.0f);
+    ck_assert(__builtin_signbit(r[3]));
+    memcpy(r, fpu().xmm[2], 16);
+    ck_assert(r[0] == 1.0f && r[1] == -3.0f && r[2] == 2.0f && r[3] == -1.0f);
+    ck_assert_uint_eq(fpu().mxcsr & 0x3f, 0x20); /* imm bit 3 clear: PE */
+
+    put_floats(DATA + 16, 1.0f, 2.0f, 3.0f, 4.0f);
+    put_floats(DATA + 32, 10.0f, 20.0f, 30.0f, 40.0f);
+    B(2, 0x0f, 0x10), M(0, DATA + 16);
+    B(2, 0x0f, 0x10), M(3, DATA + 32);
+    B(6, 0x66, 0x0f, 0x3a, 0x40, 0xc3, 0xf1); /* dpps xmm0, xmm3, 0xf1 */
+    run();
+    memcpy(r, fpu().xmm[0], 16);
+    ck_assert(r[0] == 300.0f && r[1] == 0.0f && r[2] == 0.0f && r[3] == 0.0f);
+
+    B(2, 0x0f, 0x10), M(0, DATA + 16);
+    B(4, 0x0f, 0xc6, 0xc3, 0x1b); /* shufps xmm0, xmm3, 0x1b */
+    run();
+    memcpy(r, fpu().xmm[0], 16);
+    ck_assert(r[0] == 4.0f && r[1] == 3.0f && r[2] == 20.0f && r[3] == 10.0f);
+
+    B(2, 0x0f, 0x10), M(0, DATA + 16);
+    B(6, 0x66, 0x0f, 0x3a, 0x21, 0xc3, 0xc8); /* insertps: src[3] -> dst[0], zero dst[3] */
+    run();
+    memcpy(r, fpu().xmm[0], 16);
+    ck_assert(r[0] == 40.0f && r[1] == 2.0f && r[2] == 3.0f && r[3] == 0.0f);
+
+    put_floats(DATA + 48, 0, 0, 0, 0);
+    uint32_t m0[4] = {0x80000000u, 0, 0x80000000u, 0};
+    put16(DATA + 64, m0);
+    B(2, 0x0f, 0x10), M(0, DATA + 64);  /* xmm0 = mask */
+    B(2, 0x0f, 0x10), M(1, DATA + 16);  /* xmm1 = 1 2 3 4 */
+    B(5, 0x66, 0x0f, 0x38, 0x14, 0xcb); /* blendvps xmm1, xmm3, <xmm0> */
+    run();
+    memcpy(r, fpu().xmm[1], 16);
+    ck_assert(r[0] == 10.0f && r[1] == 2.0f && r[2] == 30.0f && r[3] == 4.0f);
+}
+END_TEST
+
+START_TEST(extract_insert_gpr_forms)
+{
+    uint32_t v[4] = {0x11111111, 0x22222222, 0x33333333, 0x44444444};
+    put16(DATA, v);
+    B(2, 0x0f, 0x10), M(0, DATA);
+    B(6, 0x66, 0x0f, 0x3a, 0x16, 0xc1, 0x02);                        /* pextrd ecx, xmm0, 2 */
+    B(6, 0x66, 0x0f, 0x3a, 0x14, 0xc2, 0x05);                        /* pextrb edx, xmm0, 5 */
+    B(3, 0x66, 0x0f, 0x3a), B(1, 0x16), M(0, DATA + 32), B(1, 0x03); /* pextrd [m], xmm0, 3 */
+    B(2, 0x48, 0xb8);
+    for (int k = 0; k < 8; k++)
+        code[ncode++] = (uint8_t)(0x0123456789abcdefull >> (8 * k));
+    B(7, 0x66, 0x48, 0x0f, 0x3a, 0x22, 0xc0, 0x01); /* pinsrq xmm0, rax, 1 */
+    run();
+    ck_assert_uint_eq(harness_reg(H, R_RCX), 0x33333333);
+    ck_assert_uint_eq(harness_reg(H, R_RDX), 0x22);
+    uint32_t m;
+    harness_get_bytes(H, DATA + 32, &m, 4);
+    ck_assert_uint_eq(m, 0x44444444);
+    uint64_t hi;
+    memcpy(&hi, fpu().xmm[0] + 8, 8);
+    ck_assert_uint_eq(hi, 0x0123456789abcdefull);
+    B(4, 0x66, 0x0f, 0xd7, 0xc8); /* pmovmskb ecx, xmm0 */
+    B(3, 0x0f, 0x50, 0xd0);       /* movmskps edx, xmm0 */
+    run();
+    ck_assert_uint_eq(harness_reg(H, R_RCX), 0x0f00); /* bytes EF CD AB 89 */
+    ck_assert_uint_eq(harness_reg(H, R_RDX), 0x4);    /* dword 2 = 0x89abcdef */
+}
+END_TEST
+
+START_TEST(unadvertised_feature_is_ud)
+{
+    /* The default profile does not advertise PCLMULQDQ. */
+    B(6, 0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x00);
+    run();
+    ck_assert_int_eq(harness_exception(H), EXC_UD);
+}
+END_TEST
+
+START_TEST(mmx_ssse3_and_shift_imm)
+{
+    uint64_t a = 0x0807060504030201ull, b = 0x100f0e0d0c0b0a09ull;
+    harness_put(H, DATA, &a, 8);
+    harness_put(H, DATA + 8, &b, 8);
+    B(2, 0x0f, 0x6f), M(0, DATA);
+    B(2, 0x0f, 0x6f), M(1, DATA + 8);
+    B(5, 0x0f, 0x3a, 0x0f, 0xc1, 0x03); /* palignr mm0, mm1, 3 */
+    B(4, 0x0f, 0x73, 0xd1, 0x08);       /* psrlq mm1, 8 */
+    run();
+    ck_assert_uint_eq(fpu().st[0].mant, 0x030201100f0e0d0cull);
+    ck_assert_uint_eq(fpu().st[1].mant, 0x00100f0e0d0c0b0aull);
+    ck_assert_uint_eq(fpu().st[1].sexp, 0xffff);
+}
+END_TEST
+
+START_TEST(pending_x87_error_before_mmx)
+{
+    uint16_t cw = 0x037b;
+    harness_put(H, DATA, &cw, 2);
+    B(2, 0xdb, 0xe3);
+    B(1, 0xd9), M(5, DATA);
+    B(2, 0xd9, 0xe8);
+    B(2, 0xd9, 0xee);
+    B(2, 0xde, 0xf9);       /* unmasked #Z pending */
+    B(3, 0x0f, 0xfc, 0xc0); /* paddb mm0, mm0 -> #MF */
+    run();
+    ck_assert_int_eq(harness_exception(H), EXC_MF);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_sse_ops");
@@ -446,6 +614,12 @@ static Suite *suite(void)
     tcase_add_test(t, ftz_and_daz);
     tcase_add_test(t, movss_forms_and_pextrw_pinsrw);
     tcase_add_test(t, cvtsi2sd_rexw_and_sticky_flags);
+    tcase_add_test(t, integer_ops_breadth);
+    tcase_add_test(t, fp_imm_forms);
+    tcase_add_test(t, extract_insert_gpr_forms);
+    tcase_add_test(t, unadvertised_feature_is_ud);
+    tcase_add_test(t, mmx_ssse3_and_shift_imm);
+    tcase_add_test(t, pending_x87_error_before_mmx);
     suite_add_tcase(s, t);
     return s;
 }
