@@ -402,6 +402,51 @@ START_TEST(reserved_encoding_is_ud)
 }
 END_TEST
 
+START_TEST(fnstenv_protected_16)
+{
+    put_double(DATA, 1.0);
+    B(2, 0xdb, 0xe3);
+    B(1, 0xdd), M(0, DATA);            /* fld qword at CODE+2 */
+    B(2, 0x66, 0xd9), M(6, DATA + 64); /* o16 fnstenv: 14-byte layout */
+    run();
+    uint16_t e[7];
+    harness_get_bytes(H, DATA + 64, e, 14);
+    ck_assert_uint_eq(e[0], 0x037f);
+    ck_assert_uint_eq(e[1], 0x3800);
+    ck_assert_uint_eq(e[2], 0x3fff);
+    ck_assert_uint_eq(e[3], (uint16_t)(HARNESS_CODE + 2));
+    ck_assert_uint_eq(e[4], SEL_CODE64);
+    ck_assert_uint_eq(e[5], (uint16_t)DATA);
+    uint32_t after;
+    harness_get_bytes(H, DATA + 64 + 14, &after, 4);
+    ck_assert_uint_eq(after, 0); /* nothing beyond 14 bytes */
+}
+END_TEST
+
+START_TEST(fnstenv_real_mode_linear_pointers)
+{
+    harness_setup_real(H, 0x2000, 0x0000);
+    struct cpu_state s;
+    harness_state(H, &s);
+    s.cr0 = (s.cr0 | CR0_NE) & ~(CR0_EM | CR0_TS);
+    harness_set_state(H, &s);
+    /* fninit; fld1; fnstenv cs:[0x100]; jmp $ */
+    static const uint8_t prog[] = {0xdb, 0xe3, 0xd9, 0xe8, 0x2e, 0xd9,
+                                   0x36, 0x00, 0x01, 0xeb, 0xfe};
+    harness_put(H, 0x20000, prog, sizeof prog);
+    harness_clear_events(H);
+    harness_run(H, 10);
+    ck_assert_int_eq(harness_exception(H), -1);
+    uint16_t e[7];
+    harness_get_bytes(H, 0x20100, e, 14);
+    ck_assert_uint_eq(e[0], 0x037f);
+    /* FIP is the 20-bit linear address 0x20002: low word, then bits
+     * 19:16 in 15:12 beside the 11-bit opcode D9 E8 -> 0x1e8. */
+    ck_assert_uint_eq(e[3], 0x0002);
+    ck_assert_uint_eq(e[4], 0x2000 | 0x1e8);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_fpu_x87");
@@ -422,6 +467,8 @@ static Suite *suite(void)
     tcase_add_test(t, fnsave_frstor_round_trip);
     tcase_add_test(t, nm_with_ts_or_em);
     tcase_add_test(t, reserved_encoding_is_ud);
+    tcase_add_test(t, fnstenv_protected_16);
+    tcase_add_test(t, fnstenv_real_mode_linear_pointers);
     suite_add_tcase(s, t);
     return s;
 }
