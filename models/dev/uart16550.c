@@ -15,8 +15,10 @@
  * input sees the new THRE interrupt just as it would after a real
  * character time.
  *
- * The only receive errors the model can produce are overruns, in loopback
- * mode (external input is flow-controlled by uart16550_can_receive()).
+ * The receive errors the model can produce are overruns and breaks, both
+ * in loopback mode (external input is flow-controlled by
+ * uart16550_can_receive(), and the character backend carries no line
+ * conditions). Parity and framing errors never occur.
  */
 #include "models/dev/uart16550.h"
 
@@ -51,7 +53,9 @@
 
 #define LSR_DR     0x01
 #define LSR_OE     0x02
+#define LSR_BI     0x10
 #define LSR_ERRORS 0x1e
+#define LSR_FIFOE  0x80
 #define LSR_THRE   0x20
 #define LSR_TEMT   0x40
 
@@ -68,6 +72,7 @@
 
 struct uart_state {
     uint8_t rx[UART16550_FIFO_LEN];
+    uint8_t rx_err[UART16550_FIFO_LEN]; /* PE/FE/BI of each received character */
     uint8_t rx_head, rx_count;
     uint8_t ier, lcr, mcr, fcr, scr;
     uint8_t lsr_errors; /* sticky OE/PE/FE/BI until LSR is read */
@@ -180,20 +185,36 @@ static void rx_clear(struct uart16550 *u)
     u->env.timer_mod(u->env.opaque, &u->timeout_timer, VTIME_NEVER);
 }
 
-/* A character completed in the receiver shift register. */
-static void rx_push(struct uart16550 *u, uint8_t c)
+/* A character completed in the receiver shift register, with its PE/FE/BI
+ * error bits. PC16550D 8.4: in FIFO mode a character's errors show in LSR
+ * when it reaches the top of the FIFO. */
+static void rx_push(struct uart16550 *u, uint8_t c, uint8_t err)
 {
     struct uart_state *s = &u->st;
     if (s->rx_count >= rx_capacity(u)) {
         s->lsr_errors |= LSR_OE;
         /* 16450 mode: the new character overwrites RBR; FIFO mode: it is
          * lost in the shift register (PC16550D 8.4, bit 1). */
-        if (!(s->fcr & FCR_ENABLE)) s->rx[s->rx_head] = c;
+        if (!(s->fcr & FCR_ENABLE)) {
+            s->rx[s->rx_head] = c;
+            s->rx_err[s->rx_head] = err;
+            s->lsr_errors |= err;
+        }
         return;
     }
-    s->rx[(s->rx_head + s->rx_count) % UART16550_FIFO_LEN] = c;
+    unsigned slot = (s->rx_head + s->rx_count) % UART16550_FIFO_LEN;
+    s->rx[slot] = c;
+    s->rx_err[slot] = err;
+    if (!s->rx_count) s->lsr_errors |= err;
     s->rx_count++;
     s->timeout_ipending = 0;
+}
+
+static bool rx_fifo_has_error(const struct uart_state *s)
+{
+    for (unsigned i = 0; i < s->rx_count; i++)
+        if (s->rx_err[(s->rx_head + i) % UART16550_FIFO_LEN]) return true;
+    return false;
 }
 
 static void update_msr(struct uart16550 *u)
@@ -221,7 +242,7 @@ static void transmit(struct uart16550 *u, uint8_t c)
     s->temt_at = start + char_time_ns(u);
     if (s->mcr & MCR_LOOP) {
         unsigned bits = 5 + (s->lcr & 3);
-        rx_push(u, c & (uint8_t)((1u << bits) - 1));
+        rx_push(u, c & (uint8_t)((1u << bits) - 1), 0);
         arm_timeout(u);
     } else if (u->cfg.tx) {
         u->cfg.tx(u->cfg.tx_opaque, &c, 1);
@@ -239,6 +260,7 @@ static uint8_t read_reg(struct uart16550 *u, unsigned reg)
         v = s->rx[s->rx_head];
         s->rx_head = (s->rx_head + 1) % UART16550_FIFO_LEN;
         s->rx_count--;
+        if (s->rx_count) s->lsr_errors |= s->rx_err[s->rx_head];
         s->timeout_ipending = 0;
         arm_timeout(u);
         update_irq(u);
@@ -256,6 +278,7 @@ static uint8_t read_reg(struct uart16550 *u, unsigned reg)
     case 4: return s->mcr;
     case 5:
         v = s->lsr_errors | (s->rx_count ? LSR_DR : 0) | LSR_THRE;
+        if ((s->fcr & FCR_ENABLE) && rx_fifo_has_error(s)) v |= LSR_FIFOE;
         if (now(u) >= s->temt_at) v |= LSR_TEMT;
         s->lsr_errors = 0; /* OE/PE/FE/BI clear on read */
         update_irq(u);
@@ -308,7 +331,15 @@ static void write_reg(struct uart16550 *u, unsigned reg, uint8_t val)
         s->ier = val & 0x0f;
         break;
     case 2: write_fcr(u, val); break;
-    case 3: s->lcr = val; break;
+    case 3:
+        /* Setting break in loopback: the receiver sees the line held at
+         * spacing, i.e. one all-zero character with BI (PC16550D 8.4, bit 4). */
+        if ((val & LCR_BREAK) && !(s->lcr & LCR_BREAK) && (s->mcr & MCR_LOOP)) {
+            rx_push(u, 0, LSR_BI);
+            arm_timeout(u);
+        }
+        s->lcr = val;
+        break;
     case 4:
         s->mcr = val & 0x1f;
         update_msr(u);
@@ -355,7 +386,7 @@ size_t uart16550_receive(struct uart16550 *u, const uint8_t *buf, size_t n)
     if (!buf || !room) return 0;
     if (n > room) n = room;
     for (size_t i = 0; i < n; i++)
-        rx_push(u, buf[i]);
+        rx_push(u, buf[i], 0);
     if (n) {
         arm_timeout(u);
         update_irq(u);

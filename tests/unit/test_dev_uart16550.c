@@ -223,6 +223,28 @@ START_TEST(test_loopback)
 }
 END_TEST
 
+START_TEST(test_loopback_break)
+{
+    out8(3, 0x03);
+    out8(2, 0x01);
+    out8(4, 0x10);
+    out8(0, 'a');
+    out8(1, 0x04);
+    out8(3, 0x43);                   /* set break */
+    ck_assert_uint_eq(in8(2), 0xc1); /* the break char is not at the top yet */
+    /* (TEMT is still 0: 'a' is on the wire in virtual time.) */
+    ck_assert_uint_eq(in8(5) & 0xbf, 0x80 | 0x20 | 0x01); /* error somewhere in FIFO */
+    ck_assert_uint_eq(in8(0), 'a');
+    ck_assert_uint_eq(in8(2), 0xc6); /* now it is: line status */
+    ck_assert_uint_eq(in8(5) & 0xbf, 0x80 | 0x20 | 0x10 | 0x01);
+    ck_assert_uint_eq(in8(2), 0xc1);
+    ck_assert_uint_eq(in8(0), 0x00);
+    ck_assert_uint_eq(in8(5) & 0xbf, 0x20);
+    out8(3, 0x43); /* already set: no second character */
+    ck_assert_uint_eq(in8(5) & 1, 0);
+}
+END_TEST
+
 START_TEST(test_interrupt_priority)
 {
     out8(4, 0x10);
@@ -350,6 +372,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_fifo_trigger_and_timeout);
     tcase_add_test(tc, test_fifo_order_and_full);
     tcase_add_test(tc, test_loopback);
+    tcase_add_test(tc, test_loopback_break);
     tcase_add_test(tc, test_interrupt_priority);
     tcase_add_test(tc, test_modem_status_interrupt);
     tcase_add_test(tc, test_out2_gating);
