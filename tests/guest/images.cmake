@@ -85,3 +85,13 @@ guest_image(modes32 32 modes32.c modes_blob.S)
 guest_test(modes32 modes32 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_image(modes64 64 modes64.c lm_switch.S)
 guest_test(modes64 modes64 TIMEOUT 30 EXPECT "^RESULT: PASS")
+
+# x87, SSE, FXSAVE, XSAVE.
+guest_image(fpu 64 fpu.c)
+guest_test(fpu fpu TIMEOUT 30 EXPECT "^RESULT: PASS" QEMU_ARGS -cpu max)
+
+# Self-modifying code.
+guest_image(smc32 32 smc.c)
+guest_image(smc64 64 smc.c)
+guest_test(smc32 smc32 TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_test(smc64 smc64 TIMEOUT 30 EXPECT "^RESULT: PASS")
