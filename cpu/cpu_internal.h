@@ -185,6 +185,12 @@ struct cpu {
     /* Set by cpu_flush_decoded(): the run loop leaves the decoded block it
      * is replaying and looks the next instruction up afresh. */
     bool exec_resync;
+    /* Computed by the run loop before it dispatches (stable until the
+     * block ends, since CPL, RFLAGS.AC, DR7 and mode changes end blocks):
+     * data accesses may use the inline TLB fast path, and the access
+     * context (enum mmu_ctx) to check entries with. */
+    bool exec_fastmem;
+    uint8_t exec_ctx;
 
     /* --- added by fpu/simd (cpufpu) --- */
     /* FERR# output and IGNNE# input for CR0.NE = 0 (SDM vol 1, 8.7; the PC
@@ -216,6 +222,9 @@ struct cpu_shared {
      * holding NULL means no decoded code on any page that hashes there. */
     void *page_head[ICACHE_PAGE_BUCKETS];
     struct icache *ic;
+    /* The vCPU inside cpu_run (vCPUs run one at a time): dropping decoded
+     * code sets its exec_resync so it leaves the block it replays. */
+    struct cpu *running;
 };
 
 static inline unsigned icache_page_bucket(uint64_t pa)
