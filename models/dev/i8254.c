@@ -7,9 +7,8 @@
  * CLK pulse, which does not decrement it. So in mode 0 OUT rises N+1 clocks
  * after the count is written; in mode 2 OUT is low for one clock when the
  * count reaches 1 and the period is N. Modes 1 and 5 start on a GATE rising
- * edge. A new count written while counting in modes 2 and 3 takes effect at
- * the end of the current period (the datasheet says half-cycle for mode 3;
- * this model uses the full period).
+ * edge. A new count written while counting takes effect at the end of the
+ * current period in mode 2 and of the current half-cycle in mode 3.
  *
  * Power-on state: like a PC after its BIOS (and like QEMU), every channel is
  * in mode 3 with count 65536; channels 0 and 1 have GATE high.
@@ -30,6 +29,7 @@ struct pit_channel {
     uint32_t n;         /* count of the running cycle */
     uint64_t load_tick; /* tick at which n entered the counting element */
     uint64_t next_tick; /* modes 2/3: tick at which reload replaces n */
+    uint64_t next_load; /* ... and the load_tick the new count then has */
     uint64_t null_clear_tick;
     int64_t frozen_d; /* elapsed count while GATE stops counting */
     uint16_t partial; /* first byte of a two-byte count write */
@@ -105,7 +105,7 @@ static void chan_sync(struct pit_channel *c, uint64_t t)
 {
     if (c->has_next && t >= c->next_tick) {
         c->n = c->reload;
-        c->load_tick = c->next_tick;
+        c->load_tick = c->next_load;
         c->has_next = 0;
     }
 }
@@ -228,11 +228,24 @@ static void chan_load_count(struct pit_channel *c, uint16_t raw, uint64_t t)
     chan_sync(c, t);
     c->reload = count_from_raw(c, raw);
     if ((m == 2 || m == 3) && c->counting && c->gate) {
-        /* Takes effect when the current period ends. */
-        int64_t d = chan_elapsed(c, t), n = c->n;
-        uint64_t end = d < 0 ? c->load_tick : c->load_tick + (uint64_t)(d - d % n + n);
+        /* Mode 2: the new count is loaded when the current period ends.
+         * Mode 3: at the end of the current half-cycle; after a high half
+         * the new count continues with its low half. */
+        int64_t d = chan_elapsed(c, t), n = c->n, p = d < 0 ? 0 : d % n, hi = (n + 1) / 2;
+        uint64_t start = d < 0 ? c->load_tick : c->load_tick + (uint64_t)(d - p);
+        uint64_t end = start, load = start;
+        if (d >= 0 && m == 2) {
+            end = load = start + (uint64_t)n;
+        } else if (d >= 0 && p < hi) {
+            int64_t new_hi = ((int64_t)c->reload + 1) / 2;
+            end = start + (uint64_t)hi;
+            load = end - (uint64_t)new_hi;
+        } else if (d >= 0) {
+            end = load = start + (uint64_t)n;
+        }
         c->has_next = 1;
         c->next_tick = end;
+        c->next_load = load;
         c->null_clear_tick = end;
         return;
     }

@@ -297,6 +297,40 @@ START_TEST(test_mode2_new_count_at_period_end)
 }
 END_TEST
 
+START_TEST(test_mode3_new_count_at_half_cycle)
+{
+    out8(0x43, 0x36);
+    out8(0x40, 100);
+    out8(0x40, 0);
+    /* Loaded at tick 1: high until 51, low until 101. */
+    fake_advance_to(fe, T(20));
+    out8(0x40, 10);
+    out8(0x40, 0);
+    fake_advance_to(fe, T(50));
+    ck_assert_int_eq(fe->level[0], 1);
+    fake_advance_to(fe, T(51)); /* end of the high half: new count, low half */
+    ck_assert_int_eq(fe->level[0], 0);
+    fake_advance_to(fe, T(55));
+    ck_assert_int_eq(fe->level[0], 0);
+    fake_advance_to(fe, T(56));
+    ck_assert_int_eq(fe->level[0], 1);
+    fake_advance_to(fe, T(61));
+    ck_assert_int_eq(fe->level[0], 0);
+    /* Written during a low half: the low half finishes with the old count. */
+    fake_advance_to(fe, T(62));
+    out8(0x40, 20);
+    out8(0x40, 0);
+    fake_advance_to(fe, T(65));
+    ck_assert_int_eq(fe->level[0], 0);
+    fake_advance_to(fe, T(66));
+    ck_assert_int_eq(fe->level[0], 1);
+    fake_advance_to(fe, T(75));
+    ck_assert_int_eq(fe->level[0], 1);
+    fake_advance_to(fe, T(76));
+    ck_assert_int_eq(fe->level[0], 0);
+}
+END_TEST
+
 START_TEST(test_gate_pauses_mode0)
 {
     out8(0x43, 0xb0); /* ch2 mode 0, gate low: loaded, not counting */
@@ -378,6 +412,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_mode4_strobe);
     tcase_add_test(tc, test_mode1_and_mode5_gate_triggered);
     tcase_add_test(tc, test_mode2_new_count_at_period_end);
+    tcase_add_test(tc, test_mode3_new_count_at_half_cycle);
     tcase_add_test(tc, test_gate_pauses_mode0);
     tcase_add_test(tc, test_snapshot_roundtrip);
     tcase_add_test(tc, test_bad_input);
