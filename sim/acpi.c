@@ -30,6 +30,8 @@ void acpi_config_pc(struct acpi_config *c, const struct pc_layout *l, unsigned n
     c->hpet = l->hpet;
     c->hpet_base = PC_HPET_BASE;
     c->hpet_block_id = 0x8086A201u;
+    c->pci_mmio_base = l->below_4g;
+    c->pci_mmio_limit = PC_IOAPIC_BASE - 1;
 }
 
 /* A growing blob with 8-byte aligned tables. */
@@ -188,6 +190,94 @@ static void aml_cpu_device(struct aml *a, unsigned uid)
     aml_int(a, uid);
 }
 
+/* _CRS of the PCI root bridge: what it decodes and hands on to the bus
+ * (ACPI 6.5, 6.4 "Resource Data Types"; layout as QEMU's i440FX DSDT). */
+#define PCI0_CRS_SIZE 110
+
+static uint8_t *put_word_space(uint8_t *q, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+    /* Word Address Space Descriptor (6.4.3.5.3): producer, min and max
+     * fixed, positive decode. */
+    q[0] = 0x88;
+    le_put16(q + 1, 13);
+    q[3] = type;
+    q[4] = 0x0C;
+    q[5] = tflags;
+    le_put16(q + 6, 0);
+    le_put16(q + 8, min);
+    le_put16(q + 10, max);
+    le_put16(q + 12, 0);
+    le_put16(q + 14, (uint16_t)(max - min + 1));
+    return q + 16;
+}
+
+static uint8_t *put_dword_mem(uint8_t *q, uint8_t tflags, uint32_t min, uint32_t max)
+{
+    /* DWord Address Space Descriptor (6.4.3.5.2), memory range. */
+    q[0] = 0x87;
+    le_put16(q + 1, 23);
+    q[3] = 0; /* memory */
+    q[4] = 0x0C;
+    q[5] = tflags;
+    le_put32(q + 6, 0);
+    le_put32(q + 10, min);
+    le_put32(q + 14, max);
+    le_put32(q + 18, 0);
+    le_put32(q + 22, max - min + 1);
+    return q + 26;
+}
+
+static void pci0_crs(uint8_t *q, const struct acpi_config *c)
+{
+    q = put_word_space(q, 2, 0, 0x00, 0xFF); /* bus numbers 0-255 */
+    /* I/O Port Descriptor (6.4.2.5): the bridge's own 0xCF8-0xCFF, 16-bit decode */
+    const uint8_t cfg_io[8] = {0x47, 0x01, 0xF8, 0x0C, 0xF8, 0x0C, 0x01, 0x08};
+    memcpy(q, cfg_io, 8);
+    q += 8;
+    q = put_word_space(q, 1, 0x03, 0x0000, 0x0CF7); /* I/O, ISA and non-ISA ranges */
+    q = put_word_space(q, 1, 0x03, 0x0D00, 0xFFFF);
+    q = put_dword_mem(q, 0x03, 0x000A0000, 0x000BFFFF); /* VGA window, cacheable */
+    q = put_dword_mem(q, 0x01, (uint32_t)c->pci_mmio_base, (uint32_t)c->pci_mmio_limit);
+    q[0] = 0x79; /* End Tag (6.4.2.9), checksum 0: treat as valid */
+    q[1] = 0;
+}
+
+/* Buffer (110) {...}: BufferOp, PkgLength, BytePrefix 110, bytes. */
+#define PCI0_BUF_BODY (2 + PCI0_CRS_SIZE)
+
+static size_t pci0_device_body(void)
+{
+    size_t buf = 1 + aml_pkglen_size(PCI0_BUF_BODY) + PCI0_BUF_BODY;
+    return 4 + 10 + 6 + 5 + buf; /* PCI0, _HID, _UID, Name (_CRS, ...) */
+}
+
+static size_t pci0_device_size(void)
+{
+    return 2 + aml_pkglen_size(pci0_device_body()) + pci0_device_body();
+}
+
+/* Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_UID, Zero)
+ * Name (_CRS, ResourceTemplate () {...}) }: the PCI root bridge (ACPI 6.5,
+ * 6.1.5 and 6.2.2; PNP0A03 is the PCI bus). No _ADR: a device has _HID or
+ * _ADR, not both (6.1). */
+static void aml_pci0_device(struct aml *a, const struct acpi_config *c)
+{
+    const uint8_t head[] = {
+        'P',         'C',  'I',  '0', AML_NAME_OP, '_',  'H',         'I', 'D', 0x0C, 0x41,
+        0xD0,        0x0A, 0x03, /* EisaId ("PNP0A03") */
+        AML_NAME_OP, '_',  'U',  'I', 'D',         0x00, AML_NAME_OP, '_', 'C', 'R',  'S'};
+    uint8_t crs[PCI0_CRS_SIZE];
+    pci0_crs(crs, c);
+    aml_byte(a, AML_EXT_OP);
+    aml_byte(a, AML_DEVICE_OP);
+    aml_pkglen(a, pci0_device_body());
+    aml_bytes(a, head, sizeof(head));
+    aml_byte(a, 0x11); /* BufferOp */
+    aml_pkglen(a, PCI0_BUF_BODY);
+    aml_int(a, PCI0_CRS_SIZE);
+    aml_bytes(a, crs, sizeof(crs));
+}
+
 static void build_dsdt(struct blob *b, const struct acpi_config *c, uint32_t *off)
 {
     /* Name (_S5, Package (4) {typ, typ, 0, 0}) (ACPI 6.5, 7.4.2 and 20.2). */
@@ -196,6 +286,7 @@ static void build_dsdt(struct blob *b, const struct acpi_config *c, uint32_t *of
     size_t scope_body = 5; /* \_SB_ */
     for (unsigned i = 0; i < c->ncpus; i++)
         scope_body += cpu_device_size(i);
+    if (c->pci_host) scope_body += pci0_device_size();
     size_t scope = 1 + aml_pkglen_size(scope_body) + scope_body;
     size_t body = scope + (c->pm_base ? sizeof(s5) : 0);
     uint8_t *p = blob_reserve(b, ACPI_HDR_SIZE + body, off);
@@ -208,6 +299,7 @@ static void build_dsdt(struct blob *b, const struct acpi_config *c, uint32_t *of
     aml_bytes(&a, "\\_SB_", 5);
     for (unsigned i = 0; i < c->ncpus; i++)
         aml_cpu_device(&a, i);
+    if (c->pci_host) aml_pci0_device(&a, c);
     if (c->pm_base) aml_bytes(&a, s5, sizeof(s5));
     if (a.len != body) b->overflow = true; /* the size computation above is wrong: never expected */
     finish_table(p);
@@ -413,6 +505,11 @@ static bool check_config(const struct acpi_config *c, char *err, size_t errlen)
     if (c->lapic_base > UINT32_MAX || c->ioapic_base > UINT32_MAX)
         return boot_fail(err, errlen, "ACPI: LAPIC 0x%llx / IOAPIC 0x%llx must be below 4 GiB",
                          (ull)c->lapic_base, (ull)c->ioapic_base);
+    if (c->pci_host && (c->pci_mmio_base > c->pci_mmio_limit || c->pci_mmio_limit > UINT32_MAX))
+        return boot_fail(err, errlen,
+                         "ACPI: PCI memory window [0x%llx, 0x%llx] must be "
+                         "non-empty and below 4 GiB",
+                         (ull)c->pci_mmio_base, (ull)c->pci_mmio_limit);
     if (c->sci_irq > 15)
         return boot_fail(err, errlen, "ACPI: SCI IRQ %u is not an ISA IRQ", c->sci_irq);
     return true;

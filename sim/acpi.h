@@ -19,7 +19,8 @@
  * The DSDT declares one processor device per CPU, \_SB.Cxxx (xxx = the
  * ACPI processor UID in hex) with _HID "ACPI0007" and _UID equal to the
  * MADT's ACPI Processor UID (ACPI 6.5, 8.4), and \_S5 when a PM block exists
- * (so OSPM can power off). It has no PCI host bridge or other devices.
+ * (so OSPM can power off), and \_SB.PCI0 when pci_host is set. Nothing
+ * else: no _PRT, no ISA devices (OSPMs probe those legacy ranges).
  */
 #ifndef HVSIM_SIM_ACPI_H
 #define HVSIM_SIM_ACPI_H
@@ -89,12 +90,19 @@ struct acpi_config {
     bool hpet;
     uint64_t hpet_base;
     uint32_t hpet_block_id; /* the HPET's capabilities register bits 31:0 */
+    /* A PCI root bridge behind 0xCF8/0xCFC: \_SB.PCI0 in the DSDT, decoding
+     * buses 0-255, I/O 0-0xCF7 and 0xD00-0xFFFF, the VGA window and
+     * [pci_mmio_base, pci_mmio_limit] (inclusive). No _PRT: interrupt
+     * routing is not described. */
+    bool pci_host;
+    uint64_t pci_mmio_base, pci_mmio_limit;
 };
 
 /* Defaults for the PC machine: tables in the layout's ACPI ranges, LAPIC at
  * 0xFEE00000, IOAPIC ID 0 at 0xFEC00000, 8259s, SCI on IRQ 9, i8042, RTC
  * century at 0x32, no PM block, no reset register, HPET as the layout says
- * (block ID 0x8086A201: vendor 8086, legacy-capable, 64-bit, 3 timers). */
+ * (block ID 0x8086A201: vendor 8086, legacy-capable, 64-bit, 3 timers), no
+ * PCI root bridge (window [below_4g, 0xFEBFFFFF] ready for pci_host). */
 void acpi_config_pc(struct acpi_config *c, const struct pc_layout *l, unsigned ncpus);
 
 struct acpi_tables {

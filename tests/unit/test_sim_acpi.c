@@ -439,6 +439,56 @@ START_TEST(dsdt_many_processors_long_pkglength)
 }
 END_TEST
 
+START_TEST(dsdt_pci_root_bridge)
+{
+    struct acpi_config c;
+    acpi_config_pc(&c, &L, 1);
+    c.pci_host = true;
+    build_ok(&c);
+    const uint8_t *d = check_table(T->off_dsdt, "DSDT", 2);
+    uint32_t len = le_get32(d + 4);
+    /* after Scope (\_SB) and Device (C000): Device (PCI0) */
+    const uint8_t *q = d + 36 + 3 + 5 + 28;
+    const uint8_t head[] = {0x5B, 0x82, 0x4E, 0x08, 'P',  'C',  'I',  '0',  0x08, '_', 'H', 'I',
+                            'D',  0x0C, 0x41, 0xD0, 0x0A, 0x03, 0x08, '_',  'U',  'I', 'D', 0x00,
+                            0x08, '_',  'C',  'R',  'S',  0x11, 0x42, 0x07, 0x0A, 110};
+    ck_assert_mem_eq(q, head, sizeof(head));
+    ck_assert_ptr_eq(q + 2 + 0x8E, d + len); /* PkgLength 0x8E covers to the end */
+    const uint8_t *crs = q + sizeof(head);
+    const uint8_t bus[16] = {0x88, 13, 0, 2, 0x0C, 0, 0, 0, 0, 0, 0xFF, 0, 0, 0, 0, 1};
+    ck_assert_mem_eq(crs, bus, 16);
+    const uint8_t cfg[8] = {0x47, 1, 0xF8, 0x0C, 0xF8, 0x0C, 1, 8};
+    ck_assert_mem_eq(crs + 16, cfg, 8);
+    const uint8_t io_lo[16] = {0x88, 13, 0, 1, 0x0C, 3, 0, 0, 0, 0, 0xF7, 0x0C, 0, 0, 0xF8, 0x0C};
+    ck_assert_mem_eq(crs + 24, io_lo, 16);
+    const uint8_t io_hi[16] = {0x88, 13, 0, 1, 0x0C, 3, 0, 0, 0, 0x0D, 0xFF, 0xFF, 0, 0, 0, 0xF3};
+    ck_assert_mem_eq(crs + 40, io_hi, 16);
+    const uint8_t *mem = crs + 56 + 26;
+    ck_assert_uint_eq(mem[0], 0x87);
+    ck_assert_uint_eq(mem[5], 0x01); /* non-cacheable, read-write */
+    ck_assert_uint_eq(le_get32(mem + 10), 256u << 20);
+    ck_assert_uint_eq(le_get32(mem + 14), 0xFEBFFFFFu);
+    ck_assert_uint_eq(le_get32(mem + 22), 0xFEC00000u - (256u << 20));
+    const uint8_t end[2] = {0x79, 0};
+    ck_assert_mem_eq(crs + 108, end, 2);
+    ck_assert_ptr_eq(crs + 110, d + len);
+}
+END_TEST
+
+START_TEST(pci_window_rejected)
+{
+    struct acpi_config c;
+    char err[256];
+    acpi_config_pc(&c, &L, 1);
+    c.pci_host = true;
+    c.pci_mmio_base = 0xF0000000;
+    c.pci_mmio_limit = 0x100000000ull;
+    ck_assert(!acpi_build(&c, T, err, sizeof(err)));
+    ck_assert_str_eq(err, "ACPI: PCI memory window [0xf0000000, 0x100000000] must be non-empty "
+                          "and below 4 GiB");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim_acpi");
@@ -461,6 +511,8 @@ static Suite *suite(void)
     tcase_add_test(tc, max_cpus_fit);
     tcase_add_test(tc, dsdt_processor_device_bytes);
     tcase_add_test(tc, dsdt_many_processors_long_pkglength);
+    tcase_add_test(tc, dsdt_pci_root_bridge);
+    tcase_add_test(tc, pci_window_rejected);
     suite_add_tcase(s, tc);
     return s;
 }
