@@ -67,7 +67,11 @@ void test_main(void)
         }
     }
     check(s1 == (s0 + 1) % 60, "rtc: seconds advance by one within 1.2 s");
-    check(saw_uip, "rtc: update-in-progress (A bit 7) seen before the update");
+    if (!saw_uip && on_qemu_tcg())
+        test_skip("rtc: update-in-progress (A bit 7) seen before the update",
+                  "QEMU's 244 us UIP window follows the host clock and can be missed");
+    else
+        check(saw_uip, "rtc: update-in-progress (A bit 7) seen before the update");
 
     /* Binary mode via B bit 2. */
     cmos_set(0x0b, b | 0x04);
@@ -88,7 +92,7 @@ void test_main(void)
     cmos_set(0x0b, b);
     pic_set_mask(0xffff);
     unsigned n = irq8_count;
-    checkf(n >= 95 && n <= 110, "rtc: 1024 Hz periodic interrupt gave %u IRQ8s in 100 ms", n);
+    check_timed(n, 95, 110, "rtc: 1024 Hz periodic interrupt, IRQ8s in 100 ms");
     /* With PIE off, the PF flag still latches in register C. */
     (void)cmos(0x0c);
     pit_wait_ticks(PIT_HZ / 200);

@@ -76,9 +76,13 @@ void test_main(void)
     pit_wait_ticks(PIT_HZ / 20);
     cli();
     unsigned n = hits;
-    checkf(n >= 45 && n <= 55, "ioapic: PIT routed through GSI %u gave %u interrupts in 50 ms", gsi,
-           n);
+    check_timed(n, 45, 55, "ioapic: PIT through the IOAPIC, interrupts in 50 ms");
     redir(gsi, (1ull << 16) | VEC_PIT);
+    /* An edge accepted before the mask may still sit in the LAPIC's IRR:
+     * let it drain before counting. */
+    sti();
+    pause();
+    cli();
     hits = 0;
     sti();
     pit_wait_ticks(PIT_HZ / 50);
