@@ -366,7 +366,10 @@ enum decode_result decode_insn(const struct decode_mode *m, const uint8_t *b, un
     /* LOCK only on a lockable read-modify-write memory form (SDM vol 2A, LOCK). */
     if (lock && (vex || !memform || map > MAP_0F || !((dec_lock[map][op] >> modreg) & 1)))
         i.fn = op_ud;
-    if (i.fn == op_ud) i.flags |= INSN_F_ENDBB;
+    if (i.fn == op_ud)
+        i.flags |= INSN_F_ENDBB;
+    else
+        i.fn = optable_specialize(&i);
     *out = i;
     return DEC_OK;
 

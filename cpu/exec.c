@@ -146,32 +146,80 @@ static struct icache_block *find_block(struct cpu *c)
     return b;
 }
 
-/* Replay a block until it ends, leaves by a branch or fault-free control
- * transfer, is invalidated, or something needs the outer loop. */
-static void run_block(struct cpu *c, struct icache_block *b)
+/* The block at `rip` when it lies on the same linear page as block b
+ * (so on the same physical page, with nothing changed in between), or
+ * NULL to look it up the long way. */
+static inline struct icache_block *chain_next(struct cpu *c, struct icache_block *b, uint64_t b_rip,
+                                              uint64_t rip, unsigned slot)
+{
+    if (!b->chainable || ((code_linear(c, rip) ^ code_linear(c, b_rip)) >> 12) != 0) return NULL;
+    uint64_t pa = (b->pa & ~0xfffull) | (code_linear(c, rip) & 0xfff);
+    struct icache_block *n = b->succ[slot];
+    if (!n || !n->valid || n->pa != pa) {
+        const uint8_t *host = c->bus.ram_page(c->bus.opaque, pa & ~0xfffull);
+        if (!host) return NULL;
+        struct decode_mode m = decode_mode_of(c);
+        n = icache_get(c->shared, &m, pa, host);
+        if (c->exec_resync) return NULL; /* the cache was emptied to make room */
+        b->succ[slot] = n;
+    }
+    if (n->n == 0) return NULL;
+    if (c->mode != MODE_LONG64 && rip + n->bytes - 1 > c->s.seg[SEG_CS].limit) return NULL;
+    return n;
+}
+
+/* Replay blocks until one leaves the page, is invalidated, or something
+ * needs the outer loop (events, budget, instruction limit, a mode change).
+ * Instantiated twice so that the common case (no instruction limit) does
+ * not pay for the limit check. */
+static inline __attribute__((always_inline)) void
+run_blocks_tmpl(struct cpu *c, struct icache_block *b, bool limited)
 {
     const uint16_t *cost = c->prof->cost;
-    const struct insn *i = b->insn, *end = i + b->n;
     uint64_t rip = c->s.rip;
-    uint64_t stop_insns = c->insn_limit ? c->insn_limit : UINT64_MAX;
+    uint64_t stop_insns = limited ? c->insn_limit : UINT64_MAX;
     uint64_t stop_cycles = c->budget_end;
     c->exec_resync = false;
     for (;;) {
-        uint64_t fall = rip + i->len;
-        c->insn_rip = rip;
-        c->next_rip = fall;
-        i->fn(c, i);
-        rip = c->next_rip;
-        c->s.rip = rip;
-        c->cycles += cost[i->cost];
-        c->insns++;
-        if (unlikely(++i == end || rip != fall || c->pending || !b->valid || c->exec_resync ||
-                     c->cycles >= stop_cycles || c->insns >= stop_insns))
+        const struct insn *i = b->insn, *end = i + b->n;
+        uint64_t b_rip = rip;
+        uint64_t fall;
+        for (;;) {
+            fall = rip + i->len;
+            c->insn_rip = rip;
+            c->next_rip = fall;
+            i->fn(c, i);
+            rip = c->next_rip;
+            c->s.rip = rip;
+            uint64_t cyc = c->cycles + cost[i->cost];
+            c->cycles = cyc;
+            c->insns++;
+            if (unlikely(++i == end || rip != fall)) break;
+            /* exec_resync also reports that decoded code was dropped. */
+            if (unlikely((c->pending | c->exec_resync) || cyc >= stop_cycles)) return;
+            if (limited && c->insns >= stop_insns) return;
+        }
+        if ((c->pending | c->exec_resync) || c->cycles >= stop_cycles ||
+            (limited && c->insns >= stop_insns))
             return;
+        b = chain_next(c, b, b_rip, rip, rip == fall);
+        if (!b) return;
     }
 }
 
-static enum cpu_stop exec_loop(struct cpu *c)
+static __attribute__((noinline, optimize("no-tree-slp-vectorize"))) void
+run_blocks(struct cpu *c, struct icache_block *b)
+{
+    run_blocks_tmpl(c, b, false);
+}
+
+static __attribute__((noinline, optimize("no-tree-slp-vectorize"))) void
+run_blocks_limited(struct cpu *c, struct icache_block *b)
+{
+    run_blocks_tmpl(c, b, true);
+}
+
+static __attribute__((noinline)) enum cpu_stop exec_loop(struct cpu *c)
 {
     for (;;) {
         if (unlikely(c->pending)) {
@@ -190,13 +238,17 @@ static enum cpu_stop exec_loop(struct cpu *c)
             return CPU_STOP_INSN_LIMIT;
         }
         c->insn_rip = c->s.rip;
+        c->exec_fastmem = c->mode == MODE_LONG64 && !(c->s.rflags & RF_AC) && !c->dr7_data;
+        c->exec_ctx = (uint8_t)mmu_ctx_of(c);
         if (unlikely(c->trace_fn || c->dr7_exec)) {
             step_uncached(c);
             continue;
         }
         struct icache_block *b = find_block(c);
-        if (b)
-            run_block(c, b);
+        if (b && c->insn_limit)
+            run_blocks_limited(c, b);
+        else if (b)
+            run_blocks(c, b);
         else
             step_uncached(c);
     }
@@ -205,11 +257,14 @@ static enum cpu_stop exec_loop(struct cpu *c)
 enum cpu_stop cpu_run(struct cpu *c, uint64_t budget)
 {
     c->budget_end = c->cycles + budget;
+    c->shared->running = c;
     if (setjmp(c->fault_jmp) != 0) {
         /* A fault: the instruction did not complete (SDM vol 3A, 6.5). */
         c->s.rip = c->insn_rip;
         if (c->exc_vector >= 0)
             cpu_deliver_event(c, (unsigned)c->exc_vector, EV_HWEXC, c->exc_has_error, c->exc_error);
     }
-    return exec_loop(c);
+    enum cpu_stop why = exec_loop(c);
+    c->shared->running = NULL;
+    return why;
 }

@@ -70,6 +70,7 @@ void icache_invalidate_page(struct cpu_shared *sh, uint64_t pa)
             b->valid = false;
             unlink_hash(sh->ic, b);
             *pp = b->pnext;
+            if (sh->running) sh->running->exec_resync = true;
         } else {
             pp = &b->pnext;
         }
@@ -99,6 +100,7 @@ void cpu_shared_invalidate_code(struct cpu_shared *sh, uint64_t pa, uint64_t len
                 uint64_t pg = blk->pa >> 12;
                 if (pg >= first && pg <= last) {
                     blk->valid = false;
+                    if (sh->running) sh->running->exec_resync = true;
                     unlink_hash(sh->ic, blk);
                     *pp = blk->pnext;
                 } else {
@@ -117,10 +119,25 @@ static void flush_all(struct cpu_shared *sh)
     struct icache *ic = sh->ic;
     for (unsigned k = 0; k < ic->nblocks; k++)
         ic->blocks[k].valid = false;
+    if (sh->running) sh->running->exec_resync = true;
     memset(ic->hash, 0, sizeof(ic->hash));
     memset(sh->page_head, 0, sizeof(sh->page_head));
     ic->nblocks = 0;
     ic->npool = 0;
+}
+
+/* Jcc, JMP/CALL rel and r/m, RET, LOOPcc, JrCXZ: control transfers that
+ * leave the mode, CPL and paging as they were. */
+static bool is_near_branch(const struct insn *i)
+{
+    if (i->fn == op_ud) return false;
+    if (i->map == MAP_0F) return i->opcode >= 0x80 && i->opcode <= 0x8f;
+    if (i->map != MAP_1BYTE) return false;
+    uint8_t op = i->opcode;
+    if ((op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3) || op == 0xe8 || op == 0xe9 ||
+        op == 0xeb || op == 0xc2 || op == 0xc3)
+        return true;
+    return op == 0xff && (((i->modrm >> 3) & 7) == 2 || ((i->modrm >> 3) & 7) == 4);
 }
 
 static struct icache_block *build(struct cpu_shared *sh, const struct decode_mode *m, uint64_t pa,
@@ -150,6 +167,8 @@ static struct icache_block *build(struct cpu_shared *sh, const struct decode_mod
     memcpy(b->insn, tmp, n * sizeof(struct insn));
     ic->npool += n;
     b->valid = true;
+    b->chainable = n > 0 && (!(tmp[n - 1].flags & INSN_F_ENDBB) || is_near_branch(&tmp[n - 1]));
+    b->succ[0] = b->succ[1] = NULL;
     unsigned h = hash_of(pa, key);
     b->hnext = ic->hash[h];
     ic->hash[h] = b;

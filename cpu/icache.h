@@ -24,6 +24,13 @@ struct icache_block {
     uint16_t bytes;             /* total length of the n instructions */
     uint16_t key;               /* decode mode key */
     bool valid;                 /* cleared when the page is written */
+    /* The block ends with a near branch or plain fall-through: nothing in
+     * it changes the mode, CPL or paging, so the run loop may go on to a
+     * block on the same linear page without a new lookup. */
+    bool chainable;
+    /* Last successors on the same page (taken, fall-through), each valid
+     * while its `valid` stays set and its pa matches. */
+    struct icache_block *succ[2];
 };
 
 static inline uint16_t icache_key(const struct decode_mode *m)

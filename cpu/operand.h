@@ -118,14 +118,17 @@ static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
 
 /* Host pointer for a 64-bit-mode data access that needs none of the slow
  * path's work (no alignment check, no data breakpoint, within one RAM
- * page, TLB hit with sufficient permissions), or NULL. */
-static inline uint8_t *fast_ptr(struct cpu *c, unsigned seg, uint64_t off, unsigned size, int acc)
+ * page, TLB hit with sufficient permissions), or NULL. The run loop sets
+ * exec_fastmem and exec_ctx before dispatching. */
+static inline __attribute__((always_inline)) uint8_t *fast_ptr(struct cpu *c, unsigned seg,
+                                                               uint64_t off, unsigned size, int acc)
 {
-    if (c->mode != MODE_LONG64 || (c->s.rflags & RF_AC) || c->dr7_data) return NULL;
-    uint64_t lin = off + (seg >= SEG_FS ? c->s.seg[seg].base : 0);
-    if (((lin & 0xfff) + size) > 0x1000) return NULL;
-    struct tlb_entry *e = tlb_hit(c, lin, acc, mmu_ctx_of(c));
-    if (!e || !e->host) return NULL;
+    if (unlikely(!c->exec_fastmem)) return NULL;
+    uint64_t lin = off;
+    if (seg >= SEG_FS) lin += c->s.seg[seg].base;
+    if (unlikely(((lin & 0xfff) + size) > 0x1000)) return NULL;
+    struct tlb_entry *e = tlb_hit(c, lin, acc, c->exec_ctx);
+    if (unlikely(!e || !e->host)) return NULL;
     if (acc == ACC_WRITE) {
         uint64_t pa = e->pa | (lin & 0xfff);
         if (unlikely(icache_page_has_code(c->shared, pa))) icache_note_write(c->shared, pa, size);
@@ -133,14 +136,16 @@ static inline uint8_t *fast_ptr(struct cpu *c, unsigned seg, uint64_t off, unsig
     return e->host + (lin & 0xfff);
 }
 
-static inline uint64_t mem_read(struct cpu *c, unsigned seg, uint64_t off, unsigned size)
+static inline __attribute__((always_inline)) uint64_t mem_read(struct cpu *c, unsigned seg,
+                                                               uint64_t off, unsigned size)
 {
     uint8_t *p = fast_ptr(c, seg, off, size, ACC_READ);
     if (likely(p != NULL)) return load_le(p, size);
     return cpu_vread(c, seg, off, size);
 }
 
-static inline void mem_write(struct cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void mem_write(struct cpu *c, unsigned seg,
+                                                            uint64_t off, unsigned size, uint64_t v)
 {
     uint8_t *p = fast_ptr(c, seg, off, size, ACC_WRITE);
     if (likely(p != NULL))
@@ -178,6 +183,8 @@ static inline uint64_t rmw_begin(struct cpu *c, const struct insn *i, unsigned s
 {
     if (!(i->flags & INSN_F_MEM)) {
         r->mem = false;
+        r->p = NULL;
+        r->off = 0;
         return reg_get(c, i, i->rm, size);
     }
     r->mem = true;

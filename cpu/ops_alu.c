@@ -114,14 +114,65 @@ static inline __attribute__((always_inline)) void alu_a(struct cpu *c, const str
         alu_e(c, i, OP, i->imm &size_mask(i->osize));                                              \
     }
 
-ALU_FAMILY(add, A_ADD)
-ALU_FAMILY(or, A_OR)
-ALU_FAMILY(adc, A_ADC)
-ALU_FAMILY(sbb, A_SBB)
-ALU_FAMILY(and, A_AND)
-ALU_FAMILY(sub, A_SUB)
-ALU_FAMILY(xor, A_XOR)
-ALU_FAMILY(cmp, A_CMP)
+/* Register-form specializations for 32- and 64-bit operands (chosen at
+ * decode time): no size switches, no memory path. */
+#define ALU_REG_SIZED(name, OP, SZ)                                                                \
+    static void op_##name##_Ev_Gv_r##SZ(struct cpu *c, const struct insn *i)                       \
+    {                                                                                              \
+        uint64_t m = size_mask(SZ / 8);                                                            \
+        bool cf = carry_in(c, OP);                                                                 \
+        uint64_t a = c->s.gpr[i->rm] & m, b = c->s.gpr[i->reg] & m;                                \
+        uint64_t r = alu_calc(OP, SZ / 8, a, b, cf);                                               \
+        if (OP != A_CMP) c->s.gpr[i->rm] = r;                                                      \
+        alu_flags(c, OP, SZ / 8, r, a, b, cf);                                                     \
+    }                                                                                              \
+    static void op_##name##_Gv_Ev_r##SZ(struct cpu *c, const struct insn *i)                       \
+    {                                                                                              \
+        uint64_t m = size_mask(SZ / 8);                                                            \
+        bool cf = carry_in(c, OP);                                                                 \
+        uint64_t a = c->s.gpr[i->reg] & m, b = c->s.gpr[i->rm] & m;                                \
+        uint64_t r = alu_calc(OP, SZ / 8, a, b, cf);                                               \
+        if (OP != A_CMP) c->s.gpr[i->reg] = r;                                                     \
+        alu_flags(c, OP, SZ / 8, r, a, b, cf);                                                     \
+    }                                                                                              \
+    static void op_##name##_Ev_Iz_r##SZ(struct cpu *c, const struct insn *i)                       \
+    {                                                                                              \
+        uint64_t m = size_mask(SZ / 8);                                                            \
+        bool cf = carry_in(c, OP);                                                                 \
+        uint64_t a = c->s.gpr[i->rm] & m, b = i->imm & m;                                          \
+        uint64_t r = alu_calc(OP, SZ / 8, a, b, cf);                                               \
+        if (OP != A_CMP) c->s.gpr[i->rm] = r;                                                      \
+        alu_flags(c, OP, SZ / 8, r, a, b, cf);                                                     \
+    }
+
+#define ALU_FAMILY_ALL(name, OP)                                                                   \
+    ALU_FAMILY(name, OP)                                                                           \
+    ALU_REG_SIZED(name, OP, 32)                                                                    \
+    ALU_REG_SIZED(name, OP, 64)                                                                    \
+    static insn_fn spec_##name(const struct insn *i)                                               \
+    {                                                                                              \
+        if ((i->flags & INSN_F_MEM) || i->osize < 4) return i->fn;                                 \
+        bool q = i->osize == 8;                                                                    \
+        if (i->fn == op_##name##_Ev_Gv) return q ? op_##name##_Ev_Gv_r64 : op_##name##_Ev_Gv_r32;  \
+        if (i->fn == op_##name##_Gv_Ev) return q ? op_##name##_Gv_Ev_r64 : op_##name##_Gv_Ev_r32;  \
+        if (i->fn == op_##name##_Ev_Iz) return q ? op_##name##_Ev_Iz_r64 : op_##name##_Ev_Iz_r32;  \
+        return i->fn;                                                                              \
+    }                                                                                              \
+    static void register_spec_##name(void)                                                         \
+    {                                                                                              \
+        optable_set_specializer(op_##name##_Ev_Gv, spec_##name);                                   \
+        optable_set_specializer(op_##name##_Gv_Ev, spec_##name);                                   \
+        optable_set_specializer(op_##name##_Ev_Iz, spec_##name);                                   \
+    }
+
+ALU_FAMILY_ALL(add, A_ADD)
+ALU_FAMILY_ALL(or, A_OR)
+ALU_FAMILY_ALL(adc, A_ADC)
+ALU_FAMILY_ALL(sbb, A_SBB)
+ALU_FAMILY_ALL(and, A_AND)
+ALU_FAMILY_ALL(sub, A_SUB)
+ALU_FAMILY_ALL(xor, A_XOR)
+ALU_FAMILY_ALL(cmp, A_CMP)
 
 /* TEST: AND without writing the result. */
 static void op_test_Ev_Gv(struct cpu *c, const struct insn *i)
@@ -223,6 +274,14 @@ void ops_alu_register(void)
                                    op_and_rAX_Iz, op_sub_rAX_Iz, op_xor_rAX_Iz, op_cmp_rAX_Iz};
     static const insn_fn e_i[8] = {op_add_Ev_Iz, op_or_Ev_Iz,  op_adc_Ev_Iz, op_sbb_Ev_Iz,
                                    op_and_Ev_Iz, op_sub_Ev_Iz, op_xor_Ev_Iz, op_cmp_Ev_Iz};
+    register_spec_add();
+    register_spec_or();
+    register_spec_adc();
+    register_spec_sbb();
+    register_spec_and();
+    register_spec_sub();
+    register_spec_xor();
+    register_spec_cmp();
     for (unsigned k = 0; k < 8; k++) {
         enum cost_class mem = k == A_CMP ? COST_LOAD : COST_STORE;
         optable_set_rm(MAP_1BYTE, (uint8_t)(8 * k + 0), -1, -1, e_g[k], COST_ALU, mem);

@@ -21,10 +21,28 @@ static inline uint64_t branch_target(struct cpu *c, uint64_t t, unsigned osize)
     return t;
 }
 
-static void op_jcc_Jb(struct cpu *c, const struct insn *i)
-{
-    if (cc_eval(c, i->opcode & 15)) c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);
-}
+/* One handler per condition so that the condition folds at compile time. */
+#define JCC(name, cc)                                                                              \
+    static void op_##name(struct cpu *c, const struct insn *i)                                     \
+    {                                                                                              \
+        if (cc_eval(c, cc)) c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);        \
+    }
+JCC(jo, 0)
+JCC(jno, 1)
+JCC(jb, 2)
+JCC(jae, 3)
+JCC(je, 4)
+JCC(jne, 5)
+JCC(jbe, 6)
+JCC(ja, 7)
+JCC(js, 8)
+JCC(jns, 9)
+JCC(jp, 10)
+JCC(jnp, 11)
+JCC(jl, 12)
+JCC(jge, 13)
+JCC(jle, 14)
+JCC(jg, 15)
 
 static void op_jmp_Jz(struct cpu *c, const struct insn *i)
 {
@@ -110,9 +128,11 @@ static void op_jrcxz_Jb(struct cpu *c, const struct insn *i)
 
 void ops_branch_register(void)
 {
+    static const insn_fn jcc[16] = {op_jo, op_jno, op_jb, op_jae, op_je, op_jne, op_jbe, op_ja,
+                                    op_js, op_jns, op_jp, op_jnp, op_jl, op_jge, op_jle, op_jg};
     for (unsigned cc = 0; cc < 16; cc++) {
-        optable_set(MAP_1BYTE, (uint8_t)(0x70 + cc), -1, -1, -1, op_jcc_Jb, COST_BRANCH);
-        optable_set(MAP_0F, (uint8_t)(0x80 + cc), -1, -1, -1, op_jcc_Jb, COST_BRANCH);
+        optable_set(MAP_1BYTE, (uint8_t)(0x70 + cc), -1, -1, -1, jcc[cc], COST_BRANCH);
+        optable_set(MAP_0F, (uint8_t)(0x80 + cc), -1, -1, -1, jcc[cc], COST_BRANCH);
     }
     optable_set(MAP_1BYTE, 0xe9, -1, -1, -1, op_jmp_Jz, COST_BRANCH);
     optable_set(MAP_1BYTE, 0xeb, -1, -1, -1, op_jmp_Jz, COST_BRANCH);

@@ -43,6 +43,32 @@ void optable_set_vex(enum insn_map map, uint8_t opcode, int pfx, int reg, int mo
     set_entries(1, map, opcode, pfx, reg, mod, fn, cost);
 }
 
+#define MAX_SPECIALIZERS 64
+struct specializer {
+    insn_fn generic;
+    insn_specializer sp;
+};
+static struct specializer specializers[MAX_SPECIALIZERS];
+static unsigned nspecializers;
+
+void optable_set_specializer(insn_fn generic, insn_specializer sp)
+{
+    for (unsigned k = 0; k < nspecializers; k++)
+        if (specializers[k].generic == generic) {
+            specializers[k].sp = sp;
+            return;
+        }
+    if (nspecializers < MAX_SPECIALIZERS)
+        specializers[nspecializers++] = (struct specializer){generic, sp};
+}
+
+insn_fn optable_specialize(const struct insn *i)
+{
+    for (unsigned k = 0; k < nspecializers; k++)
+        if (specializers[k].generic == i->fn) return specializers[k].sp(i);
+    return i->fn;
+}
+
 void optable_init(void)
 {
     if (initialized || filling) return;

@@ -21,6 +21,14 @@ const struct optable_entry *optable_lookup(unsigned map, unsigned opcode, unsign
 /* Build the tables (idempotent). */
 void optable_init(void);
 
+/* Decode-time specialization: after the table lookup the decoder asks the
+ * family whether a faster handler fits this instruction (operand size,
+ * register form); sp returns the handler to use (possibly the generic
+ * one). */
+typedef insn_fn (*insn_specializer)(const struct insn *i);
+void optable_set_specializer(insn_fn generic, insn_specializer sp);
+insn_fn optable_specialize(const struct insn *i);
+
 /* Register a ModRM form with one cost for the register form and another
  * for the memory form. */
 static inline void optable_set_rm(enum insn_map map, uint8_t opcode, int pfx, int reg, insn_fn fn,
