@@ -603,6 +603,9 @@ static void rtc_restore(void *dev, struct dev_snap *s)
 
 static void rtc_destroy(void *dev)
 {
+    struct cmos_rtc *rtc = dev;
+    /* The event queue must not keep a pointer into freed memory. */
+    rtc->env.timer_mod(rtc->env.opaque, &rtc->timer, VTIME_NEVER);
     free(dev);
 }
 

@@ -500,6 +500,9 @@ static void pit_restore(void *dev, struct dev_snap *s)
 
 static void pit_destroy(void *dev)
 {
+    struct i8254 *pit = dev;
+    /* The event queue must not keep a pointer into freed memory. */
+    pit->env.timer_mod(pit->env.opaque, &pit->timer, VTIME_NEVER);
     free(dev);
 }
 

@@ -450,6 +450,9 @@ static void uart_restore(void *dev, struct dev_snap *s)
 
 static void uart_destroy(void *dev)
 {
+    struct uart16550 *u = dev;
+    /* The event queue must not keep a pointer into freed memory. */
+    u->env.timer_mod(u->env.opaque, &u->timeout_timer, VTIME_NEVER);
     free(dev);
 }
 

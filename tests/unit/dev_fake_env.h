@@ -39,8 +39,13 @@ static inline void fake_timer_mod(void *o, struct dev_timer *t, vtime_t when)
 {
     struct fake_env *fe = o;
     t->deadline = when;
-    for (int i = 0; i < fe->ntimers; i++)
-        if (fe->timers[i] == t) return;
+    for (int i = 0; i < fe->ntimers; i++) {
+        if (fe->timers[i] != t) continue;
+        /* Disarming dequeues, so a destroyed device leaves nothing behind. */
+        if (when == VTIME_NEVER) fe->timers[i] = fe->timers[--fe->ntimers];
+        return;
+    }
+    if (when == VTIME_NEVER) return;
     if (fe->ntimers < FAKE_MAX_TIMERS) fe->timers[fe->ntimers++] = t;
 }
 

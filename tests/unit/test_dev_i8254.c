@@ -378,6 +378,17 @@ START_TEST(test_snapshot_roundtrip)
 }
 END_TEST
 
+START_TEST(test_destroy_disarms_timer)
+{
+    struct i8254 *other = i8254_new(&fe->env, NULL, NULL);
+    ck_assert_ptr_nonnull(other);
+    int armed = fe->ntimers;
+    i8254_ops.destroy(other);
+    ck_assert_int_eq(fe->ntimers, armed - 1);
+    fake_advance(fe, 1000000000ull); /* nothing dangling fires */
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     ck_assert(!i8254_set_gate(pit, 3, 1));
@@ -415,6 +426,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_mode3_new_count_at_half_cycle);
     tcase_add_test(tc, test_gate_pauses_mode0);
     tcase_add_test(tc, test_snapshot_roundtrip);
+    tcase_add_test(tc, test_destroy_disarms_timer);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
     return s;
