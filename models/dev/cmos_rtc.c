@@ -14,7 +14,9 @@
  * setting that runs with a PC's 32.768 kHz crystal; 11x resets the divider
  * and the first update after returning to 010 comes 500 ms later.
  * Out-of-range time values written by the guest are clamped to the field's
- * range when converted (real parts count on from garbage).
+ * range when converted (real parts count on from garbage). Register B's DSE
+ * (daylight saving) and SQWE (square-wave output) bits are stored but have
+ * no effect: the clock keeps UTC and no SQW pin is wired on a PC.
  */
 #include "models/dev/cmos_rtc.h"
 

@@ -8,9 +8,12 @@
  * Transmit timing: a character written to THR goes to the backend at once
  * and THR is empty again immediately, so guests that poll LSR.THRE never
  * wait. The transmitter shift register is modelled in virtual time: LSR.TEMT
- * reads 0 until every written character would have left the wire at the
- * programmed baud rate (start + data + parity + stop bits, 16 clocks per bit
- * at 1.8432 MHz / divisor). Because THR empties in zero time, a write with
+ * reads 0 for one character time after the last THR write, the time that
+ * character takes on the wire at the programmed baud rate (start + data +
+ * parity + stop bits, 16 clocks per bit at 1.8432 MHz / divisor). Earlier
+ * characters do not queue up behind it, so a guest that waits for TEMT after
+ * each line (Linux's console does) waits one character time, not one per
+ * character written. Because THR empties in zero time, a write with
  * ETBEI set drops the IRQ line and raises it again, so an edge-triggered PIC
  * input sees the new THRE interrupt just as it would after a real
  * character time.
@@ -238,8 +241,9 @@ static void update_msr(struct uart16550 *u)
 static void transmit(struct uart16550 *u, uint8_t c)
 {
     struct uart_state *s = &u->st;
-    vtime_t t = now(u), start = s->temt_at > t ? s->temt_at : t;
-    s->temt_at = start + char_time_ns(u);
+    /* Only the last character is ever "on the wire": THR accepted the
+     * earlier ones at once, so no backlog builds up. */
+    s->temt_at = now(u) + char_time_ns(u);
     if (s->mcr & MCR_LOOP) {
         unsigned bits = 5 + (s->lcr & 3);
         rx_push(u, c & (uint8_t)((1u << bits) - 1), 0);

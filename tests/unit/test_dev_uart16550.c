@@ -90,9 +90,15 @@ START_TEST(test_transmit_and_temt_timing)
     ck_assert_uint_eq(txbuf[0], 'h');
     ck_assert_uint_eq(txbuf[1], 'i');
     ck_assert_uint_eq(in8(5), 0x20); /* THRE yes, TEMT no */
-    fake_advance_to(fe, 2 * 86805 - 1);
+    fake_advance_to(fe, 86805 - 1);
     ck_assert_uint_eq(in8(5), 0x20);
-    fake_advance_to(fe, 2 * 86805);
+    fake_advance_to(fe, 86805); /* one character time after the last write */
+    ck_assert_uint_eq(in8(5), 0x60);
+    fake_advance_to(fe, 100000);
+    out8(0, '!');
+    fake_advance(fe, 86804);
+    ck_assert_uint_eq(in8(5), 0x20);
+    fake_advance(fe, 1);
     ck_assert_uint_eq(in8(5), 0x60);
     /* 9600 baud 7E2: 1 + 7 + 1 + 2 = 11 bits * 12 * 16 / 1.8432 MHz. */
     out8(3, 0x80);
