@@ -1,6 +1,8 @@
 /* The CPU unit-test machine (see cpu_harness.h for the memory layout). */
 #include "cpu_harness.h"
 
+#include "cpu/cpu_internal.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,6 +347,8 @@ enum cpu_stop harness_run_code(struct harness *h, const void *code, size_t n, ui
 
 enum cpu_stop harness_run(struct harness *h, uint64_t max_insns)
 {
+    /* A previous run may have ended in HLT; the test moved RIP on. */
+    if (h->cpu->activity == ACT_HLT) h->cpu->activity = ACT_ACTIVE;
     cpu_set_insn_limit(h->cpu, max_insns);
     return cpu_run(h->cpu, 1ull << 40);
 }
