@@ -184,6 +184,15 @@ bool boot_write_page_tables(const struct guest_mem_target *t, uint64_t map_bytes
     return true;
 }
 
+bool boot_write_stack(const struct guest_mem_target *t, char *err, size_t errlen)
+{
+    static const uint8_t halt[3] = {0xF4, 0xEB, 0xFD}; /* 1: hlt; jmp 1b */
+    uint8_t ret[8];
+    le_put64(ret, BOOT_HALT_ADDR);
+    return guest_write(t, BOOT_HALT_ADDR, halt, sizeof(halt), "boot halt stub", err, errlen) &&
+           guest_write(t, BOOT_STACK_TOP - 8, ret, sizeof(ret), "boot stack", err, errlen);
+}
+
 static struct seg_cache flat_seg(uint16_t sel, uint16_t attr)
 {
     return (struct seg_cache){.sel = sel, .attr = attr, .limit = 0xFFFFFFFFu, .base = 0};
@@ -219,7 +228,7 @@ void boot_entry_long64(struct boot_entry *e, uint64_t rip, uint32_t mbi_addr, ui
     entry_common(e);
     e->mode = BOOT_MODE_LONG64;
     e->rip = rip;
-    e->rsp = BOOT_STACK_TOP;
+    e->rsp = BOOT_STACK_TOP - 8;
     e->rdi = e->rax = MULTIBOOT_BOOT_MAGIC;
     e->rsi = e->rbx = mbi_addr;
     /* IA-32e mode needs PAE, LME and PG together (SDM vol 3A, 10.8.5). */

@@ -9,13 +9,15 @@
  *   0x00000-0x00FFF  untouched (real-mode IVT and BDA)
  *   0x01000          GDT: 0x00 null, 0x08 64-bit code, 0x10 32-bit code,
  *                    0x18 flat data (all base 0, limit 4 GiB, DPL 0)
+ *   0x01F00          halt stub: HLT; JMP back to the HLT (64-bit entry only)
  *   0x02000          PML4        (64-bit entry only)
  *   0x03000          PDPT        (64-bit entry only)
  *   0x04000-0x43FFF  page directories, one per GiB identity-mapped with 2 MiB
  *                    pages (64-bit entry only)
  *   0x50000-0x6FFFF  multiboot information: the structure, the mmap, the
  *                    module list, command lines and the boot loader name
- *   0x70000-0x7FFFF  boot stack (RSP = 0x80000 on 64-bit entry)
+ *   0x70000-0x7FFFF  boot stack (64-bit entry: its top quadword holds the
+ *                    halt stub's address, RSP = 0x7FFF8)
  *
  * Entry state, 32-bit multiboot (Multiboot 0.6.96, 3.2 "Machine state"):
  *   EAX = 0x2BADB002, EBX = physical address of the multiboot information,
@@ -30,7 +32,9 @@
  *   rounded up to 1 GiB, at most BOOT_PT_MAX_GIB GiB, with 2 MiB pages,
  *   present, writable, supervisor, cacheable (PAT/PCD/PWT 0);
  *   CS = 0x08 64-bit code, DS/ES/FS/GS/SS = 0x18 flat data, EFLAGS = 0x2,
- *   RSP = 0x80000 (a 64 KiB stack in conventional RAM),
+ *   RSP = 0x7FFF8 pointing at a return address (the halt stub), so that the
+ *   entry may be a System V C function: the stack is aligned as right after
+ *   a CALL, and returning from it halts the CPU (interrupts stay off);
  *   RDI = 0x2BADB002 and RSI = the multiboot information address (the two
  *   first System V arguments), RAX = RDI and RBX = RSI as in multiboot.
  *   The multiboot information is the same as for a 32-bit multiboot image.
@@ -65,6 +69,7 @@ struct guest_mem_target {
 #define BOOT_INFO_ADDR       0x50000ull
 #define BOOT_INFO_END        0x70000ull
 #define BOOT_STACK_TOP       0x80000ull
+#define BOOT_HALT_ADDR       0x1F00ull
 #define BOOT_AREA_END        0x80000ull
 #define BOOT_SEL_CODE64      0x08
 #define BOOT_SEL_CODE32      0x10
@@ -171,6 +176,10 @@ bool boot_write_page_tables(const struct guest_mem_target *t, uint64_t map_bytes
                             char *err, size_t errlen);
 /* How many bytes the 64-bit identity map covers for this RAM size. */
 uint64_t boot_identity_map_bytes(uint64_t ram_top);
+
+/* Write the halt stub and the return address at the top of the boot stack
+ * (64-bit entry). */
+bool boot_write_stack(const struct guest_mem_target *t, char *err, size_t errlen);
 
 /* Fill *e with the documented entry state for the mode. For MB32 rip must be
  * below 4 GiB. */

@@ -379,7 +379,9 @@ bool boot_load_kernel(const struct guest_mem_target *t, const struct boot_params
     if (!mbi_build(t, &mp, &r->mbi_addr, err, errlen)) return false;
     if (r->kind == BOOT_KIND_ELF64) {
         uint64_t cr3;
-        if (!boot_write_page_tables(t, map_bytes, &cr3, err, errlen)) return false;
+        if (!boot_write_page_tables(t, map_bytes, &cr3, err, errlen) ||
+            !boot_write_stack(t, err, errlen))
+            return false;
         boot_entry_long64(&r->entry, plan.entry, r->mbi_addr, cr3);
     } else {
         boot_entry_mb32(&r->entry, (uint32_t)plan.entry, r->mbi_addr);

@@ -67,8 +67,11 @@ START_TEST(mb_elf32_entry_state)
     ck_assert_uint_eq(rd64(0x1008), 0x00AF9B000000FFFFull);
     ck_assert_uint_eq(rd64(0x1010), 0x00CF9B000000FFFFull);
     ck_assert_uint_eq(rd64(0x1018), 0x00CF93000000FFFFull);
-    /* no page tables for a 32-bit entry */
+    /* no page tables, halt stub or stack for a 32-bit entry */
     ck_assert_uint_eq(rd64(BOOT_PML4_ADDR), 0xAAAAAAAAAAAAAAAAull);
+    ck_assert_uint_eq(g_mem.ram[BOOT_HALT_ADDR], 0xAA);
+    ck_assert_uint_eq(rd64(0x7FFF8), 0xAAAAAAAAAAAAAAAAull);
+    ck_assert_uint_eq(r.entry.rsp, 0);
 }
 END_TEST
 
@@ -385,7 +388,10 @@ START_TEST(plain_elf64_long_mode)
     ck_assert_uint_eq(r.entry.cr4, CR4_PAE);
     ck_assert_uint_eq(r.entry.efer, EFER_LME | EFER_LMA);
     ck_assert_uint_eq(r.entry.cr3, 0x2000);
-    ck_assert_uint_eq(r.entry.rsp, 0x80000);
+    ck_assert_uint_eq(r.entry.rsp, 0x7FFF8);
+    ck_assert_uint_eq(rd64(0x7FFF8), 0x1F00);
+    const uint8_t halt[3] = {0xF4, 0xEB, 0xFD};
+    ck_assert_mem_eq(g_mem.ram + 0x1F00, halt, 3);
     ck_assert_uint_eq(r.entry.rdi, 0x2BADB002);
     ck_assert_uint_eq(r.entry.rsi, r.mbi_addr);
     ck_assert_uint_eq(r.entry.rax, 0x2BADB002);
