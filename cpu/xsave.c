@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fpu.h"
+#include "profile.h"
 
 #define XFEAT_X87  (1ull << 0)
 #define XFEAT_SSE  (1ull << 1)
@@ -103,9 +104,26 @@ static unsigned xmm_count(const struct cpu *c)
     return c->mode == MODE_LONG64 ? 16 : 8;
 }
 
+/* AMD processors save and restore FOP, FIP and FDP in FXSAVE/XSAVE images
+ * only while an exception is pending (FSW.ES = 1); otherwise zeros are
+ * stored and the loaded values are ignored (APM vol 4, FXSAVE/FXRSTOR;
+ * observed on Zen hardware). */
+static bool amd_pointers_hidden(const struct cpu *c, uint16_t fsw)
+{
+    return c->prof && c->prof->vendor == VENDOR_AMD && !(fsw & FSW_ES);
+}
+
 static void put_x87(const struct cpu *c, uint8_t *b, bool w64)
 {
+    struct cpu_fpu_state hidden;
     const struct cpu_fpu_state *f = &c->s.fpu;
+    if (amd_pointers_hidden(c, f->fsw)) {
+        hidden = *f;
+        hidden.fop = 0;
+        hidden.fip = hidden.fdp = 0;
+        hidden.fcs = hidden.fds = 0;
+        f = &hidden;
+    }
     memcpy(b + 0, &f->fcw, 2);
     memcpy(b + 2, &f->fsw, 2);
     b[4] = fpu_abridged_tag(f->ftw);
@@ -143,12 +161,15 @@ static void get_x87(struct cpu *c, const uint8_t *b, bool w64)
     memcpy(&fop, b + 6, 2);
     f->fcw = fpu_fcw_load_value(fcw);
     f->fsw = fsw;
-    f->fop = fop & 0x7ff;
-    if (w64) {
+    if (amd_pointers_hidden(c, fsw)) {
+        /* pointers keep their current values */
+    } else if (w64) {
+        f->fop = fop & 0x7ff;
         memcpy(&f->fip, b + 8, 8);
         memcpy(&f->fdp, b + 16, 8);
         f->fcs = f->fds = 0;
     } else {
+        f->fop = fop & 0x7ff;
         uint32_t ip, dp;
         memcpy(&ip, b + 8, 4);
         memcpy(&f->fcs, b + 12, 2);

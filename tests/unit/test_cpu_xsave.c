@@ -37,9 +37,11 @@ static void I32(uint32_t v)
         code[ncode++] = (uint8_t)(v >> (8 * k));
 }
 
+static const char *profile_name; /* NULL: the default profile (AMD zen4) */
+
 static void setup(void)
 {
-    H = harness_create(NULL);
+    H = harness_create(profile_name);
     ck_assert_ptr_nonnull(H);
     harness_setup_long64(H, HARNESS_CODE);
     struct cpu_state s;
@@ -157,8 +159,10 @@ START_TEST(fxsave64_layout)
     ck_assert_uint_eq(u16_at(2), 0x3800); /* TOP = 7 */
     ck_assert_uint_eq(img[4], 0x80);      /* abridged tag: R7 full */
     ck_assert_uint_eq(img[5], 0);
-    ck_assert_uint_eq(u16_at(6), 0x1e8); /* FOP of fld1 (D9 E8) */
-    ck_assert_uint_eq(u64_at(8), HARNESS_CODE + 2);
+    /* AMD: no exception pending, so FOP, FIP and FDP are stored as 0. */
+    ck_assert_uint_eq(u16_at(6), 0);
+    ck_assert_uint_eq(u64_at(8), 0);
+    ck_assert_uint_eq(u64_at(16), 0);
     ck_assert_uint_eq(u32_at(24), 0x7f80);
     ck_assert_uint_eq(u32_at(28), 0xffff); /* MXCSR_MASK: DAZ supported */
     ck_assert_uint_eq(u64_at(32), 0x8000000000000000ull);
@@ -172,19 +176,45 @@ START_TEST(fxsave64_layout)
 }
 END_TEST
 
-START_TEST(fxsave32_layout_has_selectors)
+START_TEST(fxsave64_layout_intel_pointers)
 {
-    fill(DATA, 0xaa, 512);
+    teardown();
+    profile_name = "sapphirerapids";
+    setup();
+    profile_name = NULL;
     known_state();
-    B(1, 0xdd), M(0, DATA + 0x820); /* fld qword [DATA+0x820]: sets FDP */
-    B(2, 0x0f, 0xae), M(0, DATA);   /* fxsave [DATA] */
+    B(3, 0x48, 0x0f, 0xae), M(0, DATA);
+    B(1, 0xdd), M(0, DATA + 0x820);     /* fld qword: FDP only on exceptions here */
+    B(2, 0x0f, 0xae), M(0, DATA + 512); /* fxsave (32-bit layout) */
     run();
+    ck_assert_int_eq(harness_exception(H), -1);
+    get_img(DATA, 1024);
+    ck_assert_uint_eq(u16_at(6), 0x1e8); /* FOP of fld1 (D9 E8) */
+    ck_assert_uint_eq(u64_at(8), HARNESS_CODE + 2);
+    ck_assert_uint_eq(u16_at(512 + 6), 0x504); /* DD /0 */
+    ck_assert_uint_eq(u32_at(512 + 8), (uint32_t)HARNESS_CODE + 2 + 2 + 8 + 8 + 9);
+    ck_assert_uint_eq(u16_at(512 + 12), 0); /* ZERO_FCS_FDS */
+    ck_assert_uint_eq(u32_at(512 + 16), 0); /* FDP_EXCPTN_ONLY */
+}
+END_TEST
+
+START_TEST(fxsave32_amd_pointers_with_pending_exception)
+{
+    uint16_t cw = 0x037b;
+    harness_put(H, DATA + 0x900, &cw, 2);
+    B(2, 0xdb, 0xe3);
+    B(1, 0xd9), M(5, DATA + 0x900);
+    B(2, 0xd9, 0xe8);               /* fld1 */
+    B(1, 0xd8), M(6, DATA + 0x828); /* fdiv dword [zero]: #Z pending */
+    B(2, 0x0f, 0xae), M(0, DATA);   /* fxsave: no #MF, stores the pointers */
+    run();
+    ck_assert_int_eq(harness_exception(H), -1);
     get_img(DATA, 512);
-    ck_assert_uint_eq(u32_at(8), (uint32_t)HARNESS_CODE + 2 + 2 + 8 + 8);
+    ck_assert_uint_eq(u16_at(2) & 0x80, 0x80);
+    ck_assert_uint_eq(u16_at(6), 0x034); /* D8 /6 with ModRM 0x34 */
+    ck_assert_uint_eq(u32_at(8), (uint32_t)HARNESS_CODE + 2 + 7 + 2);
     ck_assert_uint_eq(u16_at(12), SEL_CODE64);
-    ck_assert_uint_eq(u16_at(14), 0);
-    ck_assert_uint_eq(u32_at(16), DATA + 0x820);
-    ck_assert_uint_eq(u16_at(6), 0x504); /* DD /0 */
+    ck_assert_uint_eq(u32_at(16), DATA + 0x828);
 }
 END_TEST
 
@@ -452,7 +482,8 @@ static Suite *suite(void)
     TCase *t = tcase_create("xsave");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, fxsave64_layout);
-    tcase_add_test(t, fxsave32_layout_has_selectors);
+    tcase_add_test(t, fxsave64_layout_intel_pointers);
+    tcase_add_test(t, fxsave32_amd_pointers_with_pending_exception);
     tcase_add_test(t, fxsave_misaligned_gp);
     tcase_add_test(t, fxrstor_round_trip_and_mxcsr_check);
     tcase_add_test(t, ffxsr_skips_xmm);
