@@ -207,6 +207,10 @@ struct cpu {
     uint64_t xmodified;
     uint64_t xsave_track_la;
     bool xsave_track_valid;
+    /* Fingerprints of x87, SSE, AVX and PKRU state as that XRSTOR left
+     * them, so that changes made behind the instructions' back (state
+     * loads by cpu_set_state, snapshots) also count as modifications. */
+    uint64_t xsave_track_hash[4];
 };
 
 /* ------------------------------------------------------------------ */
