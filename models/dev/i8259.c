@@ -144,8 +144,9 @@ static void i8259_reset(void *dev)
 bool i8259_set_irq(struct i8259 *pic, unsigned line, int level)
 {
     if (!pic || line >= I8259_NLINES) return false;
-    /* IR2 of the master is the cascade input, driven only by the slave. */
-    if (line == 2) return true;
+    /* IR2 of the master is the cascade input, driven only by the slave; the
+     * AT bus routes its IRQ2 pin to slave IR1, so ISA IRQ2 is IRQ9. */
+    if (line == 2) line = 9;
     chip_set_input(&pic->st.chip[line >> 3], line & 7, level != 0);
     pic_update(pic);
     return true;

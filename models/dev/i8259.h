@@ -25,7 +25,8 @@ struct i8259 *i8259_new(const struct dev_env *env, const struct i8259_config *cf
                         const char **err);
 extern const struct dev_ops i8259_ops;
 
-/* Drive ISA IRQ input `line` (0-15) to `level`. False if line is out of range. */
+/* Drive ISA IRQ input `line` (0-15) to `level`. False if line is out of
+ * range. Line 2 is the same wire as line 9 (PC/AT IRQ2/9 redirection). */
 bool i8259_set_irq(struct i8259 *pic, unsigned line, int level);
 /* Level of the INTR output to the CPU. */
 bool i8259_intr_pending(const struct i8259 *pic);

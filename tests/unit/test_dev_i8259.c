@@ -358,6 +358,15 @@ START_TEST(test_snapshot_roundtrip)
 }
 END_TEST
 
+START_TEST(test_irq2_is_irq9)
+{
+    i8259_set_irq(pic, 2, 1);
+    ck_assert(i8259_intr_pending(pic));
+    ck_assert_uint_eq(i8259_intr_ack(pic), 0x29);
+    ck_assert_uint_eq(i8259_isr(pic, 1), 0x02);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     ck_assert(!i8259_set_irq(pic, 16, 1));
@@ -412,6 +421,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_icw1_resets_state);
     tcase_add_test(tc, test_single_mode_no_icw3);
     tcase_add_test(tc, test_snapshot_roundtrip);
+    tcase_add_test(tc, test_irq2_is_irq9);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_intr_callback_edges);
     suite_add_tcase(s, tc);
