@@ -95,3 +95,9 @@ guest_image(smc32 32 smc.c)
 guest_image(smc64 64 smc.c)
 guest_test(smc32 smc32 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_test(smc64 smc64 TIMEOUT 30 EXPECT "^RESULT: PASS")
+
+# Determinism: the same image and options give the same run, bit for bit
+# (serial output, instruction count, cycles, virtual time), here with four
+# vCPUs interleaving and timer interrupts.
+guest_test(deterministic_smp4 smp TIMEOUT 60 ARGS -smp 4 TWICE NO_QEMU EXPECT "^RESULT: PASS")
+guest_test(deterministic_demo demo TIMEOUT 60 ARGS -smp 2 TWICE NO_QEMU EXPECT "^RESULT: PASS")

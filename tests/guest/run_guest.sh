@@ -3,17 +3,21 @@
 #
 #   run_guest.sh --emu hvsim|qemu --bin EMULATOR --image IMAGE.elf
 #                [--timeout SECONDS] [--status N] [--expect REGEX]...
-#                [--allow-fail] -- [extra emulator arguments]
+#                [--allow-fail] [--twice] -- [extra emulator arguments]
 #
 # Passes when the emulator exits with status N (default 1: the guest wrote 0
 # to isa-debug-exit), every --expect regex (grep -E) matches a line of the
 # output, and no line starts with "FAIL" (unless --allow-fail).
+# --twice (hvsim only): run again with --report and require the same guest
+# output and the same instruction count, cycles and virtual time: hvsim's
+# runs are deterministic by design (DESIGN.md, "Execution and time").
 set -u
 
-emu=hvsim bin= image= timeout_s=60 status=1 allow_fail=0
+emu=hvsim bin= image= timeout_s=60 status=1 allow_fail=0 twice=0
 expects_file=$(mktemp) || exit 2
 out=$(mktemp) || exit 2
-trap 'rm -f "$expects_file" "$out"' EXIT INT TERM
+out2=$(mktemp) || exit 2
+trap 'rm -f "$expects_file" "$out" "$out2"' EXIT INT TERM
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -24,6 +28,7 @@ while [ $# -gt 0 ]; do
     --status) status=$2; shift 2 ;;
     --expect) printf '%s\n' "$2" >>"$expects_file"; shift 2 ;;
     --allow-fail) allow_fail=1; shift ;;
+    --twice) twice=1; shift ;;
     --) shift; break ;;
     *) echo "run_guest.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -44,6 +49,9 @@ if [ "$emu" = qemu ]; then
     set -- -nodefaults -machine accel=tcg "$@"
 fi
 
+if [ "$twice" -eq 1 ]; then
+    set -- --report "$@"
+fi
 echo "run_guest.sh: $bin $*"
 timeout -k 5 "$timeout_s" "$bin" "$@" </dev/null >"$out" 2>&1
 rc=$?
@@ -69,6 +77,27 @@ if [ "$allow_fail" -eq 0 ] && tr -d '\r' <"$out" | grep -q '^FAIL'; then
     echo "run_guest.sh: FAILED: the guest reported failures:"
     tr -d '\r' <"$out" | grep '^FAIL' | head -20
     ok=0
+fi
+if [ "$twice" -eq 1 ] && [ "$ok" -eq 1 ]; then
+    echo "run_guest.sh: second run for determinism"
+    timeout -k 5 "$timeout_s" "$bin" "$@" </dev/null >"$out2" 2>&1
+    rc2=$?
+    # Everything but host-time figures must match.
+    strip() { tr -d '\r' <"$1" | grep -v -e 'host time' -e 'MIPS'; }
+    if [ "$rc2" -ne "$rc" ]; then
+        echo "run_guest.sh: FAILED: second run exited with $rc2, first with $rc"
+        ok=0
+    elif ! strip "$out" >"$out.a" || ! strip "$out2" >"$out.b" || ! cmp -s "$out.a" "$out.b"; then
+        echo "run_guest.sh: FAILED: the two runs differ:"
+        diff "$out.a" "$out.b" | head -20
+        ok=0
+    elif ! grep -q 'instructions:' "$out.a"; then
+        echo "run_guest.sh: FAILED: --report printed no instruction count to compare"
+        ok=0
+    else
+        echo "run_guest.sh: both runs identical: $(grep -E 'instructions:|virtual time:' "$out.a" | tr -s ' ' | tr '\n' ' ')"
+    fi
+    rm -f "$out.a" "$out.b"
 fi
 [ "$ok" -eq 1 ] && { echo "run_guest.sh: ok"; exit 0; }
 exit 1
