@@ -101,3 +101,9 @@ guest_test(smc64 smc64 TIMEOUT 30 EXPECT "^RESULT: PASS")
 # vCPUs interleaving and timer interrupts.
 guest_test(deterministic_smp4 smp TIMEOUT 60 ARGS -smp 4 TWICE NO_QEMU EXPECT "^RESULT: PASS")
 guest_test(deterministic_demo demo TIMEOUT 60 ARGS -smp 2 TWICE NO_QEMU EXPECT "^RESULT: PASS")
+
+# Event-delivery corner cases.
+guest_image(interrupts32 32 interrupts.c)
+guest_image(interrupts64 64 interrupts.c)
+guest_test(interrupts32 interrupts32 TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_test(interrupts64 interrupts64 TIMEOUT 30 EXPECT "^RESULT: PASS")
