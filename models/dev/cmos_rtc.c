@@ -430,9 +430,13 @@ static uint8_t read_reg(struct cmos_rtc *rtc, unsigned idx)
         return v;
     }
     case REG_C: {
+        /* Flags that come due just now are reported by this read without
+         * pulsing the IRQ line first. */
         eval_flags(rtc, t);
-        update_irq(rtc);
-        uint8_t v = s->ram[REG_C];
+        uint8_t b = s->ram[REG_B], v = s->ram[REG_C] & (C_PF | C_AF | C_UF);
+        if (((v & C_PF) && (b & B_PIE)) || ((v & C_AF) && (b & B_AIE)) ||
+            ((v & C_UF) && (b & B_UIE)))
+            v |= C_IRQF;
         s->ram[REG_C] = 0;
         update_irq(rtc);
         schedule(rtc);

@@ -207,6 +207,18 @@ START_TEST(test_flags_without_interrupt_enable)
 }
 END_TEST
 
+START_TEST(test_late_flag_read_no_pulse)
+{
+    /* A timer the machine has not run yet: the read reports the flag and
+     * the line never goes high. */
+    wr(0x0b, 0x12);
+    fe->now = 2 * S;                   /* clock moved without running timers */
+    ck_assert_uint_eq(rd(0x0c), 0xd0); /* IRQF, PF (1024 Hz, not enabled), UF */
+    ck_assert_uint_eq(fe->rises[8], 0);
+    ck_assert_int_eq(fe->level[8], 0);
+}
+END_TEST
+
 START_TEST(test_update_interrupt)
 {
     (void)rd(0x0c);
@@ -381,6 +393,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_divider_reset_and_restart);
     tcase_add_test(tc, test_periodic_interrupt_rate);
     tcase_add_test(tc, test_flags_without_interrupt_enable);
+    tcase_add_test(tc, test_late_flag_read_no_pulse);
     tcase_add_test(tc, test_update_interrupt);
     tcase_add_test(tc, test_alarm_interrupt);
     tcase_add_test(tc, test_nmi_mask_and_index);
