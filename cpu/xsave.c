@@ -97,6 +97,49 @@ static uint64_t xinuse(const struct cpu *c)
     return u;
 }
 
+/* FNV-1a over a component's state, for XSAVEOPT's modified tracking. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ b[k]) * 0x100000001b3ull;
+    return h;
+}
+
+static void component_hashes(const struct cpu *c, uint64_t out[4])
+{
+    const struct cpu_fpu_state *f = &c->s.fpu;
+    const uint64_t seed = 0xcbf29ce484222325ull;
+    uint64_t h = seed;
+    h = fnv(h, &f->fcw, 2);
+    h = fnv(h, &f->fsw, 2);
+    h = fnv(h, &f->ftw, 2);
+    h = fnv(h, &f->fop, 2);
+    h = fnv(h, &f->fip, 8);
+    h = fnv(h, &f->fdp, 8);
+    h = fnv(h, &f->fcs, 2);
+    h = fnv(h, &f->fds, 2);
+    for (unsigned k = 0; k < 8; k++) {
+        h = fnv(h, &f->st[k].mant, 8);
+        h = fnv(h, &f->st[k].sexp, 2);
+    }
+    out[0] = h;
+    out[1] = fnv(fnv(seed, f->xmm, sizeof f->xmm), &f->mxcsr, 4);
+    out[2] = fnv(seed, f->ymmh, sizeof f->ymmh);
+    out[3] = fnv(seed, &c->s.pkru, 4);
+}
+
+/* Components possibly modified since the tracked XRSTOR. */
+static uint64_t modified_since_xrstor(const struct cpu *c)
+{
+    static const uint64_t bit[4] = {XFEAT_X87, XFEAT_SSE, XFEAT_AVX, XFEAT_PKRU};
+    uint64_t h[4], m = c->xmodified;
+    component_hashes(c, h);
+    for (unsigned k = 0; k < 4; k++)
+        if (h[k] != c->xsave_track_hash[k]) m |= bit[k];
+    return m;
+}
+
 /* ---- the legacy (FXSAVE) region, SDM vol 1, 10.5.1 table 10-2 ------ */
 
 static unsigned xmm_count(const struct cpu *c)
@@ -310,7 +353,9 @@ static void do_xsave(struct cpu *c, const struct insn *i, enum xsave_kind kind)
      * since an XRSTOR from this same address (SDM vol 1, 13.9, 13.10). */
     uint64_t write = rfbm;
     if (kind != XS_STD) write &= inuse;
-    if (kind == XS_OPT && c->xsave_track_valid && c->xsave_track_la == lin) write &= c->xmodified;
+    bool hit = kind == XS_OPT && c->xsave_track_valid && c->xsave_track_la == lin;
+    uint64_t modified = hit ? modified_since_xrstor(c) : ~0ull;
+    write &= modified;
 
     uint8_t b[XSAVE_MAX];
     memset(b, 0, XSAVE_EXT);
@@ -321,8 +366,7 @@ static void do_xsave(struct cpu *c, const struct insn *i, enum xsave_kind kind)
     }
     /* MXCSR goes with the SSE or AVX request and is outside XINUSE
      * (SDM vol 1, 13.7); XSAVEOPT may skip it when unmodified. */
-    bool hit = kind == XS_OPT && c->xsave_track_valid && c->xsave_track_la == lin;
-    if ((rfbm & (XFEAT_SSE | XFEAT_AVX)) && !(hit && !(c->xmodified & (XFEAT_SSE | XFEAT_AVX)))) {
+    if ((rfbm & (XFEAT_SSE | XFEAT_AVX)) && (modified & (XFEAT_SSE | XFEAT_AVX))) {
         put_mxcsr(c, b);
         cpu_vwrite_bytes(c, i->seg, ea + 24, b + 24, 8);
     }
@@ -438,6 +482,7 @@ static void op_xrstor(struct cpu *c, const struct insn *i)
     c->xsave_track_valid = !compact;
     c->xsave_track_la = lin;
     c->xmodified = 0;
+    component_hashes(c, c->xsave_track_hash);
 }
 
 /* 0F 01 D0 XGETBV (SDM vol 2, XGETBV). */

@@ -413,13 +413,28 @@ START_TEST(xsaveopt_modified_optimisation)
     run();
     get_img(DATA, 1024);
     ck_assert_uint_eq(img[160], 0xa0);
+    /* State changed behind the instructions' back (a state load) also
+     * counts as modified. */
+    edx_eax(0, 3);
+    B(2, 0x0f, 0xae), M(5, DATA); /* xrstor: tracking restarts */
+    run();
+    fill(DATA + 160, 0x11, 16);
+    struct cpu_state st;
+    harness_state(H, &st);
+    st.fpu.xmm[0][0] = 0x77;
+    harness_set_state(H, &st);
+    edx_eax(0, 3);
+    B(2, 0x0f, 0xae), M(6, DATA);
+    run();
+    get_img(DATA, 1024);
+    ck_assert_uint_eq(img[160], 0x77);
     /* A different address is always written in full. */
     fill(DATA + 0x400 + 160, 0x11, 16);
     edx_eax(0, 3);
     B(2, 0x0f, 0xae), M(6, DATA + 0x400);
     run();
     get_img(DATA + 0x400, 512);
-    ck_assert_uint_eq(img[160], 0xa0);
+    ck_assert_uint_eq(img[160], 0x77);
 }
 END_TEST
 
