@@ -24,6 +24,13 @@ static inline unsigned shift_count(const struct cpu *c, const struct insn *i)
     return n & count_mask(i->osize);
 }
 
+/* A masked count of 0 changes no flag, but the destination is still
+ * written back: a 32-bit register is zero-extended as on hardware. */
+static inline void keep(struct cpu *c, const struct insn *i, unsigned sz, struct rmw *w, uint64_t v)
+{
+    rmw_end(c, i, sz, w, v);
+}
+
 /* Rotates change only CF and OF (SDM vol 2B, RCL/RCR/ROL/ROR "Flags
  * Affected"); OF is defined for 1-bit rotates and computed with the same
  * formula otherwise. */
@@ -38,7 +45,10 @@ static void op_rol(struct cpu *c, const struct insn *i)
     unsigned sz = i->osize, bits = 8 * sz, n = shift_count(c, i);
     struct rmw w;
     uint64_t a = rmw_begin(c, i, sz, &w);
-    if (n == 0) return;
+    if (n == 0) {
+        keep(c, i, sz, &w, a);
+        return;
+    }
     unsigned k = n % bits;
     uint64_t m = size_mask(sz);
     uint64_t r = k ? ((a << k) | (a >> (bits - k))) & m : a;
@@ -52,7 +62,10 @@ static void op_ror(struct cpu *c, const struct insn *i)
     unsigned sz = i->osize, bits = 8 * sz, n = shift_count(c, i);
     struct rmw w;
     uint64_t a = rmw_begin(c, i, sz, &w);
-    if (n == 0) return;
+    if (n == 0) {
+        keep(c, i, sz, &w, a);
+        return;
+    }
     unsigned k = n % bits;
     uint64_t m = size_mask(sz);
     uint64_t r = k ? ((a >> k) | (a << (bits - k))) & m : a;
@@ -67,7 +80,10 @@ static void op_rcl(struct cpu *c, const struct insn *i)
     unsigned sz = i->osize, bits = 8 * sz, n = shift_count(c, i);
     struct rmw w;
     uint64_t a = rmw_begin(c, i, sz, &w);
-    if (n == 0) return;
+    if (n == 0) {
+        keep(c, i, sz, &w, a);
+        return;
+    }
     if (sz < 4) n %= bits + 1;
     bool cf = flag_cf(c);
     uint64_t r = a;
@@ -85,7 +101,10 @@ static void op_rcr(struct cpu *c, const struct insn *i)
     unsigned sz = i->osize, bits = 8 * sz, n = shift_count(c, i);
     struct rmw w;
     uint64_t a = rmw_begin(c, i, sz, &w);
-    if (n == 0) return;
+    if (n == 0) {
+        keep(c, i, sz, &w, a);
+        return;
+    }
     if (sz < 4) n %= bits + 1;
     bool cf = flag_cf(c);
     uint64_t r = a;
@@ -104,7 +123,10 @@ static void op_shl(struct cpu *c, const struct insn *i)
     unsigned sz = i->osize, n = shift_count(c, i);
     struct rmw w;
     uint64_t a = rmw_begin(c, i, sz, &w);
-    if (n == 0) return;
+    if (n == 0) {
+        keep(c, i, sz, &w, a);
+        return;
+    }
     uint64_t r = (a << n) & size_mask(sz);
     rmw_end(c, i, sz, &w, r);
     lf_set(c, LF_SHL, sz, r, a, n);
@@ -115,7 +137,10 @@ static void op_shr(struct cpu *c, const struct insn *i)
     unsigned sz = i->osize, n = shift_count(c, i);
     struct rmw w;
     uint64_t a = rmw_begin(c, i, sz, &w);
-    if (n == 0) return;
+    if (n == 0) {
+        keep(c, i, sz, &w, a);
+        return;
+    }
     uint64_t r = a >> n;
     rmw_end(c, i, sz, &w, r);
     lf_set(c, LF_SHR, sz, r, a, n);
@@ -126,7 +151,10 @@ static void op_sar(struct cpu *c, const struct insn *i)
     unsigned sz = i->osize, n = shift_count(c, i);
     struct rmw w;
     uint64_t a = rmw_begin(c, i, sz, &w);
-    if (n == 0) return;
+    if (n == 0) {
+        keep(c, i, sz, &w, a);
+        return;
+    }
     uint64_t r = (uint64_t)(sext(a, sz) >> n) & size_mask(sz);
     rmw_end(c, i, sz, &w, r);
     lf_set(c, LF_SAR, sz, r, a, n);
@@ -143,7 +171,10 @@ static void shxd(struct cpu *c, const struct insn *i, bool left, unsigned n)
     uint64_t d = rmw_begin(c, i, sz, &w);
     uint64_t s = reg_get(c, i, i->reg, sz);
     n &= count_mask(sz);
-    if (n == 0) return;
+    if (n == 0) {
+        keep(c, i, sz, &w, d);
+        return;
+    }
     uint64_t r;
     bool cf;
     if (sz == 2) {
