@@ -447,6 +447,94 @@ START_TEST(fnstenv_real_mode_linear_pointers)
 }
 END_TEST
 
+START_TEST(fcmov_uses_eflags)
+{
+    B(2, 0xdb, 0xe3);
+    B(2, 0xd9, 0xe8); /* fld1 */
+    B(2, 0xd9, 0xee); /* fldz: st0 = 0, st1 = 1 */
+    B(1, 0xf9);       /* stc */
+    B(2, 0xda, 0xc1); /* fcmovb st0, st1: CF = 1 -> move */
+    run();
+    struct cpu_fpu_state f = fpu();
+    unsigned top = (f.fsw >> 11) & 7;
+    ck_assert_uint_eq(f.st[top].sexp, 0x3fff);
+    B(2, 0xd9, 0xee); /* fldz */
+    B(1, 0xf8);       /* clc */
+    B(2, 0xda, 0xc1); /* fcmovb: CF = 0 -> no move */
+    run();
+    f = fpu();
+    top = (f.fsw >> 11) & 7;
+    ck_assert_uint_eq(f.st[top].sexp, 0);
+    ck_assert_uint_eq(f.st[top].mant, 0);
+}
+END_TEST
+
+START_TEST(ne_clear_without_ignne_waits)
+{
+    struct cpu_state s;
+    harness_state(H, &s);
+    s.cr0 &= ~CR0_NE;
+    harness_set_state(H, &s);
+    ferr_level = -1;
+    cpu_set_ferr_hook(H->cpu, ferr_hook, NULL);
+    uint16_t cw = 0x037b;
+    harness_put(H, DATA, &cw, 2);
+    B(2, 0xdb, 0xe3);
+    B(1, 0xd9), M(5, DATA);
+    B(2, 0xd9, 0xe8);
+    B(2, 0xd9, 0xee);
+    B(2, 0xde, 0xf9);
+    B(2, 0xd9, 0xe8); /* at CODE + 15: must not execute */
+    run();
+    ck_assert_int_eq(harness_exception(H), -1);
+    ck_assert_int_eq(ferr_level, 1);
+    ck_assert_uint_eq(harness_rip(H), HARNESS_CODE + 15);
+    ck_assert_uint_eq((fpu().fsw >> 11) & 7, 6); /* the fld1 did not run */
+}
+END_TEST
+
+START_TEST(fptan_fprem_fxtract_fscale)
+{
+    B(2, 0xdb, 0xe3);
+    B(2, 0xd9, 0xee); /* fldz */
+    B(2, 0xd9, 0xf2); /* fptan: tan 0 = 0, then pushes 1.0 */
+    run();
+    struct cpu_fpu_state f = fpu();
+    unsigned top = (f.fsw >> 11) & 7;
+    ck_assert_uint_eq(top, 6);
+    ck_assert_uint_eq(f.st[6].sexp, 0x3fff);
+    ck_assert_uint_eq(f.st[7].mant, 0);
+    ck_assert_uint_eq(f.fsw & 0x400, 0); /* C2 = 0: in range */
+
+    uint32_t three = 3, ten = 10;
+    harness_put(H, DATA, &three, 4);
+    harness_put(H, DATA + 4, &ten, 4);
+    B(2, 0xdb, 0xe3);
+    B(1, 0xdb), M(0, DATA);     /* fild 3 */
+    B(1, 0xdb), M(0, DATA + 4); /* fild 10 */
+    B(2, 0xd9, 0xf8);           /* fprem: 10 rem 3 = 1, q = 3 */
+    run();
+    f = fpu();
+    top = (f.fsw >> 11) & 7;
+    ck_assert_uint_eq(f.st[top].sexp, 0x3fff);
+    ck_assert_uint_eq(f.st[top].mant, 0x8000000000000000ull);
+    /* C2 = 0 complete; C0 = q2 = 0, C3 = q1 = 1, C1 = q0 = 1. */
+    ck_assert_uint_eq(f.fsw & 0x4700, 0x4200);
+
+    B(2, 0xdb, 0xe3);
+    B(1, 0xdb), M(0, DATA + 4); /* fild 10 */
+    B(2, 0xd9, 0xf4);           /* fxtract: st1 = 3 (exponent), st0 = 1.25 */
+    B(2, 0xd9, 0xfd);           /* fscale: 1.25 * 2^3 = 10 */
+    run();
+    f = fpu();
+    top = (f.fsw >> 11) & 7;
+    ck_assert_uint_eq(f.st[top].sexp, 0x4002);
+    ck_assert_uint_eq(f.st[top].mant, 0xa000000000000000ull);
+    ck_assert_uint_eq(f.st[(top + 1) & 7].sexp, 0x4000); /* 3.0 */
+    ck_assert_uint_eq(f.st[(top + 1) & 7].mant, 0xc000000000000000ull);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_fpu_x87");
@@ -468,6 +556,9 @@ static Suite *suite(void)
     tcase_add_test(t, nm_with_ts_or_em);
     tcase_add_test(t, reserved_encoding_is_ud);
     tcase_add_test(t, fnstenv_protected_16);
+    tcase_add_test(t, fcmov_uses_eflags);
+    tcase_add_test(t, ne_clear_without_ignne_waits);
+    tcase_add_test(t, fptan_fprem_fxtract_fscale);
     tcase_add_test(t, fnstenv_real_mode_linear_pointers);
     suite_add_tcase(s, t);
     return s;
