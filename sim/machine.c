@@ -236,8 +236,9 @@ static int machine_reset(struct machine *m, char *err, size_t errlen)
     clear_ram(m);
     for (unsigned i = 0; i < m->ncpus; i++) {
         struct vcpu *v = &m->vcpu[i];
-        v->insns_before += cpu_insns(v->cpu);
+        v->insns_before += cpu_insns(v->cpu) - v->insns_base;
         cpu_reset(v->cpu, i == 0);
+        v->insns_base = cpu_insns(v->cpu);
         v->cr8 = 0;
         machine_update_intr(m, i);
     }
@@ -372,7 +373,7 @@ static uint64_t total_insns(const struct machine *m)
 {
     uint64_t n = 0;
     for (unsigned i = 0; i < m->ncpus; i++)
-        n += m->vcpu[i].insns_before + cpu_insns(m->vcpu[i].cpu);
+        n += m->vcpu[i].insns_before + cpu_insns(m->vcpu[i].cpu) - m->vcpu[i].insns_base;
     return n;
 }
 
@@ -500,6 +501,11 @@ void machine_run(struct machine *m, struct machine_stop *out)
             vtime_t dl = vtime_next_deadline(&m->vt);
             if (dl == VTIME_NEVER) {
                 set_stop(m, MSTOP_IDLE, 0, "every vCPU is halted and no timer is armed");
+                break;
+            }
+            if (machine_nothing_can_wake(m)) {
+                set_stop(m, MSTOP_IDLE, 0,
+                         "every vCPU is halted with interrupts disabled and no NMI source");
                 break;
             }
             uint64_t to = vtime_ns_to_cycles(&m->vt, dl);

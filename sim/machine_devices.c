@@ -91,6 +91,35 @@ static void pic_intr_out(void *opaque, int level)
     machine_update_intr(m, 0);
 }
 
+static bool wakes_without_if(uint32_t lvt_or_rte_low)
+{
+    unsigned mode = (lvt_or_rte_low >> 8) & 7;
+    return !(lvt_or_rte_low & APIC_LVT_MASKED) &&
+           (mode == APIC_DM_NMI || mode == APIC_DM_SMI || mode == APIC_DM_INIT);
+}
+
+bool machine_nothing_can_wake(struct machine *m)
+{
+    for (unsigned i = 0; i < m->ncpus; i++) {
+        struct cpu_state s;
+        cpu_get_state(m->vcpu[i].cpu, &s);
+        if (s.rflags & RF_IF) return false;
+        struct lapic *l = m->vcpu[i].lapic;
+        if (l && lapic_timer_deadline(l) != VTIME_NEVER) {
+            uint64_t lvt = 0;
+            if (lapic_x2apic_mode(l))
+                lapic_msr_read(l, MSR_X2APIC_FIRST + APIC_REG_LVT_TIMER / 16, &lvt);
+            else
+                lvt = lapic_mmio_read(l, lapic_mmio_base(l) + APIC_REG_LVT_TIMER, 4);
+            if (wakes_without_if((uint32_t)lvt)) return false;
+        }
+    }
+    /* A device interrupt routed as NMI/SMI/INIT could still come. */
+    for (unsigned n = 0; m->ioapic && n < IOAPIC_NUM_PINS; n++)
+        if (wakes_without_if((uint32_t)ioapic_redir(m->ioapic, n))) return false;
+    return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* LAPIC outputs                                                       */
 

@@ -33,6 +33,7 @@ struct vcpu {
     struct lapic *lapic;   /* NULL when the profile has no APIC */
     uint64_t local;        /* machine-clock cycles this vCPU has reached */
     uint64_t insns_before; /* instructions retired before the last cpu_reset */
+    uint64_t insns_base;   /* cpu_insns() right after the last cpu_reset */
     bool lapic_intr;       /* the LAPIC's INTR output */
     uint8_t cr8;           /* TPR when there is no LAPIC */
 };
@@ -114,6 +115,10 @@ void machine_update_intr(struct machine *m, unsigned i);
 void machine_irq_set(struct machine *m, unsigned line, int level);
 /* The INTA cycle for vCPU i: LAPIC first, then the 8259A (ExtINT). */
 int machine_intr_ack(struct machine *m, unsigned i);
+/* True when every vCPU has RFLAGS.IF clear and no device or timer is set
+ * up to send an NMI, SMI or INIT: a halted machine in this state never
+ * runs again (the classic "cli; hlt" end of a test kernel). */
+bool machine_nothing_can_wake(struct machine *m);
 /* Register a device for reset/destroy. */
 int machine_add_dev(struct machine *m, const struct dev_ops *ops, void *dev, char *err,
                     size_t errlen);
