@@ -79,7 +79,7 @@ static const struct len_case lens[] = {
     {64, 5, {0xf3, 0x48, 0x0f, 0xb8, 0xc3}},                       /* popcnt */
     {32, 7, {0xea, 1, 2, 3, 4, 0x08, 0x00}},                       /* ljmp ptr16:32 */
     {32, 5, {0xa1, 1, 2, 3, 4}},                                   /* mov moffs32 */
-    {32, 3, {0x67, 0xa1, 0x34, 0x12}},                             /* 16-bit moffs */
+    {32, 4, {0x67, 0xa1, 0x34, 0x12}},                             /* 16-bit moffs */
     {32, 6, {0x8b, 0x05, 1, 2, 3, 4}},                             /* absolute disp32 */
     {32, 2, {0xc4, 0x00}},                                         /* les (%eax),%eax */
     {32, 4, {0x67, 0x8b, 0x46, 0x02}},                             /* 16-bit [bp+2] */
