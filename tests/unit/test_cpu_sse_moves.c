@@ -80,20 +80,6 @@ static struct cpu_fpu_state fpu(void)
     return s.fpu;
 }
 
-static void set_mxcsr(uint32_t v)
-{
-    struct cpu_state s;
-    harness_state(H, &s);
-    s.fpu.mxcsr = v;
-    harness_set_state(H, &s);
-}
-
-static void put_floats(uint64_t pa, float a, float b, float c, float d)
-{
-    float v[4] = {a, b, c, d};
-    harness_put(H, pa, v, 16);
-}
-
 static void put16(uint64_t pa, const void *v)
 {
     harness_put(H, pa, v, 16);

@@ -83,14 +83,6 @@ static struct cpu_fpu_state fpu(void)
     return s.fpu;
 }
 
-static void set_mxcsr(uint32_t v)
-{
-    struct cpu_state s;
-    harness_state(H, &s);
-    s.fpu.mxcsr = v;
-    harness_set_state(H, &s);
-}
-
 static uint8_t img[4096];
 
 static void get_img(uint64_t pa, size_t n)
