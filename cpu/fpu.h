@@ -136,6 +136,8 @@ struct host_x87 {
  * memory form, `mem` is a host buffer holding (or receiving) the operand.
  * Returns false if the encoding is not one the host executor knows. */
 bool host_x87_exec(struct host_x87 *st, uint8_t op, uint8_t modrm, void *mem);
+/* The host can run the instructions of CPUID feature `feat` (FEAT_*). */
+bool host_simd_supported(unsigned feat);
 
 /* ---- registration (called from ops_simd_register) ------------------- */
 

@@ -18,6 +18,7 @@
  *  - stubs live in their own text; each is one instruction and RET. Calls
  *    step over the 128-byte red zone of the calling function.
  */
+#include <cpuid.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -193,4 +194,28 @@ void host_simd_exec(struct host_simd *st, enum host_stub stub, uint8_t imm, bool
     }
     st->mxcsr = (st->mxcsr & ~(uint32_t)MXCSR_FLAGS) | (mx[2] & MXCSR_FLAGS);
     st->rflags = fl;
+}
+
+/* ---- host capabilities ---------------------------------------------- */
+
+/* Whether the host can run the instructions of a CPUID feature. x86-64
+ * guarantees x87, MMX, SSE, SSE2 and FXSR; the rest is asked once. A
+ * profile that advertises more than the host has gets #UD for those
+ * instructions instead of a host SIGILL. */
+bool host_simd_supported(unsigned feat)
+{
+    static int ecx1 = -1;
+    if (ecx1 < 0) {
+        unsigned a, b, c, d;
+        ecx1 = __get_cpuid(1, &a, &b, &c, &d) ? (int)(c & 0x7fffffff) : 0;
+    }
+    switch (feat) {
+    case FEAT_SSE3: return ecx1 & (1 << 0);
+    case FEAT_PCLMULQDQ: return ecx1 & (1 << 1);
+    case FEAT_SSSE3: return ecx1 & (1 << 9);
+    case FEAT_SSE41: return ecx1 & (1 << 19);
+    case FEAT_SSE42: return ecx1 & (1 << 20);
+    case FEAT_AES: return ecx1 & (1 << 25);
+    default: return true;
+    }
 }

@@ -103,7 +103,8 @@ void op_x87_arith(struct cpu *c, const struct insn *i)
 
     if (mem ? m->size == 0 : !x87_reg_form_runs(op, modrm)) cpu_ud(c);
     /* FISTTP is an SSE3 instruction (SDM vol 2, FISTTP). */
-    if (mem && reg == 1 && (op == 0xdb || op == 0xdd || op == 0xdf) && !cpu_has(c, FEAT_SSE3))
+    if (mem && reg == 1 && (op == 0xdb || op == 0xdd || op == 0xdf) &&
+        (!cpu_has(c, FEAT_SSE3) || !host_simd_supported(FEAT_SSE3)))
         cpu_ud(c);
     fpu_check_x87(c);
     if (fpu_check_pending(c)) return;

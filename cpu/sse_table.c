@@ -383,7 +383,7 @@ static void op_simd(struct cpu *c, const struct insn *i)
 {
     const struct simd_form *e = simd_lookup(i);
     bool mem = (i->flags & INSN_F_MEM) != 0;
-    if (!e || !cpu_has(c, e->feat)) cpu_ud(c);
+    if (!e || !cpu_has(c, e->feat) || !host_simd_supported(e->feat)) cpu_ud(c);
     if (mem && (e->msize == 0 || e->kind == K_NI || e->kind == K_UI)) cpu_ud(c);
     bool w = (i->flags & INSN_F_REXW) && e->stub_w >= 0;
     unsigned stub = w ? (unsigned)e->stub_w : e->stub;
