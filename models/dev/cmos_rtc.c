@@ -185,7 +185,9 @@ static vtime_t now(const struct cmos_rtc *rtc)
 static int64_t div_total(const struct rtc_state *s, vtime_t t)
 {
     if (!s->div_running) return s->base_phase;
-    return s->base_phase + (int64_t)(t - s->base_vt);
+    /* Unsigned, so that a snapshot restored before the machine's clock
+     * cannot overflow: the result is only used once the clock caught up. */
+    return (int64_t)((uint64_t)s->base_phase + (t - s->base_vt));
 }
 
 static int64_t phase_at(const struct rtc_state *s, vtime_t t)
@@ -317,7 +319,7 @@ static void update_irq(struct cmos_rtc *rtc)
 /* Virtual time at which the divider total reaches `total` ns. */
 static vtime_t vt_of_total(const struct rtc_state *s, int64_t total)
 {
-    return s->base_vt + (vtime_t)(total - s->base_phase);
+    return s->base_vt + ((uint64_t)total - (uint64_t)s->base_phase);
 }
 
 static void schedule(struct cmos_rtc *rtc)
@@ -342,7 +344,7 @@ static void schedule(struct cmos_rtc *rtc)
             else
                 have = alarm_next(s, cur_sec, cur_sec + 86400, &when);
             if (have) {
-                vtime_t v = vt_of_total(s, (when - s->base_sec) * NS_PER_S);
+                vtime_t v = vt_of_total(s, (int64_t)((__int128)(when - s->base_sec) * NS_PER_S));
                 if (v < next) next = v;
             }
         }
@@ -601,6 +603,8 @@ static void rtc_restore(void *dev, struct dev_snap *s)
     st.dow_offset %= 7;
     st.div_running = (st.ram[REG_A] & A_DV_MASK) == A_DV_RUN;
     if (st.base_phase < 0 || st.base_phase >= NS_PER_S) st.base_phase = 0;
+    /* Keep second counts far from int64 limits (about +-34000 years). */
+    if (st.base_sec < -(1ll << 40) || st.base_sec > (1ll << 40)) st.base_sec = 0;
     rtc->st = st;
     rtc->env.irq_set(rtc->env.opaque, rtc->cfg.irq, rtc->st.irq_level);
     update_irq(rtc);

@@ -122,6 +122,7 @@ static bool chan_running(const struct pit_channel *c)
 static int64_t chan_elapsed(const struct pit_channel *c, uint64_t t)
 {
     if (c->frozen) return c->frozen_d;
+    if (t < c->load_tick) return -1; /* loads on the next clock */
     return (int64_t)(t - c->load_tick);
 }
 
@@ -492,6 +493,7 @@ static void pit_restore(void *dev, struct dev_snap *s)
         if (c->n < 1 || c->n > 65536) c->n = 65536;
         if (c->reload < 1 || c->reload > 65536) c->reload = 65536;
         c->latch_state &= LATCH_LSB | LATCH_MSB;
+        if (c->frozen_d < -1 || c->frozen_d > (1ll << 48)) c->frozen_d = 0;
     }
     pit->st = st;
     pit->env.irq_set(pit->env.opaque, pit->cfg.irq, pit->st.ch[0].out_reported);
