@@ -107,3 +107,7 @@ guest_image(interrupts32 32 interrupts.c)
 guest_image(interrupts64 64 interrupts.c)
 guest_test(interrupts32 interrupts32 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_test(interrupts64 interrupts64 TIMEOUT 30 EXPECT "^RESULT: PASS")
+
+# CPUID and the control bits it governs.
+guest_image(cpuid 64 cpuid.c)
+guest_test(cpuid cpuid TIMEOUT 30 ARGS -smp 2 EXPECT "^RESULT: PASS")
