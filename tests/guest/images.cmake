@@ -111,3 +111,5 @@ guest_test(interrupts64 interrupts64 TIMEOUT 30 EXPECT "^RESULT: PASS")
 # CPUID and the control bits it governs.
 guest_image(cpuid 64 cpuid.c)
 guest_test(cpuid cpuid TIMEOUT 30 ARGS -smp 2 EXPECT "^RESULT: PASS")
+guest_image(protection 64 protection.c)
+guest_test(protection protection TIMEOUT 30 EXPECT "^RESULT: PASS" QEMU_ARGS -cpu max)
