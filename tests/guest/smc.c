@@ -103,4 +103,24 @@ void test_main(void)
     *p++ = 0x75, *p++ = (uint8_t)back; /* jnz l */
     *p++ = 0xc3;
     check_eq(call_code(loop), 1 + 2 + 3 + 4 + 5, "smc: loop patching its own immediate");
+
+#if GUEST_BITS == 64
+    /* Cross-modification through another linear address: the code page is
+     * also mapped at ALIAS; stores there must reach the code fetched at the
+     * original address (detection is by physical address). */
+    static uint64_t pdpt_a[512] __attribute__((aligned(4096)));
+    static uint64_t pd_a[512] __attribute__((aligned(4096)));
+    static uint64_t pt_a[512] __attribute__((aligned(4096)));
+    const uint64_t alias = 0x0000018000000000ull; /* PML4 index 3 */
+    boot_pml4[3] = (uintptr_t)pdpt_a | 3;
+    pdpt_a[0] = (uintptr_t)pd_a | 3;
+    pd_a[0] = (uintptr_t)pt_a | 3;
+    pt_a[0] = (uintptr_t)code_page | 3;
+    write_cr3(read_cr3());
+    emit_mov_ret(code_page, 0x0badf00d);
+    check_eq(call_code(code_page), 0x0badf00d, "smc: code before the aliased write");
+    uint32_t nv = 0x5eed5eed;
+    memcpy((uint8_t *)(uintptr_t)alias + 1, &nv, 4);
+    check_eq(call_code(code_page), 0x5eed5eed, "smc: write through an alias mapping is seen");
+#endif
 }
