@@ -601,6 +601,8 @@ static void rtc_restore(void *dev, struct dev_snap *s)
     if (s->error) return;
     st.index &= 0x7f;
     st.dow_offset %= 7;
+    st.nmi_masked &= 1;
+    st.irq_level &= 1;
     st.div_running = (st.ram[REG_A] & A_DV_MASK) == A_DV_RUN;
     if (st.base_phase < 0 || st.base_phase >= NS_PER_S) st.base_phase = 0;
     /* Keep second counts far from int64 limits (about +-34000 years). */

@@ -506,6 +506,15 @@ static void kbc_restore(void *dev, struct dev_snap *s)
         if (st.q[i].count > QLEN) st.q[i].count = QLEN;
     }
     if (st.obuf_src > SRC_AUX) st.obuf_src = SRC_KBD;
+    /* Status bits other than A2 are derived, never stored. */
+    st.status_cmd &= ST_CMD;
+    st.obuf_full = st.obuf_full != 0;
+    st.irq_kbd = st.irq_kbd != 0;
+    st.irq_aux = st.irq_aux != 0;
+    st.a20 = st.a20 != 0;
+    st.port92 &= 0x03;
+    st.kbd_scanning = st.kbd_scanning != 0;
+    st.aux_reporting = st.aux_reporting != 0;
     if (st.kbd_set < 1 || st.kbd_set > 3) st.kbd_set = 2;
     k->st = st;
     k->env.irq_set(k->env.opaque, k->cfg.kbd_irq, k->st.irq_kbd);

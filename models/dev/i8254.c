@@ -490,6 +490,10 @@ static void pit_restore(void *dev, struct dev_snap *s)
         c->mode &= 7;
         if (c->rw < 1 || c->rw > 3) c->rw = 3;
         c->bcd &= 1;
+        c->write_msb_next &= 1;
+        c->read_msb_next &= 1;
+        c->status_latched &= 1;
+        c->out_reported &= 1;
         if (c->n < 1 || c->n > 65536) c->n = 65536;
         if (c->reload < 1 || c->reload > 65536) c->reload = 65536;
         c->latch_state &= LATCH_LSB | LATCH_MSB;

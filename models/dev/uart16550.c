@@ -445,6 +445,13 @@ static void uart_restore(void *dev, struct dev_snap *s)
     st.rx_head %= UART16550_FIFO_LEN;
     if (st.rx_count > UART16550_FIFO_LEN) st.rx_count = UART16550_FIFO_LEN;
     st.ier &= 0x0f;
+    st.fcr &= 0xc9;
+    st.lsr_errors &= LSR_ERRORS;
+    for (unsigned i = 0; i < UART16550_FIFO_LEN; i++)
+        st.rx_err[i] &= LSR_ERRORS & ~LSR_OE;
+    st.thr_ipending = st.thr_ipending != 0;
+    st.timeout_ipending = st.timeout_ipending != 0;
+    st.irq_level = st.irq_level != 0;
     st.mcr &= 0x1f;
     u->st = st;
     u->env.timer_mod(u->env.opaque, &u->timeout_timer, u->st.timeout_deadline);

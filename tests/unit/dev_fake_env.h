@@ -143,4 +143,45 @@ static inline struct dev_snap fake_snap(uint8_t *buf, size_t cap)
     return (struct dev_snap){.buf = buf, .cap = cap};
 }
 
+/* Deterministic xorshift64 for the random-access robustness tests. */
+static inline uint64_t fake_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+/* Random port accesses of every width in [base, base + len], each followed
+ * now and then by a virtual-time step, for `n` rounds. */
+static inline void fake_random_io(struct fake_env *fe, const struct dev_ops *ops, void *dev,
+                                  uint16_t base, uint16_t len, unsigned n, uint64_t seed)
+{
+    static const unsigned sizes[3] = {1, 2, 4};
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t r = fake_rand(&seed);
+        uint16_t port = (uint16_t)(base + (r >> 8) % (len + 1u));
+        unsigned size = sizes[(r >> 4) % 3];
+        if (r & 1)
+            ops->io_write(dev, port, size, (uint32_t)(r >> 32));
+        else
+            (void)ops->io_read(dev, port, size);
+        if ((r & 0xe) == 0) fake_advance(fe, (r >> 40) % 3000000);
+    }
+}
+
+/* Save, overwrite random bytes after the 8-byte header, restore. */
+static inline void fake_corrupt_restore(const struct dev_ops *ops, void *dev, uint64_t seed)
+{
+    static uint8_t buf[8192];
+    struct dev_snap s = fake_snap(buf, sizeof buf);
+    ops->save(dev, &s);
+    if (s.error || s.len <= 8) return;
+    for (int k = 0; k < 64; k++)
+        buf[8 + fake_rand(&seed) % (s.len - 8)] = (uint8_t)fake_rand(&seed);
+    s.pos = 0;
+    ops->restore(dev, &s);
+}
+
 #endif

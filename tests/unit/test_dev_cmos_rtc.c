@@ -357,6 +357,26 @@ START_TEST(test_reset_clears_enables)
 }
 END_TEST
 
+START_TEST(test_random_access_robust)
+{
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        fake_random_io(fe, &cmos_rtc_ops, rtc, 0x70, 1, 30000, seed);
+        ck_assert_uint_eq(rd(0x0d), 0x80);
+        fake_corrupt_restore(&cmos_rtc_ops, rtc, seed);
+        fake_advance(fe, 3 * S);
+        (void)rd(0x0c);
+    }
+    cmos_rtc_ops.reset(rtc);
+    wr(0x0a, 0x26);
+    wr(0x0b, 0x02);
+    fake_advance(fe, S);
+    uint8_t before = rd(0x00);
+    fake_advance(fe, S);
+    ck_assert_uint_ne(rd(0x00), before);
+    ck_assert_int_eq(fe->level[8], 0);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     const char *err = NULL;
@@ -401,6 +421,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_small_memory_and_epoch);
     tcase_add_test(tc, test_snapshot_roundtrip);
     tcase_add_test(tc, test_reset_clears_enables);
+    tcase_add_test(tc, test_random_access_robust);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
     return s;

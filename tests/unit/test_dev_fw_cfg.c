@@ -276,6 +276,28 @@ START_TEST(test_snapshot_roundtrip)
 }
 END_TEST
 
+START_TEST(test_random_access_robust)
+{
+    uint8_t rw[16] = {0};
+    fw_cfg_add_file(fw, "etc/rw", rw, sizeof rw, true);
+    fw_cfg_add_i64(fw, FW_CFG_RAM_SIZE, 1ull << 28);
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        uint64_t r = seed;
+        for (int i = 0; i < 4096; i++)
+            fe->ram[fake_rand(&r) % FAKE_RAM_SIZE] = (uint8_t)fake_rand(&r);
+        fake_random_io(fe, &fw_cfg_ops, fw, 0x510, 11, 30000, seed);
+        fake_corrupt_restore(&fw_cfg_ops, fw, seed);
+    }
+    sel(FW_CFG_SIGNATURE);
+    char sig[5] = {0};
+    for (int i = 0; i < 4; i++)
+        sig[i] = (char)rd8();
+    ck_assert_str_eq(sig, "QEMU");
+    sel(FW_CFG_RAM_SIZE);
+    ck_assert_uint_eq(fw_cfg_ops.io_read(fw, 0x511, 4), 0x10000000);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     char longname[80];
@@ -326,6 +348,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dma_write);
     tcase_add_test(tc, test_dma_bad_addresses);
     tcase_add_test(tc, test_snapshot_roundtrip);
+    tcase_add_test(tc, test_random_access_robust);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
     return s;

@@ -389,6 +389,26 @@ START_TEST(test_destroy_disarms_timer)
 }
 END_TEST
 
+START_TEST(test_random_access_robust)
+{
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        fake_random_io(fe, &i8254_ops, pit, 0x40, 3, 30000, seed);
+        fake_random_io(fe, &i8254_ops, pit, 0x61, 0, 2000, seed + 50);
+        ck_assert_int_ge(i8254_get_out(pit, 0), 0);
+        fake_corrupt_restore(&i8254_ops, pit, seed);
+        fake_advance(fe, 5000000);
+    }
+    i8254_ops.reset(pit);
+    out8(0x43, 0x34);
+    out8(0x40, 100);
+    out8(0x40, 0);
+    uint64_t t0 = i8254_ticks_at(fe->now);
+    unsigned rises = fe->rises[0];
+    fake_advance_to(fe, T(t0 + 1 + 1000));
+    ck_assert_uint_eq(fe->rises[0] - rises, 10);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     ck_assert(!i8254_set_gate(pit, 3, 1));
@@ -427,6 +447,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gate_pauses_mode0);
     tcase_add_test(tc, test_snapshot_roundtrip);
     tcase_add_test(tc, test_destroy_disarms_timer);
+    tcase_add_test(tc, test_random_access_robust);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
     return s;

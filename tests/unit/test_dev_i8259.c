@@ -367,6 +367,33 @@ START_TEST(test_irq2_is_irq9)
 }
 END_TEST
 
+START_TEST(test_random_access_robust)
+{
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        fake_random_io(fe, &i8259_ops, pic, 0x20, 1, 20000, seed);
+        fake_random_io(fe, &i8259_ops, pic, 0xa0, 1, 20000, seed + 100);
+        fake_random_io(fe, &i8259_ops, pic, 0x4d0, 1, 2000, seed + 200);
+        for (unsigned k = 0; k < 200; k++) {
+            i8259_set_irq(pic, k % 16, (int)(k / 16) & 1);
+            if (i8259_intr_pending(pic)) (void)i8259_intr_ack(pic);
+        }
+        fake_corrupt_restore(&i8259_ops, pic, seed);
+    }
+    /* Whatever state that left, reprogramming restores normal service. */
+    for (unsigned l = 0; l < 16; l++)
+        i8259_set_irq(pic, l, 0);
+    out8(0x4d0, 0);
+    out8(0x4d1, 0);
+    init_pair(0x01);
+    i8259_set_irq(pic, 3, 1);
+    ck_assert(i8259_intr_pending(pic));
+    ck_assert_uint_eq(i8259_intr_ack(pic), 0x23);
+    i8259_set_irq(pic, 12, 1);
+    out8(0x20, 0x20);
+    ck_assert_uint_eq(i8259_intr_ack(pic), 0x2c);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     ck_assert(!i8259_set_irq(pic, 16, 1));
@@ -422,6 +449,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_single_mode_no_icw3);
     tcase_add_test(tc, test_snapshot_roundtrip);
     tcase_add_test(tc, test_irq2_is_irq9);
+    tcase_add_test(tc, test_random_access_robust);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_intr_callback_edges);
     suite_add_tcase(s, tc);

@@ -226,6 +226,18 @@ START_TEST(test_snapshot_roundtrip)
 }
 END_TEST
 
+START_TEST(test_random_access_robust)
+{
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        fake_random_io(fe, &pci_host_ops, h, 0xcf8, 7, 30000, seed);
+        fake_corrupt_restore(&pci_host_ops, h, seed);
+    }
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0x00, 4), 0x12378086);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0x08, 4), 0x06000002);
+    ck_assert_uint_eq(cfg_read(0, 5, 0, 0x00, 4), 0xffffffffu);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     ck_assert_uint_eq(in(0xcfc, 3), 0xffffffffu);
@@ -254,6 +266,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_register_errors);
     tcase_add_test(tc, test_reset_control);
     tcase_add_test(tc, test_snapshot_roundtrip);
+    tcase_add_test(tc, test_random_access_robust);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
     return s;

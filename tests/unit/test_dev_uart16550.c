@@ -3,6 +3,7 @@
  * modem status, TEMT timing in virtual time, snapshots, bad input. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dev_fake_env.h"
 #include "models/dev/uart16550.h"
@@ -345,6 +346,28 @@ START_TEST(test_snapshot_roundtrip)
 }
 END_TEST
 
+START_TEST(test_random_access_robust)
+{
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        fake_random_io(fe, &uart16550_ops, u, BASE, 7, 30000, seed);
+        uint8_t in[40];
+        memset(in, (int)seed, sizeof in);
+        uart16550_receive(u, in, sizeof in);
+        uint8_t iir = in8(2) & 0x0f;
+        ck_assert(iir == 1 || iir == 0 || iir == 2 || iir == 4 || iir == 6 || iir == 0xc);
+        ck_assert_uint_eq(in8(5) & 0x20, 0x20);
+        fake_corrupt_restore(&uart16550_ops, u, seed);
+    }
+    uart16550_ops.reset(u);
+    ck_assert_uint_eq(in8(1), 0x00);
+    ck_assert_uint_eq(in8(2), 0x01);
+    ck_assert_uint_eq(in8(3), 0x00);
+    ck_assert_uint_eq(in8(4), 0x00);
+    ck_assert_uint_eq(in8(5), 0x60);
+    ck_assert_int_eq(fe->level[IRQ], 0);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     const char *err = NULL;
@@ -383,6 +406,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_modem_status_interrupt);
     tcase_add_test(tc, test_out2_gating);
     tcase_add_test(tc, test_snapshot_roundtrip);
+    tcase_add_test(tc, test_random_access_robust);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
     return s;
