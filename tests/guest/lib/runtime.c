@@ -52,6 +52,10 @@ void lib_main(void)
     serial_init();
     tss_init();
     idt_init();
+    /* Firmware may leave the PIC on vectors 8-15 with the PIT unmasked: move
+     * it off the exception vectors and mask everything, so a test that sets
+     * IF sees only the interrupts it asks for. */
+    pic_remap(0x20, 0x28);
     printf("guest: %d-bit runtime up (multiboot magic %#x, info at %#x)\n", GUEST_BITS,
            (unsigned)mb_magic, (unsigned)mb_info_addr);
     test_main();
