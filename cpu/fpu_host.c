@@ -89,9 +89,10 @@ bool host_x87_exec(struct host_x87 *st, uint8_t op, uint8_t modrm, void *mem)
         memcpy(guest + FX_ST0 + 16 * k, &r->mant, 8);
         memcpy(guest + FX_ST0 + 16 * k + 8, &r->sexp, 2);
     }
-    /* FCMOVcc reads CF/PF/ZF; the rest of RFLAGS stays a plain user value
-     * (DF and AC clear, as the ABI wants). */
-    uint64_t fl_in = 0x202u | (st->rflags_arith & (RF_CF | RF_PF | RF_ZF));
+    /* FCMOVcc reads CF/PF/ZF and FCOMI/FUCOMI write the arithmetic flags;
+     * the rest of RFLAGS stays a plain user value (DF and AC clear, as the
+     * ABI wants). */
+    uint64_t fl_in = 0x202u | (st->rflags_arith & RF_ARITH);
     uint64_t fl_out;
     void *rdi = mem ? mem : dummy;
     __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"

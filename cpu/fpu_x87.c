@@ -136,11 +136,10 @@ void op_x87_arith(struct cpu *c, const struct insn *i)
     fpu_update_es(f);
     memcpy(f->st, h.st, sizeof f->st);
     f->ftw = fpu_full_tag(f, h.ftw8);
-    /* FCOMI/FUCOMI set ZF, PF, CF and clear OF, SF, AF, except when an
-     * unmasked invalid-operation exception leaves EFLAGS alone (SDM vol 2,
-     * FCOMI). */
-    if (x87_is_fcomi(op, modrm) && !(unmasked & FSW_IE))
-        cpu_set_arith_flags(c, h.rflags_arith & (RF_ZF | RF_PF | RF_CF));
+    /* FCOMI/FUCOMI set ZF, PF, CF and clear OF, SF, AF (SDM vol 2, FCOMI).
+     * Whether an unmasked invalid operation leaves EFLAGS alone differs
+     * between implementations; the host's behaviour is taken as is. */
+    if (x87_is_fcomi(op, modrm)) cpu_set_arith_flags(c, h.rflags_arith);
     /* A store whose source raised an unmasked invalid, overflow or
      * underflow exception leaves memory untouched (SDM vol 1, 8.5.1.x,
      * 8.5.4, 8.5.5). */
