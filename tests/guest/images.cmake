@@ -113,3 +113,9 @@ guest_image(cpuid 64 cpuid.c)
 guest_test(cpuid cpuid TIMEOUT 30 ARGS -smp 2 EXPECT "^RESULT: PASS")
 guest_image(protection 64 protection.c)
 guest_test(protection protection TIMEOUT 30 EXPECT "^RESULT: PASS" QEMU_ARGS -cpu max)
+
+# MSRs; the keyboard controller and A20.
+guest_image(msr 64 msr.c)
+guest_test(msr msr TIMEOUT 30 EXPECT "^RESULT: PASS" QEMU_ARGS -cpu max)
+guest_image(i8042 32 i8042.c)
+guest_test(i8042 i8042 TIMEOUT 30 EXPECT "^RESULT: PASS")

@@ -29,6 +29,38 @@ static void drain(void)
         (void)rd(RBR);
 }
 
+static volatile unsigned irq4_count;
+static volatile uint8_t irq4_iir;
+static void on_irq4(struct frame *f)
+{
+    (void)f;
+    irq4_count++;
+    irq4_iir = rd(IIR);
+    wr(IER, 0); /* one interrupt is enough */
+    pic_eoi(4);
+}
+
+/* The UART's interrupt reaches the CPU as IRQ 4 through the PIC; MCR OUT2
+ * gates it on PC-compatible boards. */
+static void test_irq4(void)
+{
+    pic_remap(0x20, 0x28);
+    idt_set_handler(0x24, on_irq4);
+    pic_set_mask((uint16_t) ~(1u << 4));
+    wr(MCR, 0x0b); /* DTR, RTS, OUT2 */
+    while (!(rd(LSR) & 0x40))
+        pause();
+    sti();
+    wr(IER, 0x02);
+    for (int i = 0; i < 10000 && !irq4_count; i++)
+        pause();
+    cli();
+    pic_set_mask(0xffff);
+    wr(MCR, 0x03);
+    check_eq(irq4_count, 1, "uart: THR-empty interrupt arrives as IRQ 4");
+    check_eq(irq4_iir & 0x0f, 0x02, "uart: IIR in the handler says THR empty");
+}
+
 void test_main(void)
 {
     wr(SCR, 0x5a);
@@ -110,4 +142,5 @@ void test_main(void)
     check_eq(msr_all, 0xf, "uart: loopback MSR mirrors all modem outputs");
     check_eq(msr_dtr, 0x2, "uart: loopback DTR shows up as DSR only");
     check_eq(rd(SCR), 0xa5, "uart: scratch register survived");
+    test_irq4();
 }

@@ -86,6 +86,8 @@ bool check_eq(uint64_t got, uint64_t want, const char *what);
  * a documented place where QEMU departs from the manuals. */
 bool check_eq_ref(uint64_t got, uint64_t want, uint64_t qemu_got, const char *what);
 bool on_qemu_tcg(void);
+/* check(), except that on QEMU TCG a failure passes with qemu_note. */
+bool check_ref(bool cond, const char *what, const char *qemu_note);
 /* A count of timer events expected in lo..hi. hvsim's time is virtual and
  * exact; QEMU's follows the host clock, so there any nonzero count passes. */
 bool check_timed(unsigned got, unsigned lo, unsigned hi, const char *what);
