@@ -483,6 +483,91 @@ START_TEST(cpuid_leaf_0d)
 }
 END_TEST
 
+START_TEST(fxsave_in_32bit_mode_saves_xmm0_7)
+{
+    harness_setup_prot32(H, (uint32_t)HARNESS_CODE);
+    struct cpu_state s;
+    harness_state(H, &s);
+    s.cr0 = (s.cr0 | CR0_NE) & ~(CR0_EM | CR0_TS);
+    s.cr4 |= CR4_OSFXSR;
+    for (int r = 0; r < 16; r++)
+        memset(s.fpu.xmm[r], 0x10 + r, 16);
+    harness_set_state(H, &s);
+    fill(DATA, 0xaa, 512);
+    B(2, 0x0f, 0xae), M(0, DATA); /* fxsave */
+    B(2, 0xeb, 0xfe);
+    harness_put(H, HARNESS_CODE, code, ncode);
+    ncode = 0;
+    harness_clear_events(H);
+    harness_run(H, 3);
+    ck_assert_int_eq(harness_exception(H), -1);
+    get_img(DATA, 512);
+    ck_assert_uint_eq(img[160], 0x10);
+    ck_assert_uint_eq(img[160 + 7 * 16], 0x17);
+    ck_assert_uint_eq(img[160 + 8 * 16], 0xaa); /* XMM8-15 do not exist here */
+}
+END_TEST
+
+START_TEST(fxsave_fxrstor_nm_with_ts)
+{
+    struct cpu_state s;
+    harness_state(H, &s);
+    s.cr0 |= CR0_TS;
+    harness_set_state(H, &s);
+    B(2, 0x0f, 0xae), M(0, DATA);
+    run();
+    ck_assert_int_eq(harness_exception(H), EXC_NM);
+}
+END_TEST
+
+START_TEST(xsave_pkru_component)
+{
+    struct cpu_state s;
+    harness_state(H, &s);
+    s.xcr0 = 0x203;
+    s.pkru = 0x55555554;
+    harness_set_state(H, &s);
+    fill(DATA, 0, 4096);
+    edx_eax(0, 0x200);
+    B(2, 0x0f, 0xae), M(4, DATA); /* xsave PKRU only */
+    run();
+    ck_assert_int_eq(harness_exception(H), -1);
+    get_img(DATA, 4096);
+    ck_assert_uint_eq(u32_at(2688), 0x55555554);
+    ck_assert_uint_eq(u64_at(512), 0x200);
+    /* Compacted: PKRU right after the header. */
+    fill(DATA + 0x1000, 0, 1024);
+    edx_eax(0, 0x203);
+    B(2, 0x0f, 0xc7), M(4, DATA + 0x1000);
+    run();
+    get_img(DATA + 0x1000, 1024);
+    ck_assert_uint_eq(u64_at(520), 0x8000000000000203ull);
+    ck_assert_uint_eq(u32_at(576), 0x55555554);
+    /* XRSTOR with XSTATE_BV[9] = 0 puts PKRU in its init state (0). */
+    harness_put64(H, DATA + 512, 0);
+    edx_eax(0, 0x200);
+    B(2, 0x0f, 0xae), M(5, DATA);
+    run();
+    harness_state(H, &s);
+    ck_assert_uint_eq(s.pkru, 0);
+}
+END_TEST
+
+START_TEST(amd_fxrstor_keeps_pointers_without_es)
+{
+    known_state(); /* fld1 leaves FOP/FIP set */
+    B(3, 0x48, 0x0f, 0xae), M(0, DATA);
+    run();
+    struct cpu_fpu_state before = fpu();
+    /* Put different pointers in the image: with ES = 0 AMD ignores them. */
+    harness_put64(H, DATA + 8, 0x1234);
+    B(3, 0x48, 0x0f, 0xae), M(1, DATA);
+    run();
+    ck_assert_uint_eq(fpu().fip, before.fip);
+    ck_assert_uint_eq(before.fip, HARNESS_CODE + 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_xsave");
@@ -501,6 +586,10 @@ static Suite *suite(void)
     tcase_add_test(t, xsaveopt_modified_optimisation);
     tcase_add_test(t, xsave_faults);
     tcase_add_test(t, cpuid_leaf_0d);
+    tcase_add_test(t, fxsave_in_32bit_mode_saves_xmm0_7);
+    tcase_add_test(t, fxsave_fxrstor_nm_with_ts);
+    tcase_add_test(t, xsave_pkru_component);
+    tcase_add_test(t, amd_fxrstor_keeps_pointers_without_es);
     suite_add_tcase(s, t);
     return s;
 }
