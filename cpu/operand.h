@@ -236,8 +236,9 @@ static inline uint64_t stack_pop(struct cpu *c, unsigned size)
 /* Canonical form for the current linear-address width (SDM vol 1, 3.3.7.1). */
 static inline bool is_canonical(const struct cpu *c, uint64_t a)
 {
-    unsigned bits = (c->s.cr4 & CR4_LA57) ? 57 : 48;
-    return (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits)) == a;
+    if ((uint64_t)((int64_t)(a << 16) >> 16) == a)
+        return true; /* canonical for 48 bits is canonical for 57 too */
+    return (c->s.cr4 & CR4_LA57) && (uint64_t)((int64_t)(a << 7) >> 7) == a;
 }
 
 #endif

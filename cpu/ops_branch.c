@@ -21,11 +21,23 @@ static inline uint64_t branch_target(struct cpu *c, uint64_t t, unsigned osize)
     return t;
 }
 
-/* One handler per condition so that the condition folds at compile time. */
+/* 64-bit operand size only occurs in 64-bit mode: just the canonical check. */
+static inline uint64_t branch_target64(struct cpu *c, uint64_t t)
+{
+    if (!is_canonical(c, t)) cpu_gp0(c);
+    return t;
+}
+
+/* One handler per condition so that the condition folds at compile time,
+ * and a 64-bit-mode variant chosen at decode time. */
 #define JCC(name, cc)                                                                              \
     static void op_##name(struct cpu *c, const struct insn *i)                                     \
     {                                                                                              \
         if (cc_eval(c, cc)) c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);        \
+    }                                                                                              \
+    static void op_##name##_64(struct cpu *c, const struct insn *i)                                \
+    {                                                                                              \
+        if (cc_eval(c, cc)) c->next_rip = branch_target64(c, c->next_rip + i->imm);                \
     }
 JCC(jo, 0)
 JCC(jno, 1)
@@ -47,6 +59,26 @@ JCC(jg, 15)
 static void op_jmp_Jz(struct cpu *c, const struct insn *i)
 {
     c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);
+}
+
+static void op_jmp_Jz_64(struct cpu *c, const struct insn *i)
+{
+    c->next_rip = branch_target64(c, c->next_rip + i->imm);
+}
+
+static const insn_fn jcc[16] = {op_jo, op_jno, op_jb, op_jae, op_je, op_jne, op_jbe, op_ja,
+                                op_js, op_jns, op_jp, op_jnp, op_jl, op_jge, op_jle, op_jg};
+static const insn_fn jcc64[16] = {op_jo_64,  op_jno_64, op_jb_64,  op_jae_64, op_je_64, op_jne_64,
+                                  op_jbe_64, op_ja_64,  op_js_64,  op_jns_64, op_jp_64, op_jnp_64,
+                                  op_jl_64,  op_jge_64, op_jle_64, op_jg_64};
+
+static insn_fn spec_jcc(const struct insn *i)
+{
+    if (i->osize != 8) return i->fn;
+    if (i->fn == op_jmp_Jz) return op_jmp_Jz_64;
+    for (unsigned cc = 0; cc < 16; cc++)
+        if (i->fn == jcc[cc]) return jcc64[cc];
+    return i->fn;
 }
 
 static void op_call_Jz(struct cpu *c, const struct insn *i)
@@ -128,12 +160,12 @@ static void op_jrcxz_Jb(struct cpu *c, const struct insn *i)
 
 void ops_branch_register(void)
 {
-    static const insn_fn jcc[16] = {op_jo, op_jno, op_jb, op_jae, op_je, op_jne, op_jbe, op_ja,
-                                    op_js, op_jns, op_jp, op_jnp, op_jl, op_jge, op_jle, op_jg};
     for (unsigned cc = 0; cc < 16; cc++) {
         optable_set(MAP_1BYTE, (uint8_t)(0x70 + cc), -1, -1, -1, jcc[cc], COST_BRANCH);
         optable_set(MAP_0F, (uint8_t)(0x80 + cc), -1, -1, -1, jcc[cc], COST_BRANCH);
+        optable_set_specializer(jcc[cc], spec_jcc);
     }
+    optable_set_specializer(op_jmp_Jz, spec_jcc);
     optable_set(MAP_1BYTE, 0xe9, -1, -1, -1, op_jmp_Jz, COST_BRANCH);
     optable_set(MAP_1BYTE, 0xeb, -1, -1, -1, op_jmp_Jz, COST_BRANCH);
     optable_set(MAP_1BYTE, 0xe8, -1, -1, -1, op_call_Jz, COST_BRANCH);
