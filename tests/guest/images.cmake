@@ -119,3 +119,12 @@ guest_image(msr 64 msr.c)
 guest_test(msr msr TIMEOUT 30 EXPECT "^RESULT: PASS" QEMU_ARGS -cpu max)
 guest_image(i8042 32 i8042.c)
 guest_test(i8042 i8042 TIMEOUT 30 EXPECT "^RESULT: PASS")
+
+# The same kernels as flat binaries with the multiboot a.out kludge header
+# (the loader path for images that are not ELF).
+guest_image_aout(hello64_aout 64 hello.c)
+guest_test(hello64_aout hello64_aout.bin TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image_aout(boot_info_aout 32 boot_info.c)
+guest_test(boot_info_aout boot_info_aout.bin TIMEOUT 30 EXPECT "^RESULT: PASS"
+  ARGS -m 256M -append "hvsim-args one=1 two"
+       -initrd "${GUEST_DATA}/module1.txt arg1 arg2,${GUEST_DATA}/module2.txt")

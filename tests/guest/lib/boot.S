@@ -4,13 +4,27 @@
  * identity map of 2 MiB pages (SDM vol 3A, 10.8.5 "Initializing IA-32e
  * Mode"). */
 #define MB_MAGIC 0x1BADB002
+#ifdef MB_AOUT_KLUDGE
+/* Also bit 16: the address fields below say where the flat image loads
+ * (Multiboot 0.6.96, 3.1.3), for loaders that do not read ELF. */
+#define MB_FLAGS 0x00010003
+#else
 #define MB_FLAGS 0x00000003 /* page-aligned modules, memory information */
+#endif
 
     .section .multiboot, "a"
     .align 4
+mb_header:
     .long MB_MAGIC
     .long MB_FLAGS
     .long -(MB_MAGIC + MB_FLAGS)
+#ifdef MB_AOUT_KLUDGE
+    .long mb_header     /* header_addr */
+    .long __image_start /* load_addr */
+    .long __load_end    /* load_end_addr */
+    .long __bss_end     /* bss_end_addr */
+    .long _start        /* entry_addr */
+#endif
 
     .section .text.boot, "ax"
     .code32
