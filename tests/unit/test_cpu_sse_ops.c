@@ -595,6 +595,19 @@ START_TEST(pending_x87_error_before_mmx)
 }
 END_TEST
 
+START_TEST(string_compare_needs_no_alignment)
+{
+    B(6, 0x66, 0x0f, 0x3a, 0x63, 0x0c, 0x25); /* pcmpistri xmm1, [DATA+1], 0 */
+    I32(DATA + 1);
+    B(1, 0x00);
+    run();
+    ck_assert_int_eq(harness_exception(H), -1);
+    B(5, 0x66, 0x0f, 0x38, 0x17, 0x0c), B(1, 0x25), I32(DATA + 1); /* ptest: #GP */
+    run();
+    ck_assert_int_eq(harness_exception(H), EXC_GP);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_sse_ops");
@@ -620,6 +633,7 @@ static Suite *suite(void)
     tcase_add_test(t, unadvertised_feature_is_ud);
     tcase_add_test(t, mmx_ssse3_and_shift_imm);
     tcase_add_test(t, pending_x87_error_before_mmx);
+    tcase_add_test(t, string_compare_needs_no_alignment);
     suite_add_tcase(s, t);
     return s;
 }
