@@ -121,6 +121,87 @@ static void show_cpus(void)
     printf("; this is APIC ID %u\n", lapic_id());
 }
 
+static uint8_t cmos(uint8_t reg)
+{
+    outb(0x70, reg | 0x80);
+    return inb(0x71);
+}
+
+static void show_rtc(void)
+{
+    while (cmos(0x0a) & 0x80)
+        pause();
+    bool bcd = !(cmos(0x0b) & 4);
+#define V(x) (bcd ? (((x) >> 4) * 10 + ((x)&0xf)) : (x))
+    printf("rtc:    %02u%02u-%02u-%02u %02u:%02u:%02u\n", V(cmos(0x32)), V(cmos(0x09)),
+           V(cmos(0x08)), V(cmos(0x07)), V(cmos(0x04)), V(cmos(0x02)), V(cmos(0x00)));
+#undef V
+}
+
+static void show_pci(void)
+{
+    unsigned n = 0;
+    printf("pci:    bus 0:");
+    for (unsigned d = 0; d < 32; d++) {
+        outl(0xcf8, 0x80000000u | d << 11);
+        uint32_t id = inl(0xcfc);
+        if ((id & 0xffff) == 0xffff)
+            continue;
+        outl(0xcf8, 0x80000000u | d << 11 | 8);
+        printf(" %02x.0 %04x:%04x (class %04x)", d, id & 0xffff, id >> 16, inl(0xcfc) >> 16);
+        n++;
+    }
+    printf(n ? "\n" : " nothing answers\n");
+}
+
+/* Application processors: woken with INIT-SIPI-SIPI through smp_trampoline.S,
+ * which calls ap_main() in long mode on a stack of its own. */
+extern char ap_tramp_start[], ap_tramp_end[], ap_tramp_gdt_desc[];
+static volatile unsigned aps_up;
+static volatile int ap_lock;
+
+void ap_main(unsigned idx);
+void ap_main(unsigned idx)
+{
+    while (__atomic_exchange_n(&ap_lock, 1, __ATOMIC_ACQUIRE))
+        pause();
+    printf("smp:    AP %u up in long mode, APIC ID %u\n", idx, lapic_id());
+    __atomic_fetch_add(&aps_up, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&ap_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void start_aps(void)
+{
+    uint8_t ids[64];
+    unsigned n = acpi_madt_cpus(ids, 64), self = lapic_id();
+    if (n <= 1)
+        return;
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint32_t base;
+    } desc = {GDT_ENTRIES * 8 - 1, (uint32_t)(uintptr_t)gdt};
+    memcpy(ap_tramp_gdt_desc, &desc, 6);
+    memcpy((void *)0x8000, ap_tramp_start, (size_t)(ap_tramp_end - ap_tramp_start));
+    lapic_enable();
+    for (unsigned i = 0; i < n && i < 16; i++) {
+        if (ids[i] == self)
+            continue;
+        const uint32_t icr[3] = {0x4500, 0x4608, 0x4608}; /* INIT, SIPI, SIPI */
+        const unsigned delay_us[3] = {10000, 200, 200};
+        for (unsigned k = 0; k < 3; k++) {
+            lapic_write(LAPIC_ICR_HI, (uint32_t)ids[i] << 24);
+            lapic_write(LAPIC_ICR_LO, icr[k]);
+            pit_delay_us(delay_us[k]);
+        }
+    }
+    for (unsigned ms = 0; ms < 200 && aps_up < n - 1; ms++)
+        pit_delay_us(1000);
+    while (__atomic_exchange_n(&ap_lock, 1, __ATOMIC_ACQUIRE))
+        pause();
+    printf("smp:    %u of %u application processors answered\n", aps_up, n - 1);
+    __atomic_store_n(&ap_lock, 0, __ATOMIC_RELEASE);
+}
+
 static void countdown(void)
 {
     pic_remap(0x20, 0x28);
@@ -149,6 +230,9 @@ void test_main(void)
     show_cpu();
     show_memory();
     show_cpus();
+    start_aps();
+    show_rtc();
+    show_pci();
     countdown();
     check(ticks >= 50, "demo: PIT interrupts arrived");
     printf("demo: all done, leaving through isa-debug-exit\n");

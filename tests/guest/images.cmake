@@ -7,7 +7,7 @@ guest_test(hello32 hello32 TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_test(hello64 hello64 TIMEOUT 30 EXPECT "^RESULT: PASS")
 
 # The demo kernel booted by `make run`.
-guest_image(demo 64 demo.c)
+guest_image(demo 64 demo.c smp_trampoline.S)
 guest_test(demo demo TIMEOUT 60 EXPECT "^hvsim demo kernel" "^RESULT: PASS")
 
 # Ring 3 entry and exit, faults from ring 3, gate DPL checks.
