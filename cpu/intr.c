@@ -97,6 +97,13 @@ void cpu_service_events(struct cpu *c)
         c->intr_shadow = 0;
     }
 
+    if (traps && shadow == 2) {
+        /* Debug traps of a MOV SS / POP SS wait until after the next
+         * instruction (SDM vol 3A, 6.8.3). */
+        c->dr6_pending = traps;
+        c->pending |= PEND_DBTRAP;
+        traps = 0;
+    }
     if (traps) {
         c->s.dr6 = (c->s.dr6 & ~0xfull) | traps | 0xffff0ff0ull;
         cpu_deliver_event(c, EXC_DB, EV_HWEXC, false, 0);
