@@ -101,12 +101,14 @@ void op_x87_arith(struct cpu *c, const struct insn *i)
     unsigned reg = (modrm >> 3) & 7u;
     const struct x87_memop *m = &x87_mem[op - 0xd8][reg];
 
-    if (mem ? m->size == 0 : !x87_reg_form_runs(op, modrm)) cpu_ud(c);
     /* FISTTP is an SSE3 instruction (SDM vol 2, FISTTP). */
     if (mem && reg == 1 && (op == 0xdb || op == 0xdd || op == 0xdf) &&
         (!cpu_has(c, FEAT_SSE3) || !host_simd_supported(FEAT_SSE3)))
         cpu_ud(c);
+    /* With EM or TS every escape opcode traps to #NM, reserved ones too,
+     * so that an emulator sees them (SDM vol 3A, 2.5, table 2-2). */
     fpu_check_x87(c);
+    if (mem ? m->size == 0 : !x87_reg_form_runs(op, modrm)) cpu_ud(c);
     if (fpu_check_pending(c)) return;
 
     uint8_t buf[16] = {0};
@@ -163,16 +165,18 @@ static void op_x87_db_reg4(struct cpu *c, const struct insn *i)
     case 0xe4: op_x87_legacy_nop(c, i); return;
     case 0xe2: op_fnclex(c, i); return;
     case 0xe3: op_fninit(c, i); return;
-    default: cpu_ud(c);
+    default: fpu_check_x87(c); cpu_ud(c);
     }
 }
 
 static void op_x87_df_reg4(struct cpu *c, const struct insn *i)
 {
-    if (i->modrm == 0xe0)
+    if (i->modrm == 0xe0) {
         op_fnstsw_ax(c, i);
-    else
-        cpu_ud(c);
+        return;
+    }
+    fpu_check_x87(c);
+    cpu_ud(c);
 }
 
 void x87_register(void)

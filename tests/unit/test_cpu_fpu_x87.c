@@ -399,6 +399,16 @@ START_TEST(reserved_encoding_is_ud)
     B(2, 0xd9, 0xd1); /* reserved */
     run();
     ck_assert_int_eq(harness_exception(H), EXC_UD);
+    /* With CR0.EM the whole escape space traps to #NM, reserved forms too. */
+    teardown();
+    setup();
+    struct cpu_state s;
+    harness_state(H, &s);
+    s.cr0 |= CR0_EM;
+    harness_set_state(H, &s);
+    B(2, 0xd9, 0xd1);
+    run();
+    ck_assert_int_eq(harness_exception(H), EXC_NM);
 }
 END_TEST
 
