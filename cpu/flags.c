@@ -2,6 +2,8 @@
  * what each operation records and the choices for undefined flags). */
 #include "flags.h"
 
+#include "profile.h"
+
 bool flag_of(const struct cpu *c)
 {
     const struct lazy_flags *f = &c->lf;
@@ -42,7 +44,12 @@ bool flag_af(const struct cpu *c)
     case LF_NEG: return ((f->res ^ f->src1 ^ f->src2) & 0x10) != 0;
     case LF_INC: return (f->res & 0xf) == 0;
     case LF_DEC: return (f->res & 0xf) == 0xf;
-    default: return false; /* logic, shifts, multiplies: see flags.h */
+    /* Shifts by a nonzero count: AMD processors set AF (measured on AMD
+     * Zen); Intel's are taken to clear it (see flags.h). */
+    case LF_SHL:
+    case LF_SHR:
+    case LF_SAR: return c->prof && c->prof->vendor == VENDOR_AMD;
+    default: return false; /* logic ops and multiplies: see flags.h */
     }
 }
 

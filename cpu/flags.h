@@ -10,16 +10,26 @@
  *   SHL/SHR/SAR:     src1 (old value), src2 (count, 1..63), res
  *   MUL/IMUL:        res (low half), src1 = 1 if the high half is significant
  *
- * Choices for flags the manuals leave undefined (documented per choice,
- * identical for Intel and AMD profiles unless stated):
- *   - AF after logic ops, shifts and MUL/IMUL: 0 (both vendors' hardware
- *     clear it for logic ops; for shifts and multiplies this follows
- *     Bochs/QEMU, which match Intel silicon).
- *   - OF after shifts by more than 1: computed as for the last single-bit
- *     step (SHL: MSB(res) ^ CF; SHR: MSB before the last step ^ MSB(res),
- *     which is 0 for counts >= 2; SAR: 0).
- *   - SF, ZF, PF after MUL/IMUL: from the low half of the product.
- *   - BSF/BSR, DIV/IDIV, BT*: see the instruction families.
+ * Choices for flags the manuals leave undefined. The AMD rules were
+ * measured on AMD Zen silicon (an EPYC of family 1Ah) and apply to
+ * profiles whose vendor is AMD; the Intel rules follow Bochs and QEMU,
+ * whose choices track Intel processors, as no Intel silicon was at hand.
+ *   - AF after logic ops: 0 (both vendors).
+ *   - AF after SHL/SHR/SAR with a nonzero count: AMD 1, Intel 0.
+ *   - OF after shifts and rotates by more than 1: as for the last
+ *     single-bit step (SHL: MSB(res) ^ CF; SHR: MSB before the last step
+ *     ^ MSB(res), i.e. 0 for counts >= 2; SAR: 0; ROL: MSB(res) ^ CF;
+ *     ROR: the two top bits of the result differ). Matches AMD silicon.
+ *   - SF, ZF, AF, PF after MUL/IMUL: AMD leaves them unchanged; Intel
+ *     profiles derive SF/ZF/PF from the low half of the product, AF = 0.
+ *   - DIV/IDIV: AMD leaves CF and OF, clears SF ZF PF and sets AF; Intel
+ *     profiles leave all flags unchanged.
+ *   - BSF/BSR: AMD sets ZF from the source and PF from the result (0 for
+ *     a zero source), clearing CF OF SF AF; Intel profiles set them as a
+ *     logic operation on the source.
+ *   - LZCNT/TZCNT: AMD leaves OF and clears SF AF PF; Intel profiles clear
+ *     all three and OF.
+ *   - BT/BTS/BTR/BTC: OF SF AF PF unchanged (both; measured on AMD).
  */
 #ifndef HVSIM_CPU_FLAGS_H
 #define HVSIM_CPU_FLAGS_H

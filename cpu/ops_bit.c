@@ -78,27 +78,47 @@ static void op_bt_Ev_Ib(struct cpu *c, const struct insn *i)
     bt_common(c, i, (i->reg & 7) - 4, true);
 }
 
+static bool amd(const struct cpu *c)
+{
+    return c->prof->vendor == VENDOR_AMD;
+}
+
+/* Flags after BSF/BSR (see flags.h for the vendor rules). */
+static void scan_flags(struct cpu *c, unsigned sz, uint64_t src, uint64_t index)
+{
+    if (amd(c)) {
+        uint64_t r = src ? index : 0;
+        cpu_set_arith_flags(c, (src == 0 ? RF_ZF : 0) |
+                                   (!__builtin_parity((unsigned)(r & 0xff)) ? RF_PF : 0));
+    } else {
+        lf_logic(c, sz, src);
+    }
+}
+
 static void op_bsf_Gv_Ev(struct cpu *c, const struct insn *i)
 {
     unsigned sz = i->osize;
     uint64_t v = rm_read(c, i, sz);
-    if (v != 0) reg_put(c, i, i->reg, sz, (uint64_t)__builtin_ctzll(v));
-    lf_logic(c, sz, v);
+    uint64_t n = v ? (uint64_t)__builtin_ctzll(v) : 0;
+    if (v != 0) reg_put(c, i, i->reg, sz, n);
+    scan_flags(c, sz, v, n);
 }
 
 static void op_bsr_Gv_Ev(struct cpu *c, const struct insn *i)
 {
     unsigned sz = i->osize;
     uint64_t v = rm_read(c, i, sz);
-    if (v != 0) reg_put(c, i, i->reg, sz, (uint64_t)(63 - __builtin_clzll(v)));
-    lf_logic(c, sz, v);
+    uint64_t n = v ? (uint64_t)(63 - __builtin_clzll(v)) : 0;
+    if (v != 0) reg_put(c, i, i->reg, sz, n);
+    scan_flags(c, sz, v, n);
 }
 
-/* Flags of the counting instructions: CF and ZF as given, OF SF AF PF 0
- * (POPCNT documents 0; for LZCNT/TZCNT they are undefined and 0 here). */
-static void count_flags(struct cpu *c, bool cf, bool zf)
+/* Flags of the counting instructions: CF and ZF as given; SF AF PF 0; OF 0
+ * (POPCNT documents these), except that LZCNT/TZCNT on AMD leave OF. */
+static void count_flags(struct cpu *c, bool cf, bool zf, bool keep_of)
 {
-    cpu_set_arith_flags(c, (cf ? RF_CF : 0) | (zf ? RF_ZF : 0));
+    uint64_t of = keep_of ? (cpu_rflags(c) & RF_OF) : 0;
+    cpu_set_arith_flags(c, (cf ? RF_CF : 0) | (zf ? RF_ZF : 0) | of);
 }
 
 /* TZCNT/LZCNT without BMI1/LZCNT support decode as BSF/BSR (the F3 prefix
@@ -113,7 +133,7 @@ static void op_tzcnt(struct cpu *c, const struct insn *i)
     uint64_t v = rm_read(c, i, sz);
     uint64_t n = v ? (uint64_t)__builtin_ctzll(v) : 8u * sz;
     reg_put(c, i, i->reg, sz, n);
-    count_flags(c, v == 0, n == 0);
+    count_flags(c, v == 0, n == 0, amd(c));
 }
 
 static void op_lzcnt(struct cpu *c, const struct insn *i)
@@ -126,7 +146,7 @@ static void op_lzcnt(struct cpu *c, const struct insn *i)
     uint64_t v = rm_read(c, i, sz);
     uint64_t n = v ? (uint64_t)(__builtin_clzll(v) - (64 - 8 * (int)sz)) : 8u * sz;
     reg_put(c, i, i->reg, sz, n);
-    count_flags(c, v == 0, n == 0);
+    count_flags(c, v == 0, n == 0, amd(c));
 }
 
 static void op_popcnt(struct cpu *c, const struct insn *i)
@@ -135,7 +155,7 @@ static void op_popcnt(struct cpu *c, const struct insn *i)
     unsigned sz = i->osize;
     uint64_t v = rm_read(c, i, sz);
     reg_put(c, i, i->reg, sz, (uint64_t)__builtin_popcountll(v));
-    count_flags(c, false, v == 0);
+    count_flags(c, false, v == 0, false);
 }
 
 /* ---- BMI1 / BMI2 (VEX; L must be 0; size 64 with W in 64-bit mode) ---- */

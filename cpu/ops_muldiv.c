@@ -1,9 +1,7 @@
 /* Multiply and divide: MUL, IMUL (one-, two- and three-operand forms),
  * DIV, IDIV (SDM vol 2A/2B), and BMI2 MULX. A zero divisor or a quotient
- * that does not fit is #DE with nothing changed. Flags after DIV/IDIV are
- * undefined; they are left unchanged (what AMD documents for its
- * processors and what Intel's leave in practice for the arithmetic
- * flags is not consistent across generations, so none is invented). */
+ * that does not fit is #DE with nothing changed. The flags the manuals
+ * leave undefined follow the vendor rules in flags.h. */
 #include "operand.h"
 #include "optable.h"
 #include "profile.h"
@@ -22,6 +20,27 @@ static void put_pair(struct cpu *c, unsigned sz, uint64_t lo, uint64_t hi)
     gpr_put(c, R_RDX, sz, hi);
 }
 
+/* CF = OF = the product did not fit (SDM vol 2A, MUL/IMUL); SF ZF AF PF
+ * per vendor (flags.h). */
+static void mul_flags(struct cpu *c, unsigned op, unsigned sz, uint64_t lo, bool ovf)
+{
+    if (c->prof->vendor == VENDOR_AMD) {
+        uint64_t f = cpu_rflags(c) & ~(uint64_t)(RF_CF | RF_OF);
+        c->s.rflags = f | (ovf ? (RF_CF | RF_OF) : 0);
+        return;
+    }
+    lf_set(c, op, sz, lo, ovf, 0);
+}
+
+/* DIV/IDIV flags per vendor (flags.h). */
+static void div_flags(struct cpu *c)
+{
+    if (c->prof->vendor == VENDOR_AMD) {
+        uint64_t f = cpu_rflags(c);
+        cpu_set_arith_flags(c, (f & (RF_CF | RF_OF)) | RF_AF);
+    }
+}
+
 static void op_mul_Ev(struct cpu *c, const struct insn *i)
 {
     unsigned sz = i->osize, bits = 8 * sz;
@@ -31,7 +50,7 @@ static void op_mul_Ev(struct cpu *c, const struct insn *i)
     uint64_t lo = (uint64_t)p & size_mask(sz);
     uint64_t hi = (uint64_t)(p >> bits) & size_mask(sz);
     put_pair(c, sz, lo, hi);
-    lf_set(c, LF_MUL, sz, lo, hi != 0, 0);
+    mul_flags(c, LF_MUL, sz, lo, hi != 0);
 }
 
 static void op_imul_Ev(struct cpu *c, const struct insn *i)
@@ -43,7 +62,7 @@ static void op_imul_Ev(struct cpu *c, const struct insn *i)
     uint64_t lo = (uint64_t)p & size_mask(sz);
     uint64_t hi = (uint64_t)(p >> bits) & size_mask(sz);
     put_pair(c, sz, lo, hi);
-    lf_set(c, LF_IMUL, sz, lo, (s128)sext(lo, sz) != p, 0);
+    mul_flags(c, LF_IMUL, sz, lo, (s128)sext(lo, sz) != p);
 }
 
 /* IMUL Gv, Ev[, imm]: the product truncated to the operand size; CF=OF
@@ -55,7 +74,7 @@ static void imul_g(struct cpu *c, const struct insn *i, int64_t b)
     s128 p = (s128)a * b;
     uint64_t lo = (uint64_t)p & size_mask(sz);
     reg_put(c, i, i->reg, sz, lo);
-    lf_set(c, LF_IMUL, sz, lo, (s128)sext(lo, sz) != p, 0);
+    mul_flags(c, LF_IMUL, sz, lo, (s128)sext(lo, sz) != p);
 }
 
 static void op_imul_Gv_Ev(struct cpu *c, const struct insn *i)
@@ -81,6 +100,7 @@ static void op_div_Ev(struct cpu *c, const struct insn *i)
     u128 q = n / d, r = n % d;
     if (q > size_mask(sz)) cpu_raise_noerr(c, EXC_DE);
     put_pair(c, sz, (uint64_t)q, (uint64_t)r);
+    div_flags(c);
 }
 
 static void op_idiv_Ev(struct cpu *c, const struct insn *i)
@@ -100,6 +120,7 @@ static void op_idiv_Ev(struct cpu *c, const struct insn *i)
     int64_t max = (int64_t)(size_sign(sz) - 1), min = -max - 1;
     if (q > max || q < min) cpu_raise_noerr(c, EXC_DE);
     put_pair(c, sz, (uint64_t)q & size_mask(sz), (uint64_t)r & size_mask(sz));
+    div_flags(c);
 }
 
 /* MULX (SDM vol 2B): unsigned rDX * Ey; high half to Gy, low half to By,
