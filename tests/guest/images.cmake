@@ -128,3 +128,7 @@ guest_image_aout(boot_info_aout 32 boot_info.c)
 guest_test(boot_info_aout boot_info_aout.bin TIMEOUT 30 EXPECT "^RESULT: PASS"
   ARGS -m 256M -append "hvsim-args one=1 two"
        -initrd "${GUEST_DATA}/module1.txt arg1 arg2,${GUEST_DATA}/module2.txt")
+
+# Robustness: a hostile guest sweeping ports and unassigned memory.
+guest_image(port_sweep 32 port_sweep.c)
+guest_test(port_sweep port_sweep TIMEOUT 120 EXPECT "^RESULT: PASS")
