@@ -145,8 +145,7 @@ static void show_pci(void)
     for (unsigned d = 0; d < 32; d++) {
         outl(0xcf8, 0x80000000u | d << 11);
         uint32_t id = inl(0xcfc);
-        if ((id & 0xffff) == 0xffff)
-            continue;
+        if ((id & 0xffff) == 0xffff) continue;
         outl(0xcf8, 0x80000000u | d << 11 | 8);
         printf(" %02x.0 %04x:%04x (class %04x)", d, id & 0xffff, id >> 16, inl(0xcfc) >> 16);
         n++;
@@ -174,8 +173,7 @@ static void start_aps(void)
 {
     uint8_t ids[64];
     unsigned n = acpi_madt_cpus(ids, 64), self = lapic_id();
-    if (n <= 1)
-        return;
+    if (n <= 1) return;
     struct __attribute__((packed)) {
         uint16_t limit;
         uint32_t base;
@@ -184,8 +182,7 @@ static void start_aps(void)
     memcpy((void *)0x8000, ap_tramp_start, (size_t)(ap_tramp_end - ap_tramp_start));
     lapic_enable();
     for (unsigned i = 0; i < n && i < 16; i++) {
-        if (ids[i] == self)
-            continue;
+        if (ids[i] == self) continue;
         const uint32_t icr[3] = {0x4500, 0x4608, 0x4608}; /* INIT, SIPI, SIPI */
         const unsigned delay_us[3] = {10000, 200, 200};
         for (unsigned k = 0; k < 3; k++) {

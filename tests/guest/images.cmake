@@ -132,3 +132,5 @@ guest_test(boot_info_aout boot_info_aout.bin TIMEOUT 30 EXPECT "^RESULT: PASS"
 # Robustness: a hostile guest sweeping ports and unassigned memory.
 guest_image(port_sweep 32 port_sweep.c)
 guest_test(port_sweep port_sweep TIMEOUT 120 EXPECT "^RESULT: PASS")
+guest_image(fuzz_user 64 fuzz_user.c)
+guest_test(fuzz_user fuzz_user TIMEOUT 120 EXPECT "^RESULT: PASS")

@@ -22,8 +22,7 @@ void test_main(void)
 {
     uint32_t sum = 0;
     for (unsigned p = 0; p < 0x10000; p++) {
-        if (p >= 0x3f8 && p <= 0x3ff)
-            continue; /* reading RBR/IIR/LSR would eat console state */
+        if (p >= 0x3f8 && p <= 0x3ff) continue; /* reading RBR/IIR/LSR would eat console state */
         sum += inb((uint16_t)p);
         sum += inw((uint16_t)p);
         sum += inl((uint16_t)p);
@@ -31,8 +30,7 @@ void test_main(void)
     printf("ports: read all 65536 ports at 3 widths (checksum %#x)\n", sum);
     unsigned written = 0;
     for (unsigned p = 0; p < 0x10000; p++) {
-        if (skip_write(p))
-            continue;
+        if (skip_write(p)) continue;
         outb((uint16_t)p, 0xff);
         outb((uint16_t)p, 0x00);
         written++;
