@@ -211,6 +211,10 @@ struct cpu {
      * them, so that changes made behind the instructions' back (state
      * loads by cpu_set_state, snapshots) also count as modifications. */
     uint64_t xsave_track_hash[4];
+    /* The rest of that XRSTOR_INFO (SDM vol 1, 13.6): CPL, and XCOMP_BV
+     * for XRSTORS / the compacted form (0 for the standard form). */
+    uint64_t xsave_track_comp;
+    uint8_t xsave_track_cpl;
 };
 
 /* ------------------------------------------------------------------ */
