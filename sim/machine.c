@@ -331,6 +331,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 
     struct acpi_config ac;
     acpi_config_pc(&ac, &m->layout, m->ncpus);
+    ac.reset_cf9 = true; /* the PCI host bridge decodes 0xcf9 */
     if (!acpi_build(&ac, &m->acpi, why, sizeof why)) {
         snprintf(err, errlen, "ACPI tables: %s", why);
         goto fail;
@@ -425,12 +426,13 @@ static bool run_vcpu(struct machine *m, unsigned i)
     case CPU_STOP_HALT: halted = true; break;
     case CPU_STOP_SHUTDOWN: handle_shutdown(m, i); break;
     case CPU_STOP_INSN_LIMIT:
-        if (m->cfg.max_insns && total_insns(m) >= m->cfg.max_insns)
-            set_stop(m, MSTOP_INSN_LIMIT, i, "instruction limit reached");
-        break;
     case CPU_STOP_BUDGET:
     case CPU_STOP_REQUEST: break;
     }
+    /* The limit ends the run at that instruction boundary, before a reset
+     * the last instruction may have asked for. */
+    if (m->cfg.max_insns && total_insns(m) >= m->cfg.max_insns)
+        set_stop(m, MSTOP_INSN_LIMIT, i, "instruction limit reached");
     if (halted && v->local < m->round_end) {
         /* Time passes for a halted vCPU as for the others. */
         cpu_advance_cycles(v->cpu, m->round_end - v->local);

@@ -7,13 +7,18 @@
 
 #include "cpu/profile.h"
 #include "models/dev/cmos_rtc.h"
+#include "models/dev/debug_exit.h"
+#include "models/dev/fw_cfg.h"
 #include "models/dev/i8042.h"
 #include "models/dev/i8254.h"
 #include "models/dev/i8259.h"
 #include "models/dev/ioapic.h"
 #include "models/dev/lapic.h"
+#include "models/dev/pci_host.h"
+#include "models/dev/port80.h"
 #include "models/dev/uart16550.h"
 #include "sim/chardev.h"
+#include "sim/e820.h"
 #include "sim/machine_internal.h"
 
 #define COM1_BASE  0x3f8
@@ -306,6 +311,86 @@ static int create_lapics(struct machine *m, char *err, size_t errlen)
     return 0;
 }
 
+/* fw_cfg contents (QEMU docs/specs/fw_cfg.rst): what a firmware or a
+ * test kernel reads to learn the machine's shape. */
+static int fill_fw_cfg(struct machine *m, struct fw_cfg *fw, char *err, size_t errlen)
+{
+    int bad = 0;
+    bad |= fw_cfg_add_i64(fw, FW_CFG_RAM_SIZE, m->cfg.ram_size);
+    bad |= fw_cfg_add_i16(fw, FW_CFG_NB_CPUS, (uint16_t)m->ncpus);
+    bad |= fw_cfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)m->ncpus);
+    /* The MADT routes IRQ0 to GSI 2, and this key says so (as QEMU's pc). */
+    bad |= fw_cfg_add_i32(fw, FW_CFG_IRQ0_OVERRIDE, 1);
+    if (m->cfg.append) {
+        size_t n = strlen(m->cfg.append) + 1;
+        bad |= fw_cfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, (uint32_t)n);
+        bad |= fw_cfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, m->cfg.append, n);
+    }
+    uint8_t e820[E820_MAX_ENTRIES * E820_FWCFG_ENTRY_SIZE];
+    size_t n = e820_to_fwcfg(&m->e820, e820, sizeof e820);
+    if (n == 0)
+        bad = 1;
+    else
+        bad |= fw_cfg_add_file(fw, "etc/e820", e820, n, false);
+    if (bad) {
+        snprintf(err, errlen, "fw_cfg: cannot add the machine's items");
+        return -1;
+    }
+    return 0;
+}
+
+/* fw_cfg, port 0x80, the PCI host bridge (with the 0xcf9 reset register)
+ * and, when asked for, isa-debug-exit. */
+static int create_misc(struct machine *m, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    struct fw_cfg_config fc = {.dma = true};
+    struct fw_cfg *fw = fw_cfg_new(&m->env, &fc, &why);
+    if (!fw) {
+        snprintf(err, errlen, "fw_cfg: %s", why ? why : "cannot create");
+        return -1;
+    }
+    m->fw_cfg = fw;
+    if (machine_add_dev(m, &fw_cfg_ops, fw, err, errlen) ||
+        map_ports(m, FW_CFG_PORT_BASE, FW_CFG_PORT_LEN, &fw_cfg_ops, fw, err, errlen) ||
+        fill_fw_cfg(m, fw, err, errlen))
+        return -1;
+
+    struct port80_config pc = {0};
+    struct port80 *p80 = port80_new(&m->env, &pc, &why);
+    if (!p80) {
+        snprintf(err, errlen, "port 0x80: %s", why ? why : "cannot create");
+        return -1;
+    }
+    if (machine_add_dev(m, &port80_ops, p80, err, errlen) ||
+        map_ports(m, PORT80_PORT, 1, &port80_ops, p80, err, errlen))
+        return -1;
+
+    struct pci_host_config hc = {.reset_control = true};
+    struct pci_host *pci = pci_host_new(&m->env, &hc, &why);
+    if (!pci) {
+        snprintf(err, errlen, "PCI host bridge: %s", why ? why : "cannot create");
+        return -1;
+    }
+    if (machine_add_dev(m, &pci_host_ops, pci, err, errlen) ||
+        map_ports(m, PCI_HOST_PORT_BASE, PCI_HOST_PORT_LEN, &pci_host_ops, pci, err, errlen))
+        return -1;
+
+    if (m->cfg.debug_exit) {
+        struct debug_exit_config dc = {.iobase = m->cfg.debug_exit_iobase,
+                                       .iosize = m->cfg.debug_exit_iosize};
+        struct debug_exit *de = debug_exit_new(&m->env, &dc, &why);
+        if (!de) {
+            snprintf(err, errlen, "isa-debug-exit: %s", why ? why : "cannot create");
+            return -1;
+        }
+        if (machine_add_dev(m, &debug_exit_ops, de, err, errlen) ||
+            map_ports(m, dc.iobase, dc.iosize, &debug_exit_ops, de, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
 int machine_devices_create(struct machine *m, char *err, size_t errlen)
 {
     const char *why = NULL;
@@ -393,7 +478,8 @@ int machine_devices_create(struct machine *m, char *err, size_t errlen)
         m->input_timer = (struct dev_timer){.fn = input_tick, .dev = m, .deadline = VTIME_NEVER};
     }
 
-    if (map_ports(m, PORT_IGNNE, 1, &ignne_ops, m, err, errlen)) return -1;
+    if (create_misc(m, err, errlen) || map_ports(m, PORT_IGNNE, 1, &ignne_ops, m, err, errlen))
+        return -1;
     for (unsigned i = 0; i < m->ncpus; i++)
         cpu_set_ferr_hook(m->vcpu[i].cpu, ferr_changed, m);
     return 0;

@@ -52,6 +52,19 @@ static const unsigned char pit_bin[] = {
     0xc7, 0x05, 0xf2, 0xff, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x0f, 0x01, 0x1d, 0xf0, 0xff, 0x01,
     0x00, 0xfb, 0xf4, 0xeb, 0xfd, 0x66, 0xba, 0xf4, 0x00, 0xb0, 0x07, 0xee, 0xeb, 0xfe};
 
+/* echo:   polls COM1's LSR, reads each byte and sends it back plus one
+ *         ('H' -> 'I'); on 'q' it ends with cli; hlt.
+ * kbreset: prints "R", then i8042 command 0xFE (pulse the reset line). */
+static const unsigned char echo_bin[] = {
+    0x02, 0xb0, 0xad, 0x1b, 0x00, 0x00, 0x01, 0x00, 0xfe, 0x4f, 0x51, 0xe4, 0x00, 0x00, 0x09, 0x00,
+    0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x09, 0x00,
+    0x66, 0xba, 0xf8, 0x03, 0x66, 0x83, 0xc2, 0x05, 0xec, 0xa8, 0x01, 0x74, 0xfb, 0x66, 0x83, 0xea,
+    0x05, 0xec, 0x3c, 0x71, 0x74, 0x05, 0xfe, 0xc0, 0xee, 0xeb, 0xe9, 0xfa, 0xf4};
+static const unsigned char kbreset_bin[] = {
+    0x02, 0xb0, 0xad, 0x1b, 0x00, 0x00, 0x01, 0x00, 0xfe, 0x4f, 0x51, 0xe4, 0x00, 0x00, 0x09, 0x00,
+    0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x09, 0x00,
+    0x66, 0xba, 0xf8, 0x03, 0xb0, 0x52, 0xee, 0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd};
+
 /* smp: enables the BSP's LAPIC (SVR = 0x1ff), sends INIT then two SIPIs
  * with vector 0x91 to APIC ID 1, each after a 50000-iteration LOOP delay
  * (longer than a scheduling quantum, as real code waits), and halts; at 0x91000 the AP (real mode)
@@ -327,6 +340,85 @@ START_TEST(ap_starts_on_init_sipi_sipi)
 }
 END_TEST
 
+START_TEST(serial_input_is_fed_at_fixed_virtual_times)
+{
+    uint64_t first_insns = 0;
+    for (int round = 0; round < 2; round++) {
+        char inpath[] = "/tmp/hvsim_test_input_XXXXXX";
+        int in = mkstemp(inpath);
+        ck_assert_int_ge(in, 0);
+        ck_assert_int_eq(write(in, "HAL\nq", 5), 5);
+        ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
+        struct machine_config c;
+        write_image(echo_bin, sizeof echo_bin, NULL, 0, 0);
+        config(&c);
+        int out = dup(serial.out_fd);
+        chardev_close(&serial);
+        chardev_init_fds(&serial, in, out);
+        struct machine *m = make(&c);
+        struct machine_stop st;
+        machine_run(m, &st);
+        ck_assert_int_eq(st.reason, MSTOP_IDLE);
+        struct machine_stats s;
+        machine_get_stats(m, &s);
+        /* five bytes, one per 100 us of virtual time */
+        ck_assert_uint_ge(s.vtime_ns, 5 * MACHINE_DEFAULT_INPUT_NS);
+        ck_assert_uint_lt(s.vtime_ns, 7 * MACHINE_DEFAULT_INPUT_NS);
+        if (round == 0)
+            first_insns = s.insns;
+        else
+            ck_assert_uint_eq(s.insns, first_insns);
+        machine_destroy(m);
+        close(in);
+        unlink(inpath);
+        char got[16];
+        serial_text(got, sizeof got);
+        close(out);
+        ck_assert_str_eq(got, "IBM\v");
+        cleanup();
+    }
+}
+END_TEST
+
+START_TEST(reset_request_with_no_reboot_stops)
+{
+    struct machine_config c;
+    write_image(kbreset_bin, sizeof kbreset_bin, NULL, 0, 0);
+    config(&c);
+    struct machine *m = make(&c);
+    struct machine_stop st;
+    machine_run(m, &st);
+    ck_assert_int_eq(st.reason, MSTOP_RESET);
+    machine_destroy(m);
+    char out[16];
+    serial_text(out, sizeof out);
+    ck_assert_str_eq(out, "R");
+    cleanup();
+}
+END_TEST
+
+START_TEST(reset_request_reboots_the_kernel)
+{
+    struct machine_config c;
+    write_image(kbreset_bin, sizeof kbreset_bin, NULL, 0, 0);
+    config(&c);
+    c.no_reboot = false;
+    c.max_insns = 25; /* five per boot */
+    struct machine *m = make(&c);
+    struct machine_stop st;
+    machine_run(m, &st);
+    ck_assert_int_eq(st.reason, MSTOP_INSN_LIMIT);
+    struct machine_stats s;
+    machine_get_stats(m, &s);
+    ck_assert_uint_eq(s.resets, 4);
+    machine_destroy(m);
+    char out[16];
+    serial_text(out, sizeof out);
+    ck_assert_str_eq(out, "RRRRR");
+    cleanup();
+}
+END_TEST
+
 START_TEST(memory_map_seen_by_the_machine)
 {
     struct machine_config c;
@@ -395,6 +487,9 @@ int main(void)
     tcase_add_test(tc, virtual_time_limit);
     tcase_add_test(tc, pit_interrupt_wakes_a_halted_cpu);
     tcase_add_test(tc, ap_starts_on_init_sipi_sipi);
+    tcase_add_test(tc, serial_input_is_fed_at_fixed_virtual_times);
+    tcase_add_test(tc, reset_request_with_no_reboot_stops);
+    tcase_add_test(tc, reset_request_reboots_the_kernel);
     tcase_add_test(tc, memory_map_seen_by_the_machine);
     tcase_add_test(tc, creation_errors_name_the_problem);
     suite_add_tcase(s, tc);
