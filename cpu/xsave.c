@@ -29,6 +29,14 @@ static uint64_t xcr0_supported(const struct cpu *c)
     return m;
 }
 
+/* IA32_XSS components hvsim implements: none (no PT, CET, ...). */
+#define XSS_SUPPORTED 0ull
+
+static uint64_t xss(const struct cpu *c)
+{
+    return c->s.msr.xss & XSS_SUPPORTED;
+}
+
 static unsigned comp_size(unsigned i)
 {
     return i == 2 ? 256 : i == 9 ? 8 : 0;
@@ -73,8 +81,10 @@ void xsave_cpuid_leaf(struct cpu *c, uint32_t subleaf, uint32_t out[4])
     } else if (subleaf == 1) {
         out[0] = (cpu_has(c, FEAT_XSAVEOPT) ? 1u : 0) | (cpu_has(c, FEAT_XSAVEC) ? 2u : 0) |
                  (cpu_has(c, FEAT_XGETBV1) ? 4u : 0) | (cpu_has(c, FEAT_XSAVES) ? 8u : 0);
-        /* Compacted size of XCR0 | IA32_XSS (no supervisor components). */
-        out[1] = comp_compact_offset(c->s.xcr0, 63);
+        /* Compacted size of XCR0 | IA32_XSS; ECX:EDX = supported XSS bits. */
+        out[1] = comp_compact_offset(c->s.xcr0 | xss(c), 63);
+        out[2] = (uint32_t)XSS_SUPPORTED;
+        out[3] = (uint32_t)(XSS_SUPPORTED >> 32);
     } else if (subleaf < 63 && (sup >> subleaf) & 1 && subleaf >= 2) {
         out[0] = comp_size(subleaf);
         out[1] = comp_std_offset(subleaf);
@@ -336,24 +346,36 @@ static void xsave_common_checks(struct cpu *c, unsigned feat)
     if (c->s.cr0 & CR0_TS) cpu_raise_noerr(c, EXC_NM);
 }
 
-enum xsave_kind { XS_STD, XS_OPT, XS_COMPACT };
+/* XSAVE, XSAVEOPT, XSAVEC, XSAVES. */
+enum xsave_kind { XS_STD, XS_OPT, XS_COMPACT, XS_SUPER };
+
+static uint64_t edx_eax(const struct cpu *c)
+{
+    return (c->s.gpr[R_RDX] << 32) | (c->s.gpr[R_RAX] & 0xffffffffu);
+}
 
 static void do_xsave(struct cpu *c, const struct insn *i, enum xsave_kind kind)
 {
-    uint64_t rfbm = c->s.xcr0 & ((c->s.gpr[R_RDX] << 32) | (c->s.gpr[R_RAX] & 0xffffffffu));
+    bool compact = kind == XS_COMPACT || kind == XS_SUPER;
+    uint64_t rfbm = (c->s.xcr0 | (kind == XS_SUPER ? xss(c) : 0)) & edx_eax(c);
     uint64_t inuse = xinuse(c);
     bool w64 = (i->flags & INSN_F_REXW) != 0;
-    unsigned len = kind == XS_COMPACT ? comp_compact_offset(rfbm, 63) : std_size(rfbm);
+    unsigned len = compact ? comp_compact_offset(rfbm, 63) : std_size(rfbm);
     uint64_t ea = aligned_area(c, i, 64, XSAVE_EXT, ACC_WRITE);
     uint64_t lin = cpu_seg_linear(c, i->seg, ea, 1, ACC_WRITE);
     cpu_vprobe_write(c, i->seg, ea, len);
 
-    /* Which components are written. XSAVEOPT and XSAVEC skip components in
-     * their initial configuration; XSAVEOPT also skips those unmodified
-     * since an XRSTOR from this same address (SDM vol 1, 13.9, 13.10). */
+    /* Which components are written. XSAVEOPT, XSAVEC and XSAVES skip
+     * components in their initial configuration; XSAVEOPT and XSAVES also
+     * skip those unmodified since the XRSTOR (XRSTORS) that loaded them
+     * from this same address at this CPL, in the same format (XRSTOR_INFO,
+     * SDM vol 1, 13.6, 13.9 - 13.11). */
     uint64_t write = rfbm;
     if (kind != XS_STD) write &= inuse;
-    bool hit = kind == XS_OPT && c->xsave_track_valid && c->xsave_track_la == lin;
+    uint64_t want_comp = kind == XS_SUPER ? rfbm | (1ull << 63) : 0;
+    bool hit = (kind == XS_OPT || kind == XS_SUPER) && c->xsave_track_valid &&
+               c->xsave_track_la == lin && c->xsave_track_cpl == c->cpl &&
+               c->xsave_track_comp == want_comp;
     uint64_t modified = hit ? modified_since_xrstor(c) : ~0ull;
     write &= modified;
 
@@ -373,7 +395,7 @@ static void do_xsave(struct cpu *c, const struct insn *i, enum xsave_kind kind)
     if (write & XFEAT_SSE) cpu_vwrite_bytes(c, i->seg, ea + 160, c->s.fpu.xmm, 16 * xmm_count(c));
     for (unsigned k = 2; k < 64; k++) {
         if (!((write >> k) & 1)) continue;
-        unsigned off = kind == XS_COMPACT ? comp_compact_offset(rfbm, k) : comp_std_offset(k);
+        unsigned off = compact ? comp_compact_offset(rfbm, k) : comp_std_offset(k);
         if (k == 2)
             cpu_vwrite_bytes(c, i->seg, ea + off, c->s.fpu.ymmh, 256);
         else if (k == 9) {
@@ -383,7 +405,7 @@ static void do_xsave(struct cpu *c, const struct insn *i, enum xsave_kind kind)
     }
 
     /* Header. */
-    if (kind == XS_COMPACT) {
+    if (compact) {
         uint8_t h[64] = {0};
         uint64_t bv = rfbm & inuse, comp = rfbm | (1ull << 63);
         memcpy(h, &bv, 8);
@@ -414,10 +436,20 @@ static void op_xsavec(struct cpu *c, const struct insn *i)
     do_xsave(c, i, XS_COMPACT);
 }
 
-static void op_xrstor(struct cpu *c, const struct insn *i)
+/* 0F C7 /5 XSAVES: CPL 0 only (SDM vol 2, XSAVES). */
+static void op_xsaves(struct cpu *c, const struct insn *i)
 {
-    xsave_common_checks(c, FEAT_XSAVE);
-    uint64_t rfbm = c->s.xcr0 & ((c->s.gpr[R_RDX] << 32) | (c->s.gpr[R_RAX] & 0xffffffffu));
+    xsave_common_checks(c, FEAT_XSAVES);
+    if (c->cpl != 0) cpu_gp0(c);
+    do_xsave(c, i, XS_SUPER);
+}
+
+/* XRSTOR (standard or compacted form) and XRSTORS (compacted only, CPL 0,
+ * with the supervisor components of IA32_XSS). */
+static void do_xrstor(struct cpu *c, const struct insn *i, bool super)
+{
+    uint64_t enabled = c->s.xcr0 | (super ? xss(c) : 0);
+    uint64_t rfbm = enabled & edx_eax(c);
     bool w64 = (i->flags & INSN_F_REXW) != 0;
     uint64_t ea = aligned_area(c, i, 64, XSAVE_EXT, ACC_READ);
     uint64_t lin = cpu_seg_linear(c, i->seg, ea, 1, ACC_READ);
@@ -429,10 +461,11 @@ static void op_xrstor(struct cpu *c, const struct insn *i)
     memcpy(&comp, h + 8, 8);
     bool compact = (comp >> 63) & 1;
     /* Header checks, SDM vol 1, 13.8.1 (standard) and 13.8.2 (compacted). */
+    if (super && !compact) cpu_gp0(c);
     if (compact) {
         uint64_t cm = comp & ~(1ull << 63);
-        if (!cpu_has(c, FEAT_XSAVEC)) cpu_gp0(c);
-        if (cm & ~c->s.xcr0) cpu_gp0(c);
+        if (!super && !cpu_has(c, FEAT_XSAVEC)) cpu_gp0(c);
+        if (cm & ~enabled) cpu_gp0(c);
         if (bv & ~cm) cpu_gp0(c);
         for (unsigned k = 16; k < 64; k++)
             if (h[k]) cpu_gp0(c);
@@ -477,12 +510,27 @@ static void op_xrstor(struct cpu *c, const struct insn *i)
         if (bv & XFEAT_PKRU) memcpy(&pk, b + off, 4);
         c->s.pkru = pk;
     }
-    /* Remember where this state came from for XSAVEOPT's modified
-     * optimisation (standard form only). */
-    c->xsave_track_valid = !compact;
+    /* XRSTOR_INFO for the modified optimisation of XSAVEOPT / XSAVES. */
+    c->xsave_track_valid = true;
     c->xsave_track_la = lin;
+    c->xsave_track_cpl = c->cpl;
+    c->xsave_track_comp = compact ? comp : 0;
     c->xmodified = 0;
     component_hashes(c, c->xsave_track_hash);
+}
+
+static void op_xrstor(struct cpu *c, const struct insn *i)
+{
+    xsave_common_checks(c, FEAT_XSAVE);
+    do_xrstor(c, i, false);
+}
+
+/* 0F C7 /3 XRSTORS: CPL 0 only (SDM vol 2, XRSTORS). */
+static void op_xrstors(struct cpu *c, const struct insn *i)
+{
+    xsave_common_checks(c, FEAT_XSAVES);
+    if (c->cpl != 0) cpu_gp0(c);
+    do_xrstor(c, i, true);
 }
 
 /* 0F 01 D0 XGETBV (SDM vol 2, XGETBV). */
@@ -536,6 +584,8 @@ void xsave_register(void)
         optable_set(MAP_0F, 0xae, p, 5, 0, op_xrstor, COST_XSAVE);
     }
     optable_set(MAP_0F, 0xae, PFX_NONE, 6, 0, op_xsaveopt, COST_XSAVE);
+    optable_set(MAP_0F, 0xc7, PFX_NONE, 3, 0, op_xrstors, COST_XSAVE);
     optable_set(MAP_0F, 0xc7, PFX_NONE, 4, 0, op_xsavec, COST_XSAVE);
+    optable_set(MAP_0F, 0xc7, PFX_NONE, 5, 0, op_xsaves, COST_XSAVE);
     optable_set(MAP_0F, 0x01, -1, 2, 3, op_0f01_reg2, COST_SERIALIZE);
 }

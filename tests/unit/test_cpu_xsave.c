@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/profile.h"
 #include "cpu_harness.h"
 
 #define DATA 0x200000u
@@ -568,6 +569,77 @@ START_TEST(amd_fxrstor_keeps_pointers_without_es)
 }
 END_TEST
 
+/* The default profile with XSAVES added (cpu_has reads c->prof). */
+static struct cpu_profile with_xsaves;
+
+static void enable_xsaves(void)
+{
+    with_xsaves = *cpu_profile(H->cpu);
+    with_xsaves.feat[FEAT_XSAVES / 32] |= 1u << (FEAT_XSAVES % 32);
+    H->cpu->prof = &with_xsaves;
+}
+
+START_TEST(xsaves_xrstors)
+{
+    /* Not advertised: #UD. */
+    edx_eax(0, 3);
+    B(2, 0x0f, 0xc7), M(5, DATA);
+    run();
+    ck_assert_int_eq(harness_exception(H), EXC_UD);
+    teardown();
+    setup();
+    enable_xsaves();
+    fill(DATA, 0x55, 1024);
+    known_state();
+    edx_eax(0, 3);
+    B(2, 0x0f, 0xc7), M(5, DATA); /* xsaves */
+    run();
+    ck_assert_int_eq(harness_exception(H), -1);
+    get_img(DATA, 1024);
+    ck_assert_uint_eq(u64_at(512), 3);
+    ck_assert_uint_eq(u64_at(520), 0x8000000000000003ull);
+    ck_assert_uint_eq(img[160], 0xa0);
+    /* XRSTORS, then XSAVES of unmodified state skips the write. */
+    edx_eax(0, 3);
+    B(2, 0x0f, 0xc7), M(3, DATA); /* xrstors */
+    run();
+    ck_assert_int_eq(harness_exception(H), -1);
+    fill(DATA + 160, 0x11, 16);
+    edx_eax(0, 3);
+    B(2, 0x0f, 0xc7), M(5, DATA);
+    run();
+    get_img(DATA, 1024);
+    ck_assert_uint_eq(img[160], 0x11);
+    /* XRSTORS rejects the standard form. */
+    harness_put64(H, DATA + 520, 0);
+    edx_eax(0, 3);
+    B(2, 0x0f, 0xc7), M(3, DATA);
+    run();
+    ck_assert_int_eq(harness_exception(H), EXC_GP);
+}
+END_TEST
+
+START_TEST(xsaves_cpl3_gp)
+{
+    enable_xsaves();
+    harness_to_user(H);
+    edx_eax(0, 3);
+    B(2, 0x0f, 0xc7), M(5, DATA);
+    /* run() keeps the user-mode state it is given */
+    code[ncode++] = 0xeb;
+    code[ncode++] = 0xfe;
+    harness_clear_events(H);
+    harness_put(H, HARNESS_CODE, code, ncode);
+    ncode = 0;
+    struct cpu_state s;
+    harness_state(H, &s);
+    s.rip = HARNESS_CODE;
+    harness_set_state(H, &s);
+    harness_run(H, 5);
+    ck_assert_int_eq(harness_exception(H), EXC_GP);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_xsave");
@@ -590,6 +662,8 @@ static Suite *suite(void)
     tcase_add_test(t, fxsave_fxrstor_nm_with_ts);
     tcase_add_test(t, xsave_pkru_component);
     tcase_add_test(t, amd_fxrstor_keeps_pointers_without_es);
+    tcase_add_test(t, xsaves_xrstors);
+    tcase_add_test(t, xsaves_cpl3_gp);
     suite_add_tcase(s, t);
     return s;
 }
