@@ -20,6 +20,23 @@ user_call:
     pushq %rdx           /* RFLAGS */
     pushq $0x3b          /* CS: user code 64 | RPL 3 */
     pushq %rdi           /* RIP */
+    /* Ring 3 starts with zeroed registers: no kernel values leak into it,
+     * and runs on different emulators start from the same state. */
+    xorl %eax, %eax
+    xorl %ebx, %ebx
+    xorl %ecx, %ecx
+    xorl %edx, %edx
+    xorl %esi, %esi
+    xorl %edi, %edi
+    xorl %ebp, %ebp
+    xorl %r8d, %r8d
+    xorl %r9d, %r9d
+    xorl %r10d, %r10d
+    xorl %r11d, %r11d
+    xorl %r12d, %r12d
+    xorl %r13d, %r13d
+    xorl %r14d, %r14d
+    xorl %r15d, %r15d
     iretq
 user_return_entry:
     movq user_saved_sp(%rip), %rsp
