@@ -186,11 +186,15 @@ struct cpu {
      * is replaying and looks the next instruction up afresh. */
     bool exec_resync;
     /* Computed by the run loop before it dispatches (stable until the
-     * block ends, since CPL, RFLAGS.AC, DR7 and mode changes end blocks):
-     * data accesses may use the inline TLB fast path, and the access
-     * context (enum mmu_ctx) to check entries with. */
+     * block ends, since CPL, RFLAGS.AC, DR7, segment-register and mode
+     * changes end blocks): data accesses may use the inline TLB fast path,
+     * and the access context (enum mmu_ctx) to check entries with. */
     bool exec_fastmem;
     uint8_t exec_ctx;
+    /* Segments (bit = enum seg_reg) whose reads / writes need no
+     * segmentation check beyond adding the base: all in 64-bit mode,
+     * flat 4 GiB segments elsewhere; 0 when exec_fastmem is false. */
+    uint8_t exec_flat_rd, exec_flat_wr;
 
     /* --- added by fpu/simd (cpufpu) --- */
     /* FERR# output and IGNNE# input for CR0.NE = 0 (SDM vol 1, 8.7; the PC
