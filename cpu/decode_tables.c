@@ -78,7 +78,7 @@ static void one_byte_map(void)
     t[0xc1] = M | IMM(IM_BU);
     t[0xc2] = IMM(IM_W) | DA_F64 | DA_BRANCH | DA_ENDBB;
     t[0xc3] = DA_F64 | DA_BRANCH | DA_ENDBB;
-    t[0xc4] = t[0xc5] = M | DA_I64; /* LES LDS, or VEX */
+    t[0xc4] = t[0xc5] = M | DA_I64 | DA_ENDBB; /* LES LDS (segment loads), or VEX */
     t[0xc6] = M | DA_BYTE | IMM(IM_BS);
     t[0xc7] = M | IMM(IM_Z);
     t[0xc8] = IMM(IM_ENTER) | DA_D64;
@@ -143,8 +143,10 @@ static void two_byte_map(void)
     t[0x78] = t[0x79] = M | DA_ENDBB;
     set(1, 0x80, 0x8f, IMM(IM_JZ) | DA_F64 | DA_BRANCH | DA_ENDBB);
     set(1, 0x90, 0x9f, M | DA_BYTE);
-    t[0xa0] = t[0xa1] = t[0xa8] = t[0xa9] = DA_D64; /* PUSH/POP FS, GS */
-    t[0xa2] = DA_ENDBB;                             /* CPUID */
+    t[0xa0] = t[0xa8] = DA_D64;                 /* PUSH FS, GS */
+    t[0xa1] = t[0xa9] = DA_D64 | DA_ENDBB;      /* POP FS, GS: segment loads */
+    t[0xb2] = t[0xb4] = t[0xb5] = M | DA_ENDBB; /* LSS LFS LGS */
+    t[0xa2] = DA_ENDBB;                         /* CPUID */
     t[0xa4] = t[0xac] = M | IMM(IM_BU);
     t[0xaa] = DA_BRANCH | DA_ENDBB; /* RSM */
     t[0xae] = M | DA_ENDBB;         /* group 15: FXRSTOR, XRSTOR, fences */

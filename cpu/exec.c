@@ -76,6 +76,40 @@ static inline uint64_t code_linear(const struct cpu *c, uint64_t rip)
     return (c->s.seg[SEG_CS].base + rip) & 0xffffffffull;
 }
 
+/* A segment usable without checks: present, usable, base 0, limit 4 GiB,
+ * expand-up data (writable for writes) or readable code (reads only)
+ * (SDM vol 3A, 5.3 and 5.4). */
+static bool flat_seg(const struct seg_cache *s, bool write)
+{
+    if (!(s->attr & SEG_ATTR_P) || !(s->attr & SEG_ATTR_S) || (s->attr & SEG_ATTR_UNUSABLE) ||
+        s->base != 0 || s->limit != 0xffffffffu)
+        return false;
+    unsigned type = SEG_ATTR_TYPE(s->attr);
+    if (type & 8) /* code */
+        return !write && (type & 2);
+    return !(type & 4) && (!write || (type & 2));
+}
+
+/* Decide what the inline memory fast path may skip until the next
+ * dispatch (see struct cpu: exec_flat_*). */
+static void set_fastmem(struct cpu *c)
+{
+    c->exec_ctx = (uint8_t)mmu_ctx_of(c);
+    c->exec_fastmem =
+        !(c->s.rflags & RF_AC) && !c->dr7_data && c->mode != MODE_REAL && c->mode != MODE_V86;
+    uint8_t rd = 0, wr = 0;
+    if (c->exec_fastmem && c->mode == MODE_LONG64) {
+        rd = wr = 0x3f;
+    } else if (c->exec_fastmem) {
+        for (unsigned s = SEG_ES; s <= SEG_GS; s++) {
+            if (flat_seg(&c->s.seg[s], false)) rd |= (uint8_t)(1u << s);
+            if (flat_seg(&c->s.seg[s], true)) wr |= (uint8_t)(1u << s);
+        }
+    }
+    c->exec_flat_rd = rd;
+    c->exec_flat_wr = wr;
+}
+
 /* Fetch and decode one instruction without the cache: page-crossing
  * instructions, code outside RAM, tracing and instruction breakpoints.
  * Bytes are fetched only as far as the instruction needs, so a fault on
@@ -238,8 +272,7 @@ static __attribute__((noinline)) enum cpu_stop exec_loop(struct cpu *c)
             return CPU_STOP_INSN_LIMIT;
         }
         c->insn_rip = c->s.rip;
-        c->exec_fastmem = c->mode == MODE_LONG64 && !(c->s.rflags & RF_AC) && !c->dr7_data;
-        c->exec_ctx = (uint8_t)mmu_ctx_of(c);
+        set_fastmem(c);
         if (unlikely(c->trace_fn || c->dr7_exec)) {
             step_uncached(c);
             continue;

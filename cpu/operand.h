@@ -116,16 +116,17 @@ static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
     }
 }
 
-/* Host pointer for a 64-bit-mode data access that needs none of the slow
- * path's work (no alignment check, no data breakpoint, within one RAM
- * page, TLB hit with sufficient permissions), or NULL. The run loop sets
- * exec_fastmem and exec_ctx before dispatching. */
+/* Host pointer for a data access that needs none of the slow path's work
+ * (64-bit mode or a flat segment, no alignment check, no data breakpoint,
+ * within one RAM page, TLB hit with sufficient permissions), or NULL. The
+ * run loop sets exec_flat_* and exec_ctx before dispatching. */
 static inline __attribute__((always_inline)) uint8_t *fast_ptr(struct cpu *c, unsigned seg,
                                                                uint64_t off, unsigned size, int acc)
 {
-    if (unlikely(!c->exec_fastmem)) return NULL;
+    uint8_t flat = acc == ACC_WRITE ? c->exec_flat_wr : c->exec_flat_rd;
+    if (unlikely(!((flat >> seg) & 1))) return NULL;
     uint64_t lin = off;
-    if (seg >= SEG_FS) lin += c->s.seg[seg].base;
+    if (seg >= SEG_FS) lin += c->s.seg[seg].base; /* 0 for a flat segment outside 64-bit mode */
     if (unlikely(((lin & 0xfff) + size) > 0x1000)) return NULL;
     struct tlb_entry *e = tlb_hit(c, lin, acc, c->exec_ctx);
     if (unlikely(!e || !e->host)) return NULL;

@@ -354,6 +354,46 @@ START_TEST(lea_truncates_to_operand_size)
 }
 END_TEST
 
+/* The inline memory path must not skip segmentation: a small-limit data
+ * segment and a read-only flat one in 32-bit protected mode. */
+static void put_gdt58(uint32_t base, uint32_t limit, uint16_t attr)
+{
+    uint64_t d = (limit & 0xffffull) | ((uint64_t)(base & 0xffffff) << 16) |
+                 ((uint64_t)(attr & 0xff) << 40) | ((uint64_t)((limit >> 16) & 0xf) << 48) |
+                 ((uint64_t)((attr >> 8) & 0xf) << 52) | ((uint64_t)(base >> 24) << 56);
+    harness_put64(h, HARNESS_GDT + 0x58, d);
+}
+
+START_TEST(segment_limit_checked_in_32bit_mode)
+{
+    harness_setup_prot32(h, HARNESS_CODE);
+    put_gdt58(0x200000, 0xfff, 0x493); /* data RW, byte-granular 4 KiB */
+    harness_put64(h, 0x200010, 0x12345678);
+    /* mov $0x58,%ax; mov %ax,%ds; mov 0x10,%ebx; mov 0x1000,%eax */
+    static const uint8_t code[] = {0x66, 0xb8, 0x58, 0x00, 0x8e, 0xd8, 0x8b, 0x1d, 0x10,
+                                   0x00, 0x00, 0x00, 0xa1, 0x00, 0x10, 0x00, 0x00};
+    ck_assert_int_eq(harness_run_code(h, code, sizeof(code), 100), CPU_STOP_HALT);
+    ck_assert_uint_eq(REG(R_RBX), 0x12345678); /* through the segment base */
+    ck_assert_int_eq(harness_exception(h), EXC_GP);
+}
+END_TEST
+
+START_TEST(read_only_flat_segment_rejects_writes)
+{
+    harness_setup_prot32(h, HARNESS_CODE);
+    put_gdt58(0, 0xfffff, 0xc91); /* data read-only, 4 GiB */
+    harness_put64(h, 0x300010, 0x77);
+    /* mov $0x58,%ax; mov %ax,%ds; mov 0x300010,%ebx; movl $1,0x300020 */
+    static const uint8_t code[] = {0x66, 0xb8, 0x58, 0x00, 0x8e, 0xd8, 0x8b, 0x1d,
+                                   0x10, 0x00, 0x30, 0x00, 0xc7, 0x05, 0x20, 0x00,
+                                   0x30, 0x00, 0x01, 0x00, 0x00, 0x00};
+    ck_assert_int_eq(harness_run_code(h, code, sizeof(code), 100), CPU_STOP_HALT);
+    ck_assert_uint_eq(REG(R_RBX), 0x77);
+    ck_assert_int_eq(harness_exception(h), EXC_GP);
+    ck_assert_uint_eq(harness_get64(h, 0x300020), 0);
+}
+END_TEST
+
 Suite *misc_suite(void)
 {
     Suite *s = suite_create("cpu_gp_misc");
@@ -383,6 +423,8 @@ Suite *misc_suite(void)
     tcase_add_test(t, bcd_adjusts);
     tcase_add_test(t, hints_fences_and_flag_ops);
     tcase_add_test(t, lea_truncates_to_operand_size);
+    tcase_add_test(t, segment_limit_checked_in_32bit_mode);
+    tcase_add_test(t, read_only_flat_segment_rejects_writes);
     suite_add_tcase(s, t);
     return s;
 }
