@@ -136,3 +136,7 @@ guest_image(port_sweep 32 port_sweep.c)
 guest_test(port_sweep port_sweep TIMEOUT 120 EXPECT "^RESULT: PASS")
 guest_image(fuzz_user 64 fuzz_user.c)
 guest_test(fuzz_user fuzz_user TIMEOUT 120 EXPECT "^RESULT: PASS")
+
+# The TSS's I/O permission and interrupt redirection bitmaps; VME.
+guest_image(tss_io 32 tss_io.c vme_blob.S)
+guest_test(tss_io tss_io TIMEOUT 30 EXPECT "^RESULT: PASS")
