@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fpu.h"
+#include "operand.h"
 
 void fpu_reset(struct cpu *c, bool init)
 {
@@ -148,15 +149,7 @@ void cpu_set_ignne(struct cpu *c, bool level)
 
 uint64_t fpu_ea(const struct cpu *c, const struct insn *i)
 {
-    uint64_t ea = (uint64_t)(int64_t)i->disp;
-    if (i->base == INSN_REG_RIP)
-        ea += c->next_rip;
-    else if (i->base != INSN_REG_NONE)
-        ea += c->s.gpr[i->base];
-    if (i->index != INSN_REG_NONE) ea += c->s.gpr[i->index] << i->scale;
-    if (i->asize == 2) return ea & 0xffff;
-    if (i->asize == 4) return ea & 0xffffffffu;
-    return ea;
+    return insn_ea(c, i);
 }
 
 void fpu_set_pointers(struct cpu *c, const struct insn *i, bool mem, uint64_t ea, bool unmasked_exc)
