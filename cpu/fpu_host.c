@@ -135,8 +135,9 @@ void host_simd_exec(struct host_simd *st, enum host_stub stub, uint8_t imm, bool
 {
     const char *fn = stub_addr[stub] + (stub_imm[stub] ? 16u * imm : 0u);
     /* Every exception masked on the host: the guest's masks are applied by
-     * the caller (SDM vol 1, 11.5.2). Rounding, DAZ and FTZ are the guest's. */
-    uint32_t mx_in = (st->mxcsr & ~(uint32_t)MXCSR_FLAGS) | MXCSR_MASKS;
+     * the caller (SDM vol 1, 11.5.2). Rounding, DAZ and FTZ are the guest's;
+     * reserved bits never reach the host's LDMXCSR (they would #GP). */
+    uint32_t mx_in = (st->mxcsr & MXCSR_WRITEABLE & ~(uint32_t)MXCSR_FLAGS) | MXCSR_MASKS;
     /* [0] guest control, [1] host's MXCSR, [2] result: addressed through a
      * register because the asm moves RSP. */
     uint32_t mx[3] = {mx_in, 0, 0};
