@@ -140,6 +140,8 @@ int machine_boot_load(struct machine *m, char *err, size_t errlen)
     };
     if (!boot_load_kernel(&m->target, &p, &m->boot, err, errlen)) return -1;
     apply_entry(m->vcpu[0].cpu, &m->boot.entry);
+    /* Multiboot 0.6.96, 3.2: "A20 gate must be enabled". */
+    machine_set_a20(m, m->boot.entry.a20);
     snprintf(m->boot_summary, sizeof m->boot_summary,
              "%s, image 0x%llx-0x%llx, entry 0x%llx, %u module(s), multiboot info at 0x%x",
              kind_name(m->boot.kind), (unsigned long long)m->boot.image_start,

@@ -223,12 +223,26 @@ static void ferr_changed(void *opaque, unsigned cpu, bool level)
     machine_irq_set(m, FERR_IRQ, level);
 }
 
-/* The A20 gate. The CPU contract has no A20 input yet, so the level is
- * recorded; the boot protocols hvsim implements enter with A20 enabled. */
+/* The A20 gate output of the i8042 / port 0x92 drives every processor's
+ * A20M# (masking physical address bit 20). */
 static void a20_changed(void *opaque, bool enabled)
 {
     struct machine *m = opaque;
     m->a20 = enabled;
+    for (unsigned i = 0; i < m->ncpus; i++)
+        cpu_set_a20(m->vcpu[i].cpu, enabled);
+}
+
+void machine_set_a20(struct machine *m, bool enabled)
+{
+    if (m->kbc) {
+        /* As firmware does: port 0x92 bit 1, leaving bit 0 (reset) clear. */
+        uint32_t v = iobus_in(&m->io, I8042_PORT_92, 1);
+        v = enabled ? (v | 2u) : (v & ~2u);
+        iobus_out(&m->io, I8042_PORT_92, 1, v & ~1u);
+        enabled = i8042_a20_enabled(m->kbc);
+    }
+    a20_changed(m, enabled);
 }
 
 /* Serial input: one byte per period while the receiver has room, so that
@@ -454,6 +468,7 @@ int machine_devices_create(struct machine *m, char *err, size_t errlen)
     struct i8042_config kc = {
         .kbd_irq = KBD_IRQ, .aux_irq = AUX_IRQ, .a20_set = a20_changed, .a20_opaque = m};
     struct i8042 *kbc = i8042_new(&m->env, &kc, &why);
+    m->kbc = kbc;
     if (!kbc) {
         snprintf(err, errlen, "i8042: %s", why ? why : "cannot create");
         return -1;

@@ -23,6 +23,7 @@ struct lapic;
 struct ioapic;
 struct i8259;
 struct uart16550;
+struct i8042;
 
 struct machine;
 
@@ -82,6 +83,7 @@ struct machine {
     struct ioapic *ioapic;
     struct uart16550 *uart;
     void *fw_cfg;
+    struct i8042 *kbc;
     bool a20; /* the i8042 / port 0x92 A20 gate output */
     struct dev_timer input_timer;
 
@@ -119,6 +121,8 @@ int machine_intr_ack(struct machine *m, unsigned i);
  * up to send an NMI, SMI or INIT: a halted machine in this state never
  * runs again (the classic "cli; hlt" end of a test kernel). */
 bool machine_nothing_can_wake(struct machine *m);
+/* Open or close the A20 gate through port 0x92 and tell every vCPU. */
+void machine_set_a20(struct machine *m, bool enabled);
 /* Register a device for reset/destroy. */
 int machine_add_dev(struct machine *m, const struct dev_ops *ops, void *dev, char *err,
                     size_t errlen);
