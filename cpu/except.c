@@ -51,6 +51,8 @@ _Noreturn static void raise_common(struct cpu *c, unsigned vector, bool has_erro
         }
         if ((first == CLS_CONTRIB && second == CLS_CONTRIB) ||
             (first == CLS_PF && (second == CLS_CONTRIB || second == CLS_PF))) {
+            /* The second #PF still loads CR2 although #DF is delivered. */
+            if (vector == EXC_PF) c->s.cr2 = c->exc_cr2;
             vector = EXC_DF;
             has_error = true;
             err = 0;
@@ -234,7 +236,7 @@ static void deliver_prot(struct cpu *c, unsigned vector, enum event_type type, b
         bool ok =
             expand_down ? (nsp > nss.limit && nsp + n - 1 <= spmask) : (nsp + n - 1 <= nss.limit);
         if (!ok) cpu_raise(c, EXC_SS, (st.ss & 0xfffc) | ext);
-        sys_lwrite_bytes(c, (nss.base + nsp) & 0xffffffffu, frame, n, true);
+        sys_lwrite_stack(c, (nss.base + nsp) & 0xffffffffu, frame, n, psize, true);
         /* Commit: flags first so that the mode leaves V86 before the loads. */
         cpu_set_rflags(c, flags & ~(uint64_t)(RF_TF | RF_NT | RF_RF | RF_VM | (trap ? 0 : RF_IF)));
         sys_desc_set_accessed(c, st.ss, &sd);
@@ -253,7 +255,7 @@ static void deliver_prot(struct cpu *c, unsigned vector, enum event_type type, b
         uint64_t spmask = (c->s.seg[SEG_SS].attr & SEG_ATTR_DB) ? 0xffffffffu : 0xffffu;
         uint64_t nsp = (c->s.gpr[R_RSP] - n) & spmask;
         uint64_t lin = cpu_seg_linear(c, SEG_SS, nsp, n, ACC_WRITE);
-        sys_lwrite_bytes(c, lin, frame, n, c->cpl < 3);
+        sys_lwrite_stack(c, lin, frame, n, psize, c->cpl < 3);
         c->s.gpr[R_RSP] = (c->s.gpr[R_RSP] & ~spmask) | nsp;
         cpu_set_rflags(c, flags & ~(uint64_t)(RF_TF | RF_NT | RF_RF | RF_VM | (trap ? 0 : RF_IF)));
         sys_desc_set_accessed(c, sel, &cd);
@@ -314,7 +316,7 @@ static void deliver_long(struct cpu *c, unsigned vector, enum event_type type, b
     frame[n++] = c->s.seg[SEG_SS].sel;
     uint64_t nsp = rsp - 8 * n;
     if (!sys_canonical(c, nsp)) cpu_raise(c, EXC_SS, ext);
-    sys_lwrite_bytes(c, nsp, frame, 8 * n, new_cpl < 3);
+    sys_lwrite_stack(c, nsp, frame, 8 * n, 8, new_cpl < 3);
 
     cpu_set_rflags(c, flags & ~(uint64_t)(RF_TF | RF_NT | RF_RF | RF_VM | (trap ? 0 : RF_IF)));
     if (new_cpl < c->cpl) sys_load_null(c, SEG_SS, (uint16_t)new_cpl);

@@ -225,6 +225,21 @@ void sys_lread_bytes(struct cpu *c, uint64_t lin, void *buf, unsigned len, bool 
     lin_read_bytes(c, lin_wrap(c, lin), buf, len, sup ? CTX_IMPLICIT : mmu_ctx_of(c), ACC_READ);
 }
 
+/* Event and call frames: the first push is the topmost slot, so a fault
+ * reports that address (and, for a frame spanning two pages, the highest
+ * slot of the lower page) before anything is written. */
+void sys_lwrite_stack(struct cpu *c, uint64_t lin, const void *buf, unsigned len, unsigned slot,
+                      bool sup)
+{
+    unsigned ctx = sup ? CTX_IMPLICIT : mmu_ctx_of(c);
+    lin = lin_wrap(c, lin);
+    uint64_t top = lin_wrap(c, lin + len - slot);
+    mmu_entry(c, top, ACC_WRITE, ctx);
+    if ((top >> 12) != (lin >> 12))
+        mmu_entry(c, lin_wrap(c, (top & ~0xfffull) - slot), ACC_WRITE, ctx);
+    lin_write_bytes(c, lin, buf, len, ctx);
+}
+
 void sys_lwrite_bytes(struct cpu *c, uint64_t lin, const void *buf, unsigned len, bool sup)
 {
     lin_write_bytes(c, lin_wrap(c, lin), buf, len, sup ? CTX_IMPLICIT : mmu_ctx_of(c));

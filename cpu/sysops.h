@@ -9,6 +9,9 @@
 /* ---- memory (mem.c) ---- */
 void sys_lread_bytes(struct cpu *c, uint64_t lin, void *buf, unsigned len, bool sup);
 void sys_lwrite_bytes(struct cpu *c, uint64_t lin, const void *buf, unsigned len, bool sup);
+/* Write a stack frame of `slot`-byte pushes, faulting as the pushes would. */
+void sys_lwrite_stack(struct cpu *c, uint64_t lin, const void *buf, unsigned len, unsigned slot,
+                      bool sup);
 
 /* ---- operands and checks shared by the handlers (sysops_util.c) ---- */
 /* r/m operand of `size` bytes: register (mod=3) or memory. */

@@ -30,12 +30,12 @@ static void set_sp(struct cpu *c, uint64_t v)
 
 /* Push `n` bytes (already laid out low address first) on the current
  * stack, all or nothing. */
-static void push_bytes(struct cpu *c, const void *buf, unsigned n)
+static void push_bytes(struct cpu *c, const void *buf, unsigned n, unsigned slot)
 {
     uint64_t m = sp_mask(c);
     uint64_t nsp = (c->s.gpr[R_RSP] - n) & m;
     uint64_t lin = cpu_seg_linear(c, SEG_SS, nsp, n, ACC_WRITE);
-    sys_lwrite_bytes(c, lin, buf, n, false);
+    sys_lwrite_stack(c, lin, buf, n, slot, false);
     set_sp(c, nsp);
 }
 
@@ -189,7 +189,7 @@ static void call_gate_inner(struct cpu *c, const struct gate *g)
         put(frame, &n, 8, old_ss);
         nsp -= n;
         if (!sys_canonical(c, nsp) || !sys_canonical(c, nsp + n - 1)) cpu_raise(c, EXC_SS, 0);
-        sys_lwrite_bytes(c, nsp, frame, n, dpl < 3);
+        sys_lwrite_stack(c, nsp, frame, n, 8, dpl < 3);
         sys_desc_set_accessed(c, g->csel, (struct desc *)&g->cd);
         sys_set_cs(c, g->csel, &g->cd, dpl);
         sys_load_null(c, SEG_SS, (uint16_t)dpl);
@@ -218,7 +218,7 @@ static void call_gate_inner(struct cpu *c, const struct gate *g)
     if (ed ? (sp <= ss.limit || sp + n - 1 > m) : (sp + n - 1 > ss.limit))
         cpu_raise(c, EXC_SS, nss & 0xfffc);
     check_rip(c, &g->cd, g->off);
-    sys_lwrite_bytes(c, (ss.base + sp) & 0xffffffffu, frame, n, dpl < 3);
+    sys_lwrite_stack(c, (ss.base + sp) & 0xffffffffu, frame, n, sz, dpl < 3);
     sys_desc_set_accessed(c, nss, &sd);
     sys_desc_set_accessed(c, g->csel, (struct desc *)&g->cd);
     sys_set_cs(c, g->csel, &g->cd, dpl);
@@ -235,7 +235,7 @@ void sys_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned osize)
     if (!sys_is_prot(c)) {
         put(frame, &n, osize, c->next_rip);
         put(frame, &n, osize, c->s.seg[SEG_CS].sel);
-        push_bytes(c, frame, n);
+        push_bytes(c, frame, n, osize);
         cpu_load_seg_real(c, SEG_CS, sel);
         c->next_rip = off;
         return;
@@ -250,7 +250,7 @@ void sys_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned osize)
         check_rip(c, &d, off);
         put(frame, &n, osize, c->next_rip);
         put(frame, &n, osize, c->s.seg[SEG_CS].sel);
-        push_bytes(c, frame, n);
+        push_bytes(c, frame, n, osize);
         sys_desc_set_accessed(c, sel, &d);
         sys_set_cs(c, sel, &d, c->cpl);
         c->next_rip = off;
@@ -268,7 +268,7 @@ void sys_far_call(struct cpu *c, uint16_t sel, uint64_t off, unsigned osize)
         check_rip(c, &g.cd, g.off);
         put(frame, &n, g.size, c->next_rip);
         put(frame, &n, g.size, c->s.seg[SEG_CS].sel);
-        push_bytes(c, frame, n);
+        push_bytes(c, frame, n, g.size);
         sys_desc_set_accessed(c, g.csel, &g.cd);
         sys_set_cs(c, g.csel, &g.cd, c->cpl);
         c->next_rip = g.off;

@@ -346,6 +346,63 @@ START_TEST(int3_and_int1)
 }
 END_TEST
 
+/* #PF while pushing the #PF frame: #DF, delivered on its IST stack, with
+ * CR2 holding the second faulting address. */
+START_TEST(pf_during_pf_delivery)
+{
+    harness_setup_long64(h, HARNESS_CODE);
+    harness_put64(h, HARNESS_TSS + 0x24, 0x60000); /* IST1 */
+    gate64(EXC_DF, 0x8e, 1);
+    harness_set_reg(h, R_RSP, 0x200000000000ull); /* not mapped */
+    /* mov 0x300000000000,%rax */
+    static const uint8_t code[] = {0x48, 0xa1, 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x00, 0x00};
+    harness_run_code(h, code, sizeof code, 10);
+    ck_assert_uint_eq(h->n_ev, 2);
+    ck_assert_uint_eq(h->ev[0].vector, EXC_PF);
+    ck_assert_uint_eq(h->ev[0].cr2, 0x300000000000ull);
+    ck_assert_uint_eq(h->ev[1].vector, EXC_DF);
+    ck_assert_uint_eq(h->ev[1].error, 0);
+    ck_assert_uint_eq(c->s.cr2, 0x200000000000ull - 8);
+    ck_assert_uint_eq(c->s.gpr[R_RSP], 0x60000 - 48);
+    ck_assert_uint_eq(stack64(0), 0); /* #DF error code */
+}
+END_TEST
+
+/* A task gate in the IDT: the exception switches tasks and pushes its
+ * error code on the new task's stack (SDM vol 3A, 6.12.2). */
+START_TEST(exception_through_task_gate)
+{
+    harness_setup_prot32(h, HARNESS_CODE);
+    uint8_t zero[0x68] = {0};
+    harness_put(h, 0x5000, zero, sizeof zero);
+    uint32_t v;
+    v = HARNESS_STUB(0x40);
+    harness_put(h, 0x5000 + 0x20, &v, 4); /* EIP */
+    v = 2;
+    harness_put(h, 0x5000 + 0x24, &v, 4); /* EFLAGS */
+    v = 0x60000;
+    harness_put(h, 0x5000 + 0x38, &v, 4); /* ESP */
+    for (unsigned sreg = 0; sreg < 6; sreg++) {
+        v = sreg == SEG_CS ? SEL_CODE32 : SEL_DATA32;
+        harness_put(h, 0x5000 + 0x48 + 4 * sreg, &v, 4);
+    }
+    /* GDT[12]: available 32-bit TSS at 0x5000; IDT[13]: task gate to it. */
+    harness_put64(h, HARNESS_GDT + 8 * 12, 0x67 | (0x5000ull << 16) | (0x89ull << 40));
+    c->s.gdtr.limit = 0xff;
+    harness_put64(h, HARNESS_IDT + 8 * EXC_GP, (0x60ull << 16) | (0x85ull << 40));
+    static const uint8_t gp[] = {0x66, 0xb8, 0x34, 0x12, 0x8e, 0xd8};
+    harness_run_code(h, gp, sizeof gp, 10);
+    ck_assert_int_eq(harness_exception(h), EXC_GP);
+    ck_assert_uint_eq(c->s.seg[SEG_TR].sel, 0x60);
+    ck_assert_uint_eq(c->s.gpr[R_RSP], 0x60000 - 4);
+    ck_assert_uint_eq(stack32(0), 0x1234);
+    ck_assert(c->s.rflags & RF_NT);
+    uint32_t link;
+    harness_get_bytes(h, 0x5000, &link, 4);
+    ck_assert_uint_eq(link & 0xffff, SEL_TSS);
+}
+END_TEST
+
 Suite *except_suite(void)
 {
     Suite *s = suite_create("cpu_sys_except");
@@ -368,6 +425,8 @@ Suite *except_suite(void)
     tcase_add_test(t, code_breakpoint_fault);
     tcase_add_test(t, debug_register_access_rules);
     tcase_add_test(t, int3_and_int1);
+    tcase_add_test(t, pf_during_pf_delivery);
+    tcase_add_test(t, exception_through_task_gate);
     suite_add_tcase(s, t);
     return s;
 }

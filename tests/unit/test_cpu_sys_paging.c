@@ -525,6 +525,57 @@ START_TEST(alignment_check)
 }
 END_TEST
 
+static int run_invpcid(uint64_t type, uint64_t pcid, uint64_t lin)
+{
+    harness_put64(h, 0x90000, pcid);
+    harness_put64(h, 0x90008, lin);
+    static const uint8_t code[] = {0x66, 0x0f, 0x38, 0x82, 0x18}; /* invpcid (%rax),%rbx */
+    harness_put(h, 0x200000, code, sizeof code);
+    harness_clear_events(h);
+    c->activity = ACT_ACTIVE;
+    c->s.rip = 0x200000;
+    c->s.gpr[R_RAX] = 0x90000;
+    c->s.gpr[R_RBX] = type;
+    harness_run(h, 1);
+    return harness_exception(h);
+}
+
+START_TEST(invpcid_types)
+{
+    uint64_t pte;
+    uint64_t cr3 = lm4_map_4k(0x8000000000ull, 0x300000, P | W | U, P | W, &pte);
+    long_mode_with(cr3, CR4_PCIDE);
+    /* Keep the harness identity map (PML4[0]) for the code and data. */
+    harness_put64(h, cr3, harness_get64(h, HARNESS_PML4));
+    ck_assert(sys_write_cr3(c, cr3 | 3));
+    put32(0x300000, 1);
+    put32(0x301000, 2);
+    uint64_t v;
+    ck_assert_int_eq(try_read(0x8000000000ull, 4, &v, false), -1);
+    harness_put64(h, pte, 0x301000 | P | W);
+    /* Type 0 for another PCID leaves ours alone; for ours it flushes. */
+    ck_assert_int_eq(run_invpcid(0, 4, 0x8000000000ull), -1);
+    ck_assert_int_eq(try_read(0x8000000000ull, 4, &v, false), -1);
+    ck_assert_uint_eq(v, 1);
+    ck_assert_int_eq(run_invpcid(0, 3, 0x8000000000ull), -1);
+    ck_assert_int_eq(try_read(0x8000000000ull, 4, &v, false), -1);
+    ck_assert_uint_eq(v, 2);
+    /* Type 1 (single context) and 2/3 (all contexts). */
+    harness_put64(h, pte, 0x300000 | P | W);
+    ck_assert_int_eq(run_invpcid(1, 3, 0), -1);
+    ck_assert_int_eq(try_read(0x8000000000ull, 4, &v, false), -1);
+    ck_assert_uint_eq(v, 1);
+    harness_put64(h, pte, 0x301000 | P | W);
+    ck_assert_int_eq(run_invpcid(2, 0, 0), -1);
+    ck_assert_int_eq(try_read(0x8000000000ull, 4, &v, false), -1);
+    ck_assert_uint_eq(v, 2);
+    /* #GP: bad type, PCID bits 63:12, non-canonical address. */
+    ck_assert_int_eq(run_invpcid(4, 0, 0), EXC_GP);
+    ck_assert_int_eq(run_invpcid(1, 1ull << 12, 0), EXC_GP);
+    ck_assert_int_eq(run_invpcid(0, 3, 0x0000800000000000ull), EXC_GP);
+}
+END_TEST
+
 Suite *paging_suite(void)
 {
     Suite *s = suite_create("cpu_sys_paging");
@@ -549,6 +600,7 @@ Suite *paging_suite(void)
     tcase_add_test(t, a20_masks_bit_20);
     tcase_add_test(t, pf_delivered_with_cr2);
     tcase_add_test(t, alignment_check);
+    tcase_add_test(t, invpcid_types);
     suite_add_tcase(s, t);
     return s;
 }
