@@ -96,6 +96,14 @@ static struct lapic *lapic_of(struct machine *m, unsigned cpu)
 static uint8_t *bus_ram_page(void *opaque, uint64_t page)
 {
     struct machine *m = opaque;
+    /* A LAPIC page relocated over RAM hides that RAM page (SDM vol 3A,
+     * 10.4.5): its accesses must take the MMIO path. */
+    if (m->apic_moved) {
+        for (unsigned i = 0; i < m->ncpus; i++) {
+            struct lapic *l = m->vcpu[i].lapic;
+            if (l && lapic_mmio_enabled(l) && (lapic_mmio_base(l) & ~0xfffull) == page) return NULL;
+        }
+    }
     return memory_host(&m->mem, page);
 }
 
@@ -199,9 +207,10 @@ static void bus_apic_base_changed(void *opaque, unsigned cpu, uint64_t apic_base
     struct machine *m = opaque;
     struct lapic *l = lapic_of(m, cpu);
     if (!l) return;
-    /* The CPU validated nothing the LAPIC knows about; an illegal
-     * transition leaves the LAPIC as it was. */
+    /* The CPU has checked the write (reserved bits, mode transitions); the
+     * LAPIC checks again and ignores what it would refuse. */
     if (lapic_get_apic_base(l) != apic_base) lapic_set_apic_base(l, apic_base);
+    if (lapic_mmio_base(l) != APIC_DEFAULT_BASE) m->apic_moved = true;
     machine_update_intr(m, cpu);
 }
 

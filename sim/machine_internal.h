@@ -73,7 +73,8 @@ struct machine {
     int cur;
     uint64_t cur_base_local, cur_base_cycles;
     uint64_t round_end;
-    bool kicked; /* an interrupt or IPI reached a vCPU during this round */
+    bool kicked;     /* an interrupt or IPI reached a vCPU during this round */
+    bool apic_moved; /* some LAPIC page was relocated away from 0xFEE00000 */
 
     /* Devices, in creation order (reset order), for reset and destroy. */
     struct machine_dev devs[MACHINE_MAX_DEVS];
