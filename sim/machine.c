@@ -34,6 +34,15 @@ static void env_timer_mod(void *opaque, struct dev_timer *t, vtime_t when)
 {
     struct machine *m = opaque;
     vtime_timer_mod(&m->vt, t, when);
+    if (m->cur < 0 || when == VTIME_NEVER) return;
+    /* A vCPU armed a timer due before this round ends: end the round at
+     * the deadline, so the event fires on time rather than a quantum late. */
+    uint64_t due = vtime_ns_to_cycles(&m->vt, when);
+    if (due < m->round_end) {
+        uint64_t now = machine_now_cycles(m);
+        m->round_end = due > now ? due : now + 1;
+        cpu_request_stop(m->vcpu[m->cur].cpu);
+    }
 }
 
 static void env_irq_set(void *opaque, unsigned line, int level)
