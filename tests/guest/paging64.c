@@ -108,6 +108,24 @@ static void test_4level(void)
         read_at(TEST_VA + 0x4000);
         check_eq_ref(last_exc.error, 9, 8, "paging64: reserved bit above MAXPHYADDR: error 9");
     }
+    /* PS is reserved in a PML4E (SDM vol 3A, 4.5.4, table 4-15): RSVD
+     * whatever MAXPHYADDR is. */
+    boot_pml4[5] = (uintptr_t)pdpt_t | P | W | U | PS;
+    write_cr3(read_cr3());
+    exc_clear();
+    read_at(0x0000028000000000ull);
+    check_eq_ref(last_exc.error, 9, 8, "paging64: PS set in a PML4E: error 9 (P|RSVD)");
+    boot_pml4[5] = 0;
+    write_cr3(read_cr3());
+    /* With EFER.NXE = 0, bit 63 of an entry is reserved. */
+    if (nx) {
+        pt_t[5] = (uintptr_t)page_a | P | W | NX;
+        wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_NXE);
+        exc_clear();
+        read_at(TEST_VA + 0x5000);
+        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+        check_eq_ref(last_exc.error, 9, 8, "paging64: XD bit with EFER.NXE = 0: error 9 (RSVD)");
+    }
     idt_set_handler(14, on_pf_fetch);
     if (nx) {
         exc_clear();
