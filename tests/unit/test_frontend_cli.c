@@ -140,6 +140,12 @@ START_TEST(bad_cpu_model_or_feature_exit_2)
     put_image(hello_bin, sizeof hello_bin);
     ck_assert_int_eq(run("-kernel", kpath, "-cpu", "pentium0", NULL), HV_EXIT_USAGE);
     STDERR_HAS("-cpu pentium0: unknown CPU model");
+    ck_assert_int_eq(run("-kernel", kpath, "-cpu", "zen4,+nosuchfeature", NULL), HV_EXIT_USAGE);
+    STDERR_HAS("nosuchfeature");
+    /* A known model with a feature switched off still boots. */
+    ck_assert_int_eq(run("-kernel", kpath, "-cpu", "zen4,-pcid", "-device",
+                         "isa-debug-exit,iobase=0xf4,iosize=0x4", NULL),
+                     11);
 }
 END_TEST
 
