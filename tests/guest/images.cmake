@@ -140,3 +140,5 @@ guest_test(fuzz_user fuzz_user TIMEOUT 120 EXPECT "^RESULT: PASS")
 # The TSS's I/O permission and interrupt redirection bitmaps; VME.
 guest_image(tss_io 32 tss_io.c vme_blob.S)
 guest_test(tss_io tss_io TIMEOUT 30 EXPECT "^RESULT: PASS")
+guest_image(smp_ipi 64 smp_ipi.c smp_trampoline.S)
+guest_test(smp_ipi smp_ipi TIMEOUT 60 ARGS -smp 4 EXPECT "^RESULT: PASS")
