@@ -50,6 +50,8 @@ void report_print(FILE *f, const struct machine_stop *st, enum hv_host_stop host
     fprintf(f, "hvsim report:\n");
     fprintf(f, "  exit reason:  %s\n", reason);
     fprintf(f, "  exit status:  %d\n", status);
+    if (st->info[0] && st->reason != MSTOP_SHUTDOWN && st->reason != MSTOP_ERROR)
+        fprintf(f, "  detail:       %s\n", st->info);
     fprintf(f, "  vcpu:         %u (stopping vCPU), rip 0x%016" PRIx64 "\n", st->cpu, st->rip);
     fprintf(f, "  vcpus:        %u x %s\n", ncpus, cpu_model);
     fprintf(f, "  instructions: %" PRIu64 "\n", stats->insns);

@@ -109,6 +109,8 @@ bool machine_nothing_can_wake(struct machine *m)
         struct cpu_state s;
         cpu_get_state(m->vcpu[i].cpu, &s);
         if (s.rflags & RF_IF) return false;
+        /* The timer LVT has no delivery-mode field in the SDM (vol 3A,
+         * figure 10-8), but if the LAPIC model honours one, respect it. */
         struct lapic *l = m->vcpu[i].lapic;
         if (l && lapic_timer_deadline(l) != VTIME_NEVER) {
             uint64_t lvt = 0;
