@@ -142,3 +142,7 @@ guest_image(tss_io 32 tss_io.c vme_blob.S)
 guest_test(tss_io tss_io TIMEOUT 30 EXPECT "^RESULT: PASS")
 guest_image(smp_ipi 64 smp_ipi.c smp_trampoline.S)
 guest_test(smp_ipi smp_ipi TIMEOUT 60 ARGS -smp 4 EXPECT "^RESULT: PASS")
+
+# RAM above 4 GiB.
+guest_image(mem_high 64 mem_high.c)
+guest_test(mem_high mem_high TIMEOUT 60 ARGS -m 6G EXPECT "^RESULT: PASS")
