@@ -188,21 +188,39 @@ static void la_eoi_broadcast(void *opaque, uint8_t vector)
     if (v->m->ioapic) ioapic_eoi(v->m->ioapic, vector);
 }
 
-/* The LAPIC's TSC view is this vCPU's clock at the profile's TSC rate. */
+/* The LAPIC's view of its processor's TSC: the vCPU's cycle count plus
+ * the offset IA32_TSC writes leave (cpu.h: TSC = virtual cycles +
+ * tsc_offset), so TSC-deadline mode (SDM vol 3A, 10.5.4.1) compares
+ * against what RDTSC returns. */
+static uint64_t vcpu_tsc(struct vcpu *v)
+{
+    struct cpu_state s;
+    cpu_get_state(v->cpu, &s);
+    return cpu_cycles(v->cpu) + s.msr.tsc_offset;
+}
+
+static uint64_t vcpu_local_now(const struct vcpu *v)
+{
+    const struct machine *m = v->m;
+    return m->cur == (int)v->index ? machine_now_cycles(m) : v->local;
+}
+
 static uint64_t la_tsc_read(void *opaque)
 {
-    struct vcpu *v = opaque;
-    struct machine *m = v->m;
-    return m->cur == (int)v->index ? machine_now_cycles(m) : v->local;
+    return vcpu_tsc(opaque);
 }
 
 static vtime_t la_tsc_to_vtime(void *opaque, uint64_t tsc)
 {
     struct vcpu *v = opaque;
     if (tsc == UINT64_MAX) return VTIME_NEVER;
+    uint64_t now_tsc = vcpu_tsc(v), local = vcpu_local_now(v);
+    uint64_t ahead = tsc > now_tsc ? tsc - now_tsc : 0;
+    uint64_t target = ahead > UINT64_MAX - local ? UINT64_MAX : local + ahead;
+    if (target == UINT64_MAX) return VTIME_NEVER;
     /* Round up so that the timer never fires before the TSC got there. */
-    vtime_t ns = vtime_cycles_to_ns(&v->m->vt, tsc);
-    return vtime_ns_to_cycles(&v->m->vt, ns) < tsc ? ns + 1 : ns;
+    vtime_t ns = vtime_cycles_to_ns(&v->m->vt, target);
+    return vtime_ns_to_cycles(&v->m->vt, ns) < target ? ns + 1 : ns;
 }
 
 /* ------------------------------------------------------------------ */
