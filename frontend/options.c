@@ -29,6 +29,7 @@ static const char usage_text[] =
     "  -initrd 'F [ARGS]'[,...]  multiboot modules (',,' is a literal comma); the\n"
     "                       module string is the whole 'F ARGS' text, as QEMU passes it\n"
     "  -m SIZE              RAM: 512M, 4G, 1.5g, 2048 (plain number = MiB); default 128M\n"
+    "                       (QEMU's ,slots=N,maxmem=SIZE are accepted and ignored)\n"
     "  -smp N | cpus=N[,maxcpus=M,sockets=S,cores=C,threads=T]   vCPUs (1-64)\n"
     "  -cpu MODEL[,+feat,-feat,feat=on|off]   CPU profile; -cpu help lists them\n"
     "  -device isa-debug-exit[,iobase=0x501][,iosize=0x2]   writing V exits with (V<<1)|1\n"
@@ -179,6 +180,38 @@ int options_parse_mem_size(const char *s, uint64_t *bytes, char *err, size_t err
     return 0;
 }
 
+/* -m [size=]SIZE[,slots=N][,maxmem=SIZE]: hvsim has no memory hotplug, so
+ * slots and maxmem are checked and otherwise ignored, as they change
+ * nothing a guest sees at boot. */
+static int parse_uint(const char *s, uint64_t *out);
+static int parse_mem_option(struct hv_options *o, const char *arg, char *err, size_t errlen)
+{
+    char buf[128];
+    if (strlen(arg) >= sizeof buf) return fail(err, errlen, "-m: argument too long");
+    strcpy(buf, arg);
+    char *comma = strchr(buf, ',');
+    if (comma) *comma = 0;
+    if (options_parse_mem_size(buf, &o->mc.ram_size, err, errlen)) return -1;
+    char *save = NULL;
+    for (char *tok = comma ? strtok_r(comma + 1, ",", &save) : NULL; tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        char *eq = strchr(tok, '=');
+        if (eq && !strncmp(tok, "slots=", 6) && parse_uint(eq + 1, &v) == 0) continue;
+        if (eq && !strncmp(tok, "maxmem=", 7)) {
+            char why[200];
+            if (options_parse_mem_size(eq + 1, &v, why, sizeof why))
+                return fail(err, errlen, "-m %s: maxmem=%s is not a size", arg, eq + 1);
+            if (v < o->mc.ram_size)
+                return fail(err, errlen, "-m %s: maxmem is smaller than the RAM size", arg);
+            continue;
+        }
+        return fail(err, errlen, "-m %s: unknown or malformed property '%s' (size, slots, maxmem)",
+                    arg, tok);
+    }
+    return 0;
+}
+
 static int parse_uint(const char *s, uint64_t *out)
 {
     if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s)) return -1;
@@ -237,7 +270,9 @@ static int parse_smp(struct hv_options *o, const char *arg, char *err, size_t er
                     (unsigned long long)maxcpus, (unsigned long long)cpus);
     if (maxcpus > MACHINE_MAX_CPUS)
         return fail(err, errlen, "-smp %s: maxcpus must be at most %d", arg, MACHINE_MAX_CPUS);
-    if ((sockets || cores || threads) && topo < cpus)
+    /* QEMU derives whichever of sockets/cores/threads is missing; only a
+     * complete topology can contradict cpus. */
+    if (sockets && cores && threads && topo < cpus)
         return fail(err, errlen, "-smp %s: sockets*cores*threads (%llu) is less than cpus (%llu)",
                     arg, (unsigned long long)topo, (unsigned long long)cpus);
     o->mc.ncpus = (unsigned)cpus;
@@ -578,7 +613,7 @@ int options_parse(struct hv_options *o, int argc, char *const argv[], char *err,
             if (parse_initrd(o, val, err, errlen)) return -1;
             break;
         case O_M:
-            if (options_parse_mem_size(val, &o->mc.ram_size, err, errlen)) return -1;
+            if (parse_mem_option(o, val, err, errlen)) return -1;
             break;
         case O_SMP:
             if (parse_smp(o, val, err, errlen)) return -1;

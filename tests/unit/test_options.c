@@ -133,6 +133,16 @@ START_TEST(memory_sizes)
     BAD("-m 99999999999999999999999: not a size", "-kernel", "k", "-m", "99999999999999999999999");
     BAD("-m 99999999999999G", "-kernel", "k", "-m", "99999999999999G");
     BAD("option '-m' needs an argument", "-kernel", "k", "-m");
+    OK("-kernel", "k", "-m", "1G,slots=2,maxmem=4G");
+    ck_assert_uint_eq(o.mc.ram_size, 1ull << 30);
+    OK("-kernel", "k", "-m", "size=512M,maxmem=512M");
+    ck_assert_uint_eq(o.mc.ram_size, 512ull << 20);
+    BAD("-m 1G,maxmem=512M: maxmem is smaller than the RAM size", "-kernel", "k", "-m",
+        "1G,maxmem=512M");
+    BAD("-m 1G,maxmem=x: maxmem=x is not a size", "-kernel", "k", "-m", "1G,maxmem=x");
+    BAD("-m 1G,slots=x: unknown or malformed property 'slots=x'", "-kernel", "k", "-m",
+        "1G,slots=x");
+    BAD("-m 1G,foo=1: unknown or malformed property 'foo=1'", "-kernel", "k", "-m", "1G,foo=1");
 }
 END_TEST
 
@@ -168,7 +178,9 @@ START_TEST(smp_forms)
     BAD("unknown property 'dies'", "-kernel", "k", "-smp", "2,dies=1");
     BAD("maxcpus (2) is less than cpus (4)", "-kernel", "k", "-smp", "4,maxcpus=2");
     BAD("sockets*cores*threads (2) is less than cpus (4)", "-kernel", "k", "-smp",
-        "4,sockets=1,cores=2");
+        "4,sockets=1,cores=2,threads=1");
+    OK("-kernel", "k", "-smp", "4,cores=2"); /* sockets derived, as QEMU does */
+    ck_assert_uint_eq(o.mc.ncpus, 4);
     BAD("-smp 2,4: '4' is not a number of vCPUs", "-kernel", "k", "-smp", "2,4");
     BAD("-smp: empty argument", "-kernel", "k", "-smp", "");
 }
