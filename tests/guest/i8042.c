@@ -1,8 +1,10 @@
 /* The i8042 keyboard controller (IBM PC/AT technical reference; port 0x60
  * data, 0x64 status/command): controller self-test, interface test, the
  * command byte, and the A20 gate through both the 8042 output port and
- * port 0x92 (fast A20): with A20 off, addresses with bit 20 set alias
- * the first MiB. */
+ * port 0x92 (fast A20). On PC chipsets the CPU's A20M# is asserted only
+ * when both the 8042's A20GATE output and port 0x92 bit 1 are 0 (Intel
+ * ICH/PCH datasheets, "A20M#"); with A20 masked, addresses with bit 20 set
+ * alias the first MiB. */
 #include "guest.h"
 
 #define BLOB 0x7000u
@@ -40,6 +42,26 @@ static int cmd_read(uint8_t cmd)
     return inb(0x60);
 }
 
+/* Write the 8042 output port (command 0xD1); bit 1 is A20GATE. */
+static void output_port_write(uint8_t v)
+{
+    wait_write();
+    outb(0x64, 0xd1);
+    wait_write();
+    outb(0x60, v);
+    wait_write();
+}
+
+/* Runs the probe: port 0x92 bit 1 is cleared around one store to
+ * 0x100500 and one load from 0x500. Returns what 0x500 held. */
+static uint32_t run_probe(void)
+{
+    *(volatile uint32_t *)0x500 = 0;
+    *(volatile uint32_t *)0x100500 = 0;
+    uint32_t (*probe)(void) = (uint32_t(*)(void))(uintptr_t)BLOB;
+    return probe();
+}
+
 void test_main(void)
 {
     /* Drain anything pending. */
@@ -61,17 +83,31 @@ void test_main(void)
     outb(0x60, (uint8_t)cb);
 
     check((inb(0x92) & 2) != 0, "a20: enabled at boot (port 0x92 bit 1)");
-    memcpy((void *)BLOB, a20_probe_start, (size_t)(a20_probe_end - a20_probe_start));
-    *(volatile uint32_t *)0x500 = 0;
-    *(volatile uint32_t *)0x100500 = 0;
-    uint32_t (*probe)(void) = (uint32_t(*)(void))(uintptr_t)BLOB;
-    uint32_t seen = probe();
-    check_eq(seen, 0xa20a20, "a20: with the gate off, 0x100500 aliases 0x500");
-    check_eq(*(volatile uint32_t *)0x100500, 0, "a20: ... and 0x100500 itself was not written");
-    *(volatile uint32_t *)0x100500 = 0x5a5a;
-    check(*(volatile uint32_t *)0x500 != 0x5a5a, "a20: gate on again, no aliasing");
-
     /* The 8042 output port (command 0xD0 read, 0xD1 write) also holds A20. */
     int op = cmd_read(0xd0);
     check(op >= 0 && (op & 2), "a20: 8042 output port shows A20 on");
+    memcpy((void *)BLOB, a20_probe_start, (size_t)(a20_probe_end - a20_probe_start));
+
+    /* Port 0x92 alone cannot mask A20 while the 8042 still drives A20GATE. */
+    uint32_t seen = run_probe();
+    check_ref(seen == 0, "a20: 0x92 bit 1 clear but 8042 A20GATE on: no aliasing",
+              "QEMU lets the last writer of either gate decide");
+
+    /* Both gates off: A20M# masks address bit 20. Port 0x92 still holds
+     * A20 on while the 8042's gate goes off, so this code keeps running. */
+    if (op >= 0 && on_qemu_tcg()) {
+        /* QEMU masks A20 as soon as the 8042 gate goes off, which would pull
+         * this code (above 1 MiB) out from under itself. */
+        printf("  (QEMU TCG: both-gates-off step skipped: known deviation)\n");
+    } else if (op >= 0) {
+        output_port_write((uint8_t)(op & ~2));
+        int op_off = cmd_read(0xd0);
+        check(op_off >= 0 && !(op_off & 2), "a20: 8042 output port A20 bit written off (0xD1)");
+        seen = run_probe();
+        check_eq(seen, 0xa20a20, "a20: both gates off, 0x100500 aliases 0x500");
+        check_eq(*(volatile uint32_t *)0x100500, 0, "a20: ... and 0x100500 itself was not written");
+        output_port_write((uint8_t)op);
+    }
+    *(volatile uint32_t *)0x100500 = 0x5a5a;
+    check(*(volatile uint32_t *)0x500 != 0x5a5a, "a20: gates on again, no aliasing");
 }

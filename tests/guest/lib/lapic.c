@@ -26,7 +26,12 @@ void lapic_enable(void)
 
 void lapic_eoi(void)
 {
-    lapic_write(LAPIC_EOI, 0);
+    /* In x2APIC mode the MMIO page is not decoded; EOI is MSR 0x80B
+     * (SDM vol 3A, 10.12.1.2 and 10.12.2). */
+    if (rdmsr(MSR_APIC_BASE) & (1u << 10))
+        wrmsr(0x80b, 0);
+    else
+        lapic_write(LAPIC_EOI, 0);
 }
 
 unsigned lapic_id(void)
