@@ -102,6 +102,7 @@ void sys_reset(struct cpu *c, bool init)
     c->dr6_pending = 0;
     c->dr7_exec = c->dr7_data = false;
     c->ss_armed = false;
+    c->rf_armed = false;
     c->delivering = -1;
     c->exc_vector = -1;
     c->a20_off = false;

@@ -179,6 +179,7 @@ struct cpu {
     bool pku_on;           /* CR4.PKE and IA-32e paging: PKRU applies */
     uint64_t monitor_addr; /* MONITOR's armed linear address */
     bool ss_armed;         /* TF was 1 before this insn: single-step trap after it */
+    bool rf_armed;         /* RF was 1 before this insn: clear it after the insn */
     bool monitor_armed;
 
     /* --- added by exec/decode (cpuexec) --- */

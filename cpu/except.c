@@ -397,6 +397,7 @@ void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, boo
     if (type == EV_NMI) c->nmi_blocked = true;
     c->delivering = -1;
     c->ss_armed = false;
+    c->rf_armed = false;
     c->intr_shadow = 0;
     c->pending &= ~PEND_SHADOW;
     c->next_rip = c->s.rip;

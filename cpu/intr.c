@@ -119,6 +119,17 @@ void cpu_service_events(struct cpu *c)
         c->activity = ACT_ACTIVE;
     }
 
+    /* RF suppresses instruction breakpoints for the one instruction that
+     * follows its setting and is then cleared (SDM vol 3A, 17.3.1.1). */
+    if (c->rf_armed) {
+        c->rf_armed = false;
+        uint64_t f = cpu_rflags(c);
+        if (f & RF_RF) cpu_set_rflags(c, f & ~(uint64_t)RF_RF);
+    } else if (c->s.rflags & RF_RF) {
+        c->rf_armed = true;
+        c->pending |= PEND_CHECK;
+    }
+
     /* Arm single-step for the next instruction (SDM vol 3A, 18.3.1.4). */
     if ((c->s.rflags & RF_TF) && c->activity == ACT_ACTIVE) {
         c->ss_armed = true;

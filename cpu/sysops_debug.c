@@ -34,12 +34,9 @@ void dbg_update_dr7(struct cpu *c)
 
 void cpu_check_exec_breakpoint(struct cpu *c, uint64_t lin)
 {
-    uint64_t f = cpu_rflags(c);
-    /* RF suppresses instruction breakpoints for one instruction (17.3.1.1). */
-    if (f & RF_RF) {
-        cpu_set_rflags(c, f & ~(uint64_t)RF_RF);
-        return;
-    }
+    /* RF suppresses instruction breakpoints for one instruction; the event
+     * logic clears it afterwards (17.3.1.1). */
+    if (c->s.rflags & RF_RF) return;
     uint64_t hit = 0;
     for (unsigned n = 0; n < 4; n++)
         if (bp_enabled(c, n) && bp_rw(c, n) == 0 && c->s.dr[n] == lin) hit |= 1ull << n;

@@ -303,6 +303,17 @@ START_TEST(code_breakpoint_fault)
     ck_assert_int_eq(harness_exception(h), EXC_DB);
     ck_assert_uint_eq(stack64(0), HARNESS_CODE + 1); /* a fault: at the instruction */
     ck_assert_uint_eq(c->s.dr6 & 0xf, 2);
+    /* Returning with RF=1 in the frame executes the instruction once
+     * without a new #DB, then RF is clear again. */
+    harness_put64(h, c->s.gpr[R_RSP] + 16, stack64(2) | RF_RF);
+    static const uint8_t iretq[] = {0x48, 0xcf};
+    harness_put(h, 0x200000, iretq, sizeof iretq);
+    c->s.rip = 0x200000;
+    c->activity = ACT_ACTIVE;
+    ck_assert_int_eq(harness_run(h, 10), CPU_STOP_HALT);
+    ck_assert_uint_eq(h->n_ev, 1);
+    ck_assert_uint_eq(harness_rip(h), HARNESS_CODE + 3); /* past the HLT after the NOPs */
+    ck_assert(!(harness_rflags(h) & RF_RF));
 }
 END_TEST
 
