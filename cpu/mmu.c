@@ -106,6 +106,8 @@ static enum walk_status walk_64(struct cpu *c, uint64_t lin, struct walk *w)
     int level; /* 5..1: PML5, PML4, PDPT, PD, PT */
 
     if (c->paging == PG_PAE) {
+        /* PAE entries also reserve bits 62:52 (SDM vol 3A, tables 4-9..4-11). */
+        rsvd |= 0x7ff0000000000000ull;
         uint64_t pdpte = c->pdpte[(lin >> 30) & 3];
         if (!(pdpte & PTE_P)) return WALK_NOT_PRESENT;
         table = pdpte & ADDR_4K & mmu_phys_mask(c);

@@ -39,6 +39,7 @@ enum {
     MSR_GS_BASE = 0xc0000101,
     MSR_KERNEL_GS_BASE = 0xc0000102,
     MSR_TSC_AUX = 0xc0000103,
+    MSR_AMD_SYSCFG = 0xc0010010,
     MSR_AMD_HWCR = 0xc0010015,
     MSR_VM_CR = 0xc0010114,
     MSR_VM_HSAVE_PA = 0xc0010117,
@@ -127,8 +128,10 @@ bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val)
     switch (msr) {
     case MSR_TSC: *val = sys_read_tsc(c); return true;
     case MSR_PLATFORM_ID:
-    case MSR_BIOS_SIGN_ID:
         if (!is_intel(c)) break;
+        *val = 0;
+        return true;
+    case MSR_BIOS_SIGN_ID: /* Intel BIOS_SIGN_ID, AMD PATCH_LEVEL: no microcode */
         *val = 0;
         return true;
     case MSR_APIC_BASE: *val = m->apic_base; return true;
@@ -167,6 +170,8 @@ bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val)
         *val = m->tsc_aux;
         return true;
     case MSR_AMD_HWCR:
+    case MSR_AMD_SYSCFG:
+        /* No SME, TOM2 or HWCR options are modelled: all zero. */
         if (!is_amd(c)) break;
         *val = 0;
         return true;
@@ -325,7 +330,8 @@ bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
         if ((!has(c, FEAT_RDTSCP) && !has(c, FEAT_RDPID)) || (v >> 32)) return false;
         m->tsc_aux = v;
         return true;
-    case MSR_AMD_HWCR: return is_amd(c) && v == 0;
+    case MSR_AMD_HWCR:
+    case MSR_AMD_SYSCFG: return is_amd(c) && v == 0;
     case MSR_VM_CR:
         /* APM vol 2, 15.30.1: LOCK freezes SVMDIS. */
         if (!is_amd(c) || (v & ~0x1full)) return false;
