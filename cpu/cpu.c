@@ -95,7 +95,8 @@ void sys_reset(struct cpu *c, bool init)
         fpu_reset(c, false);
     }
 
-    c->pending = 0;
+    /* INTR is a level: it stays asserted across RESET and INIT. */
+    c->pending &= PEND_INTR;
     c->nmi_blocked = false;
     c->gif = true;
     c->intr_shadow = 0;
