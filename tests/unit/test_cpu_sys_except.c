@@ -100,6 +100,17 @@ START_TEST(long_mode_privilege_change)
     ck_assert_uint_eq(stack64(3), HARNESS_STACK);
     ck_assert_uint_eq(stack64(4), SEL_UDATA);
     ck_assert(!(c->s.rflags & RF_IF));
+    /* IRETQ back to ring 3: CS, SS, RSP and RIP restored. */
+    static const uint8_t iretq[] = {0x48, 0xcf};
+    harness_put(h, 0x200000, iretq, sizeof iretq);
+    c->s.rip = 0x200000;
+    c->activity = ACT_ACTIVE;
+    ck_assert_int_eq(harness_run(h, 1), CPU_STOP_INSN_LIMIT);
+    ck_assert_uint_eq(c->cpl, 3);
+    ck_assert_uint_eq(c->s.seg[SEG_CS].sel, SEL_UCODE64);
+    ck_assert_uint_eq(c->s.seg[SEG_SS].sel, SEL_UDATA);
+    ck_assert_uint_eq(c->s.gpr[R_RSP], HARNESS_STACK);
+    ck_assert_uint_eq(harness_rip(h), HARNESS_CODE + 2);
 }
 END_TEST
 
@@ -214,6 +225,18 @@ START_TEST(prot32_privilege_change)
     ck_assert_uint_eq(stack32(1), SEL_UCODE32);
     ck_assert_uint_eq(stack32(3), HARNESS_STACK);
     ck_assert_uint_eq(stack32(4), SEL_UDATA);
+    /* IRETD to ring 3; a DPL 0 data segment left in ES is nulled. */
+    c->s.seg[SEG_ES] = c->s.seg[SEG_SS];
+    static const uint8_t iretd[] = {0xcf};
+    harness_put(h, 0x200000, iretd, sizeof iretd);
+    c->s.rip = 0x200000;
+    c->activity = ACT_ACTIVE;
+    ck_assert_int_eq(harness_run(h, 1), CPU_STOP_INSN_LIMIT);
+    ck_assert_uint_eq(c->cpl, 3);
+    ck_assert_uint_eq(c->s.seg[SEG_SS].sel, SEL_UDATA);
+    ck_assert_uint_eq(c->s.gpr[R_RSP], HARNESS_STACK);
+    ck_assert_uint_eq(c->s.seg[SEG_ES].sel, 0);
+    ck_assert_uint_eq(c->s.seg[SEG_DS].sel, SEL_UDATA);
 }
 END_TEST
 
