@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "difftest/difftest.h"
 #include "frontend/display.h"
 #include "frontend/log.h"
 #include "frontend/options.h"
@@ -135,6 +136,9 @@ int hvsim_main(int argc, char *argv[])
     static struct hv_options o;
     char err[512];
     int status = HV_EXIT_ERROR;
+
+    /* Subcommands before the QEMU-style options. */
+    if (argc > 1 && !strcmp(argv[1], "difftest")) return difftest_main(argc - 1, argv + 1);
 
     if (options_parse(&o, argc, argv, err, sizeof err)) {
         fprintf(stderr, "hvsim: %s\n", err);

@@ -20,6 +20,7 @@ const struct hv_log_item hv_log_items[] = {
 
 static const char usage_text[] =
     "Usage: hvsim -kernel IMAGE [options]\n"
+    "       hvsim difftest [options]   (differential tests; hvsim difftest --help)\n"
     "A full-system, instruction-level simulator of an x86-64 PC.\n"
     "Options follow qemu-system-x86_64 where they overlap.\n"
     "\n"
