@@ -24,7 +24,8 @@ struct oracle_kvm {
     uint8_t *mem;
     bool compat_native; /* compatibility-mode ring 3 runs on silicon here */
     bool intn_native;   /* INT n from ring 3 reaches the guest's IDT here */
-    char kind[256];
+    bool gp_becomes_ud; /* the host intercepts #GP and re-raises some as #UD */
+    char kind[320];
 };
 
 static void to_kvm_seg(const struct seg_cache *s, struct kvm_segment *k)
@@ -115,6 +116,45 @@ static void fpu_from_xsave(const uint8_t *x, struct cpu_fpu_state *f)
     memcpy(f->xmm, x + FX_XMM, 16 * 16);
 }
 
+static void kvm_run_raw(struct oracle *o, const struct dt_case *tc, struct dt_outcome *out);
+
+/* A #UD at an instruction Capstone decodes, on a host that turns #GP into
+ * #UD for instructions its own emulator cannot decode, may be either: the
+ * oracle cannot say what silicon did, so it says so instead of guessing. */
+static bool ud_is_trustworthy(const struct dt_case *tc, uint64_t rip)
+{
+    if (rip == DT_CODE + tc->code_len) return true; /* the case's own closing UD2 */
+    csh h;
+    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
+        return false;
+    cs_insn *insn;
+    size_t off = rip - DT_CODE;
+    bool decodes = false;
+    if (rip >= DT_CODE && off < tc->code_len) {
+        size_t n = cs_disasm(h, tc->code + off, tc->code_len - off, rip, 1, &insn);
+        if (n) {
+            decodes = insn[0].id != X86_INS_UD2 && insn[0].id != X86_INS_UD2B &&
+                      insn[0].id != X86_INS_UD0;
+            cs_free(insn, n);
+        }
+    }
+    cs_close(&h);
+    return !decodes;
+}
+
+static void kvm_run_case(struct oracle *o, const struct dt_case *tc, struct dt_outcome *out)
+{
+    struct oracle_kvm *k = (struct oracle_kvm *)o;
+    kvm_run_raw(o, tc, out);
+    if (out->ok && out->vector == EXC_UD && k->gp_becomes_ud && !ud_is_trustworthy(tc, out->rip)) {
+        out->ok = false;
+        snprintf(out->why, sizeof out->why,
+                 "KVM: #UD at %#llx may be a #GP the host re-raised as #UD; silicon's answer "
+                 "is unknown",
+                 (unsigned long long)out->rip);
+    }
+}
+
 static const char *kvm_kind(struct oracle *o)
 {
     return ((struct oracle_kvm *)o)->kind;
@@ -158,7 +198,7 @@ static void fail(struct dt_outcome *out, const char *what)
     snprintf(out->why, sizeof out->why, "KVM: %s: %s", what, strerror(errno));
 }
 
-static void kvm_run_case(struct oracle *o, const struct dt_case *tc, struct dt_outcome *out)
+static void kvm_run_raw(struct oracle *o, const struct dt_case *tc, struct dt_outcome *out)
 {
     struct oracle_kvm *k = (struct oracle_kvm *)o;
     memset(out, 0, sizeof *out);
@@ -275,10 +315,30 @@ static bool probe_compat_native(struct oracle_kvm *k)
     memcpy(tc.code, loop, sizeof loop);
     tc.code_len = sizeof loop;
     double t0 = now_seconds();
-    kvm_run_case(&k->base, &tc, &out);
+    kvm_run_raw(&k->base, &tc, &out);
     double dt = now_seconds() - t0;
     /* 400k instructions: well under 20 ms on silicon, ~0.4 s emulated. */
     return out.ok && out.vector == EXC_UD && dt < 0.05;
+}
+
+/* ADDPS with a misaligned operand must raise #GP(0) (SDM vol 2, ADDPS,
+ * "Protected Mode Exceptions"); some hosts intercept the #GP, fail to
+ * emulate the instruction and inject #UD instead. */
+static bool probe_gp_becomes_ud(struct oracle_kvm *k)
+{
+    static struct dt_case tc;
+    static struct dt_outcome out;
+    memset(&tc, 0, sizeof tc);
+    tc.mode = DT_LONG64;
+    tc.init.fpu.fcw = 0x37f;
+    tc.init.fpu.ftw = 0xffff;
+    tc.init.fpu.mxcsr = 0x1f80;
+    tc.init.gpr[R_RBX] = DT_DATA + 1;
+    static const uint8_t addps[] = {0x0f, 0x58, 0x03}; /* addps xmm0, [rbx] */
+    memcpy(tc.code, addps, sizeof addps);
+    tc.code_len = sizeof addps;
+    kvm_run_raw(&k->base, &tc, &out);
+    return !(out.ok && out.vector == EXC_GP);
 }
 
 /* INT 0x80 through the world's DPL-3 gate must arrive at vector 0x80. */
@@ -294,7 +354,7 @@ static bool probe_intn_native(struct oracle_kvm *k)
     tc.code[0] = 0xcd;
     tc.code[1] = 0x80;
     tc.code_len = 2;
-    kvm_run_case(&k->base, &tc, &out);
+    kvm_run_raw(&k->base, &tc, &out);
     return out.ok && out.vector == 0x80;
 }
 
@@ -351,10 +411,12 @@ struct oracle *oracle_kvm_create(char *why, size_t whylen)
     if (ioctl(k->vcpu, KVM_SET_CPUID2, &cpuid) < 0) goto err;
     k->compat_native = probe_compat_native(k);
     k->intn_native = probe_intn_native(k);
-    snprintf(k->kind, sizeof k->kind, "KVM: ring-3 64-bit code on the host CPU (silicon)%s%s",
+    k->gp_becomes_ud = probe_gp_becomes_ud(k);
+    snprintf(k->kind, sizeof k->kind, "KVM: ring-3 64-bit code on the host CPU (silicon)%s%s%s",
              k->compat_native ? ", compatibility mode too"
                               : "; compatibility mode is emulated by the host's KVM, not used",
-             k->intn_native ? "" : "; the host intercepts INT n, cases with it are skipped");
+             k->intn_native ? "" : "; the host intercepts INT n, cases with it are skipped",
+             k->gp_becomes_ud ? "; the host may re-raise #GP as #UD, such #UDs are skipped" : "");
     return &k->base;
 err:
     snprintf(why, whylen, "KVM unavailable (%s: %s)", step, strerror(errno));
