@@ -7,9 +7,9 @@
 bool flag_of(const struct cpu *c)
 {
     const struct lazy_flags *f = &c->lf;
+    if (f->op == LF_NONE) return (c->s.rflags & RF_OF) != 0;
     uint64_t sign = size_sign(f->size);
     switch (f->op) {
-    case LF_NONE: return (c->s.rflags & RF_OF) != 0;
     case LF_ADD:
     case LF_ADC: return ((f->src1 ^ f->res) & (f->src2 ^ f->res) & sign) != 0;
     case LF_SUB:
