@@ -106,7 +106,10 @@ static void deliver_real(struct cpu *c, unsigned vector, uint64_t flags)
     uint64_t ent = cpu_lread(c, c->s.idtr.base + vector * 4, 4, true);
     uint32_t ip = ent & 0xffff;
     uint16_t cs = (uint16_t)(ent >> 16);
-    cpu_vprobe_write(c, SEG_SS, ((c->s.gpr[R_RSP] & 0xffff) - 6) & 0xffff, 6);
+    /* All three pushes must fit before any is made (the stack width
+     * follows the cached SS.B, as for any push). */
+    uint64_t spmask = (c->s.seg[SEG_SS].attr & SEG_ATTR_DB) ? 0xffffffffu : 0xffffu;
+    cpu_vprobe_write(c, SEG_SS, (c->s.gpr[R_RSP] - 6) & spmask, 6);
     cpu_push(c, 2, flags);
     cpu_push(c, 2, c->s.seg[SEG_CS].sel);
     cpu_push(c, 2, c->s.rip);
