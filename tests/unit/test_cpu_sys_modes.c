@@ -96,6 +96,51 @@ START_TEST(clearing_pg_in_64bit_mode_is_gp)
 }
 END_TEST
 
+/* Compatibility mode: 32-bit code under IA-32e paging; events go through
+ * the 64-bit IDT, and AMD's SYSCALL enters at CSTAR. */
+static void to_compat(void)
+{
+    harness_setup_long64(h, HARNESS_CODE);
+    struct cpu_state st;
+    harness_state(h, &st);
+    st.seg[SEG_CS] = (struct seg_cache){SEL_CODE32, 0xc9b, 0xffffffff, 0};
+    harness_set_state(h, &st);
+    ck_assert_int_eq(h->cpu->mode, MODE_COMPAT32);
+}
+
+START_TEST(compat_mode_events_and_syscall)
+{
+    to_compat();
+    static const uint8_t code[] = {0xcd, 0x80}; /* int $0x80 */
+    harness_run_code(h, code, sizeof code, 5);
+    ck_assert_int_eq(harness_exception(h), 0x80);
+    ck_assert_int_eq(h->cpu->mode, MODE_LONG64);
+    ck_assert_uint_eq(harness_get64(h, h->cpu->s.gpr[R_RSP]), HARNESS_CODE + 2);
+    ck_assert_uint_eq(harness_get64(h, h->cpu->s.gpr[R_RSP] + 8), SEL_CODE32);
+
+    to_compat();
+    h->cpu->activity = ACT_ACTIVE;
+    h->cpu->s.msr.star = (uint64_t)SEL_CODE64 << 32;
+    h->cpu->s.msr.cstar = 0x200000;
+    static const uint8_t sc[] = {0x0f, 0x05};
+    harness_put(h, HARNESS_CODE, sc, sizeof sc);
+    ck_assert_int_eq(harness_run(h, 1), CPU_STOP_INSN_LIMIT);
+    ck_assert_uint_eq(harness_rip(h), 0x200000);
+    ck_assert_int_eq(h->cpu->mode, MODE_LONG64);
+}
+END_TEST
+
+START_TEST(compat_mode_syscall_is_ud_on_intel)
+{
+    harness_destroy(h);
+    h = harness_create("sapphirerapids");
+    to_compat();
+    static const uint8_t sc[] = {0x0f, 0x05};
+    harness_run_code(h, sc, sizeof sc, 5);
+    ck_assert_int_eq(harness_exception(h), EXC_UD);
+}
+END_TEST
+
 /* Direct checks of the MOV-to-CR rules (SDM vol 2B, MOV CRn "Protected
  * mode exceptions"). */
 START_TEST(cr0_rules)
@@ -246,6 +291,8 @@ Suite *modes_suite(void)
     tcase_add_test(t, real_to_protected_to_long);
     tcase_add_test(t, long_to_compat_to_real);
     tcase_add_test(t, clearing_pg_in_64bit_mode_is_gp);
+    tcase_add_test(t, compat_mode_events_and_syscall);
+    tcase_add_test(t, compat_mode_syscall_is_ud_on_intel);
     tcase_add_test(t, cr0_rules);
     tcase_add_test(t, cr4_rules);
     tcase_add_test(t, cr3_reserved_bits);
