@@ -173,16 +173,41 @@ const char *const *cpu_profile_feature_names(void)
     return names;
 }
 
+/* Separators differ between spellings ("sse4_2", "sse4.2", "tsc-deadline"):
+ * compare with '_', '-' and '.' treated alike. */
+static bool same_name(const char *a, const char *b, size_t blen)
+{
+    size_t i = 0;
+    for (; a[i] && i < blen; i++) {
+        char x = a[i] == '-' || a[i] == '.' ? '_' : a[i];
+        char y = b[i] == '-' || b[i] == '.' ? '_' : b[i];
+        if (x != y) return false;
+    }
+    return !a[i] && i == blen;
+}
+
+/* QEMU's names where they differ from Linux's. */
+static const struct {
+    const char *alias, *name;
+} feat_aliases[] = {
+    {"sse3", "pni"},        {"tsc_deadline", "tsc_deadline_timer"},
+    {"clflush", "clflush"}, {"lm", "lm"},
+    {"ffxsr", "fxsr_opt"},  {"1gb", "pdpe1gb"},
+};
+
 static const struct feat_name *feat_lookup(const char *name, size_t len)
 {
     for (size_t i = 0; i < NFEATS; i++)
-        if (strlen(feat_names[i].name) == len && strncmp(feat_names[i].name, name, len) == 0)
-            return &feat_names[i];
+        if (same_name(feat_names[i].name, name, len)) return &feat_names[i];
+    for (size_t a = 0; a < sizeof feat_aliases / sizeof feat_aliases[0]; a++)
+        if (same_name(feat_aliases[a].alias, name, len))
+            return feat_lookup(feat_aliases[a].name, strlen(feat_aliases[a].name));
     return NULL;
 }
 
-/* features: "+x2apic,-pcid" (commas or spaces; a bare name means '+').
- * Returns a malloc'ed copy, or NULL with a message in err. */
+/* features: "+x2apic,-pcid" or QEMU's "x2apic=on,pcid=off" (commas or
+ * spaces; a bare name means '+'). Returns a malloc'ed copy, or NULL with a
+ * message in err. */
 struct cpu_profile *cpu_profile_customize(const struct cpu_profile *base, const char *features,
                                           char *err, size_t errlen)
 {
@@ -200,9 +225,23 @@ struct cpu_profile *cpu_profile_customize(const struct cpu_profile *base, const 
         bool add = true;
         if (*s == '+' || *s == '-') add = *s++ == '+';
         size_t len = strcspn(s, ", ");
-        const struct feat_name *f = feat_lookup(s, len);
+        size_t nlen = strcspn(s, ",= ");
+        if (nlen < len) {
+            const char *v = s + nlen + 1;
+            size_t vlen = len - nlen - 1;
+            if (vlen == 2 && strncmp(v, "on", 2) == 0) {
+                add = true;
+            } else if (vlen == 3 && strncmp(v, "off", 3) == 0) {
+                add = false;
+            } else {
+                snprintf(err, errlen, "CPU feature '%.*s': value must be on or off", (int)len, s);
+                free(p);
+                return NULL;
+            }
+        }
+        const struct feat_name *f = feat_lookup(s, nlen);
         if (!f) {
-            snprintf(err, errlen, "unknown CPU feature '%.*s'", (int)len, s);
+            snprintf(err, errlen, "unknown CPU feature '%.*s'", (int)nlen, s);
             free(p);
             return NULL;
         }

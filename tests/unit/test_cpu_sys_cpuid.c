@@ -176,6 +176,16 @@ START_TEST(customize)
     /* Not implemented: refused rather than advertised. */
     ck_assert_ptr_null(cpu_profile_customize(cpu_profile_default(), "+avx2", err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "avx2"));
+    /* QEMU spellings: name=on/off, '.'/'-' for '_', and aliases. */
+    p = cpu_profile_customize(cpu_profile_default(), "x2apic=off,sse4.2=off,tsc-deadline=off", err,
+                              sizeof err);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(!profile_has(p, FEAT_X2APIC));
+    ck_assert(!profile_has(p, FEAT_SSE42));
+    ck_assert(!profile_has(p, FEAT_TSC_DEADLINE));
+    free(p);
+    ck_assert_ptr_null(
+        cpu_profile_customize(cpu_profile_default(), "x2apic=maybe", err, sizeof err));
     const char *const *names = cpu_profile_feature_names();
     bool seen_sse42 = false, seen_pdpe1gb = false;
     for (size_t i = 0; names[i]; i++) {
