@@ -190,9 +190,10 @@ static bool same_name(const char *a, const char *b, size_t blen)
 static const struct {
     const char *alias, *name;
 } feat_aliases[] = {
-    {"sse3", "pni"},        {"tsc_deadline", "tsc_deadline_timer"},
-    {"clflush", "clflush"}, {"lm", "lm"},
-    {"ffxsr", "fxsr_opt"},  {"1gb", "pdpe1gb"},
+    {"sse3", "pni"},
+    {"tsc_deadline", "tsc_deadline_timer"},
+    {"ffxsr", "fxsr_opt"},
+    {"1gb", "pdpe1gb"},
 };
 
 static const struct feat_name *feat_lookup(const char *name, size_t len)
