@@ -22,6 +22,8 @@ static void teardown(void)
     harness_destroy(h);
 }
 
+#define REG_RAX() harness_reg(h, R_RAX)
+
 static void run(const uint8_t *code, size_t n)
 {
     ck_assert_int_eq(harness_run_code(h, code, n, 100000), CPU_STOP_HALT);
@@ -259,6 +261,34 @@ START_TEST(guest_store_to_cached_loop_body)
 }
 END_TEST
 
+START_TEST(store_by_another_vcpu_drops_decoded_code)
+{
+    /* vCPU 0 runs "mov $1,%eax" (cached); vCPU 1, sharing the decoded-code
+     * cache, stores 2 into its immediate; vCPU 0 then runs the new code. */
+    static const uint8_t v1[] = {0xb8, 0x01, 0x00, 0x00, 0x00};
+    run(v1, sizeof(v1));
+    ck_assert_uint_eq(REG_RAX(), 1);
+    struct cpu *c1 = cpu_create(1, cpu_profile_default(), h->sh, &h->bus);
+    ck_assert_ptr_nonnull(c1);
+    cpu_reset(c1, true); /* active, not waiting for SIPI */
+    struct cpu_state st;
+    harness_state(h, &st);
+    st.rip = 0x180000;
+    st.gpr[R_RSI] = HARNESS_CODE + 1;
+    cpu_set_state(c1, &st);
+    static const uint8_t store[] = {0xc6, 0x06, 0x02, 0xf4}; /* movb $2,(%rsi); hlt */
+    harness_put(h, 0x180000, store, sizeof(store));
+    cpu_set_insn_limit(c1, 10);
+    ck_assert_int_eq(cpu_run(c1, 1ull << 30), CPU_STOP_HALT);
+    cpu_destroy(c1);
+    harness_state(h, &st);
+    st.rip = HARNESS_CODE;
+    harness_set_state(h, &st);
+    ck_assert_int_eq(harness_run(h, 10), CPU_STOP_HALT);
+    ck_assert_uint_eq(REG_RAX(), 2);
+}
+END_TEST
+
 Suite *branch_suite(void)
 {
     Suite *s = suite_create("cpu_gp_branch");
@@ -280,6 +310,7 @@ Suite *branch_suite(void)
     tcase_add_test(t, self_modifying_code_in_the_same_block);
     tcase_add_test(t, code_rewritten_between_runs);
     tcase_add_test(t, guest_store_to_cached_loop_body);
+    tcase_add_test(t, store_by_another_vcpu_drops_decoded_code);
     suite_add_tcase(s, t);
     return s;
 }
