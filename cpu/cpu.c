@@ -85,7 +85,7 @@ void sys_reset(struct cpu *c, bool init)
         /* 8 variable ranges, fixed ranges and write-combining (SDM vol 3A, 11.11.1). */
         m->mtrr_cap = 0x508;
         m->apic_base = 0xfee00000ull | (1u << 11);
-        m->misc_enable = c->prof->vendor == VENDOR_INTEL ? 1 : 0; /* fast strings */
+        m->misc_enable = c->prof->vendor == VENDOR_INTEL ? MISC_ENABLE_RESET : 0;
         m->tsc_offset = (uint64_t)0 - c->cycles;
         m->smbase = 0x30000;
         if (c->prof->vendor == VENDOR_AMD) m->vm_cr = 0;

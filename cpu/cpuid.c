@@ -7,7 +7,7 @@
 #include "profile.h"
 #include "sysops.h"
 
-static uint32_t max_basic(const struct cpu_profile *p)
+static uint32_t max_basic_of(const struct cpu_profile *p)
 {
     return p->vendor == VENDOR_INTEL ? 0x16 : 0x10;
 }
@@ -56,18 +56,21 @@ static uint32_t apic_id(const struct cpu *c)
 void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
     const struct cpu_profile *p = c->prof;
+    uint64_t misc = p->vendor == VENDOR_INTEL ? sys_misc_enable(c) : 0;
+    /* IA32_MISC_ENABLE.LIMIT_CPUID makes the highest basic leaf 2. */
+    uint32_t max_basic_leaf = (misc & MISC_ENABLE_LIMIT_CPUID) ? 2 : max_basic_of(p);
     memset(out, 0, 4 * sizeof out[0]);
     /* Intel answers a too-high basic leaf with the highest basic leaf's
      * data; AMD returns zeros (SDM vol 2A, CPUID "INPUT EAX = 0"). */
-    if (leaf < 0x80000000u && leaf > max_basic(p)) {
+    if (leaf < 0x80000000u && leaf > max_basic_leaf) {
         if (p->vendor != VENDOR_INTEL) return;
-        leaf = max_basic(p);
+        leaf = max_basic_leaf;
     }
     if (leaf >= 0x80000000u && leaf > max_ext(p)) return;
 
     switch (leaf) {
     case 0:
-        out[0] = max_basic(p);
+        out[0] = max_basic_leaf;
         vendor_regs(p, out);
         return;
     case 1:
@@ -78,6 +81,8 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[2] = p->feat[FW_1_ECX] & ~(1u << (FEAT_OSXSAVE % 32));
         if (c->s.cr4 & CR4_OSXSAVE) out[2] |= 1u << (FEAT_OSXSAVE % 32);
         out[3] = p->feat[FW_1_EDX];
+        if (!(misc & MISC_ENABLE_MWAIT) && p->vendor == VENDOR_INTEL)
+            out[2] &= ~(1u << (FEAT_MONITOR % 32));
         /* The APIC flag follows IA32_APIC_BASE.EN (SDM vol 3A, 10.4.3). */
         if (!(c->s.msr.apic_base & (1u << 11))) out[3] &= ~(1u << (FEAT_APIC % 32));
         return;
@@ -142,6 +147,7 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         if (p->vendor == VENDOR_AMD) out[0] = sys_signature(p);
         out[2] = p->feat[FW_81_ECX];
         out[3] = p->feat[FW_81_EDX];
+        if (misc & MISC_ENABLE_XD_DISABLE) out[3] &= ~(1u << (FEAT_NX % 32));
         /* AMD mirrors the common CPUID.01H:EDX bits here (APM vol 3, E.4.2). */
         if (p->vendor == VENDOR_AMD) out[3] |= p->feat[FW_1_EDX] & 0x0183f3ffu;
         return;

@@ -106,7 +106,7 @@ static uint64_t efer_writable(const struct cpu *c)
     uint64_t ok = 0;
     if (has(c, FEAT_SYSCALL)) ok |= EFER_SCE;
     if (has(c, FEAT_LM)) ok |= EFER_LME | EFER_LMA;
-    if (has(c, FEAT_NX)) ok |= EFER_NXE;
+    if (has(c, FEAT_NX) && !(c->s.msr.misc_enable & MISC_ENABLE_XD_DISABLE)) ok |= EFER_NXE;
     if (has(c, FEAT_SVM)) ok |= EFER_SVME;
     if (has(c, FEAT_FFXSR)) ok |= EFER_FFXSR;
     return ok;
@@ -285,7 +285,12 @@ bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
             m->sysenter_eip = v;
         return true;
     case MSR_MISC_ENABLE:
+        /* Writable bits change; the read-only ones must be written back as
+         * read; XD disable needs NX and may not hide it while NXE is set. */
         if (!is_intel(c)) return false;
+        if ((v ^ m->misc_enable) & ~MISC_ENABLE_WRITABLE) return false;
+        if ((v & MISC_ENABLE_XD_DISABLE) && (!has(c, FEAT_NX) || (m->efer & EFER_NXE)))
+            return false;
         m->misc_enable = v;
         return true;
     case MSR_DEBUGCTL:

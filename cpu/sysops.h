@@ -106,6 +106,25 @@ void sys_reset(struct cpu *c, bool init);
 struct cpu_profile;
 uint32_t sys_signature(const struct cpu_profile *p); /* CPUID.01H:EAX */
 
+/* ---- IA32_MISC_ENABLE bits with architectural effect (SDM vol 4, 2.1) ---- */
+#define MISC_ENABLE_FAST_STRINGS (1ull << 0)
+#define MISC_ENABLE_BTS_UNAVAIL  (1ull << 11)
+#define MISC_ENABLE_PEBS_UNAVAIL (1ull << 12)
+#define MISC_ENABLE_MWAIT        (1ull << 18) /* MONITOR/MWAIT enabled */
+#define MISC_ENABLE_LIMIT_CPUID  (1ull << 22) /* CPUID max basic leaf reads 2 */
+#define MISC_ENABLE_XD_DISABLE   (1ull << 34) /* NX hidden, EFER.NXE reserved */
+#define MISC_ENABLE_WRITABLE                                                                       \
+    (MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_MWAIT | MISC_ENABLE_LIMIT_CPUID |                      \
+     MISC_ENABLE_XD_DISABLE)
+#define MISC_ENABLE_RESET                                                                          \
+    (MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL |               \
+     MISC_ENABLE_MWAIT)
+/* Intel's MISC_ENABLE, or 0 on AMD (which has no such MSR). */
+static inline uint64_t sys_misc_enable(const struct cpu *c)
+{
+    return c->s.msr.misc_enable;
+}
+
 /* ---- TSC (msr.c) ---- */
 uint64_t sys_read_tsc(const struct cpu *c);
 

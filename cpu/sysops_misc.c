@@ -78,7 +78,8 @@ static void op_rdpmc(struct cpu *c, const struct insn *i)
 /* MONITOR/MWAIT at CPL > 0 raise #UD (SDM vol 2B, MONITOR / MWAIT). */
 static void monitor_check(struct cpu *c)
 {
-    if (!cpu_has(c, FEAT_MONITOR) || c->cpl > 0 || c->mode == MODE_V86) cpu_ud(c);
+    bool disabled = c->prof->vendor == VENDOR_INTEL && !(c->s.msr.misc_enable & MISC_ENABLE_MWAIT);
+    if (!cpu_has(c, FEAT_MONITOR) || disabled || c->cpl > 0 || c->mode == MODE_V86) cpu_ud(c);
 }
 
 void sys_monitor(struct cpu *c, const struct insn *i)

@@ -189,6 +189,34 @@ START_TEST(rdtsc_rules)
 }
 END_TEST
 
+/* IA32_MISC_ENABLE: read-only bits, LIMIT_CPUID, XD disable, MWAIT enable. */
+START_TEST(intel_misc_enable)
+{
+    uint64_t v;
+    ck_assert(cpu_rdmsr(c, 0x1a0, &v));
+    ck_assert(v & 1);
+    ck_assert(!cpu_wrmsr(c, 0x1a0, v & ~(1ull << 11))); /* BTS unavailable is read-only */
+    ck_assert(!cpu_wrmsr(c, 0x1a0, v | (1ull << 34)));  /* XD disable while NXE = 1 */
+    uint32_t r[4];
+    ck_assert(cpu_wrmsr(c, 0x1a0, v | (1ull << 22)));
+    cpu_cpuid(c, 0, 0, r);
+    ck_assert_uint_eq(r[0], 2);
+    ck_assert(cpu_wrmsr(c, 0x1a0, v & ~(1ull << 18)));
+    cpu_cpuid(c, 1, 0, r);
+    ck_assert(!(r[2] & (1u << 3))); /* MONITOR hidden */
+    static const uint8_t mon[] = {0x31, 0xc9, 0x0f, 0x01, 0xc8};
+    harness_run_code(h, mon, sizeof mon, 5);
+    ck_assert_int_eq(harness_exception(h), EXC_UD);
+    /* XD disable: NX hidden and EFER.NXE reserved. */
+    c->s.msr.efer &= ~EFER_NXE;
+    ck_assert(cpu_wrmsr(c, 0x1a0, v | (1ull << 34)));
+    cpu_cpuid(c, 0x80000001, 0, r);
+    ck_assert(!(r[3] & (1u << 20)));
+    ck_assert(cpu_rdmsr(c, 0xc0000080, &v));
+    ck_assert(!cpu_wrmsr(c, 0xc0000080, v | EFER_NXE));
+}
+END_TEST
+
 Suite *msr_suite(void)
 {
     Suite *s = suite_create("cpu_sys_msr");
@@ -207,6 +235,7 @@ Suite *msr_suite(void)
     TCase *i = tcase_create("intel");
     tcase_add_checked_fixture(i, setup_intel, teardown);
     tcase_add_test(i, intel_feature_control_lock);
+    tcase_add_test(i, intel_misc_enable);
     suite_add_tcase(s, i);
     return s;
 }
