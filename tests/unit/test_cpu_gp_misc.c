@@ -394,6 +394,21 @@ START_TEST(read_only_flat_segment_rejects_writes)
 }
 END_TEST
 
+START_TEST(arpl_and_salc_outside_64bit_mode)
+{
+    harness_setup_prot32(h, HARNESS_CODE);
+    /* ax=0x10, bx=3: arpl raises RPL (ZF=1), again leaves it (ZF=0); stc; salc */
+    static const uint8_t code[] = {0xb8, 0x10, 0x00, 0x00, 0x00, 0xbb, 0x03, 0x00,
+                                   0x00, 0x00, 0x63, 0xd8, 0x0f, 0x94, 0xc1, 0x63,
+                                   0xd8, 0x0f, 0x94, 0xc2, 0xf9, 0xd6};
+    run(code, sizeof(code));
+    ck_assert_uint_eq(REG(R_RAX) & 0xff00, 0x0000);
+    ck_assert_uint_eq(REG(R_RAX) & 0xff, 0xff); /* SALC with CF=1 */
+    ck_assert_uint_eq(REG(R_RCX) & 0xff, 1);
+    ck_assert_uint_eq(REG(R_RDX) & 0xff, 0);
+}
+END_TEST
+
 Suite *misc_suite(void)
 {
     Suite *s = suite_create("cpu_gp_misc");
@@ -425,6 +440,7 @@ Suite *misc_suite(void)
     tcase_add_test(t, lea_truncates_to_operand_size);
     tcase_add_test(t, segment_limit_checked_in_32bit_mode);
     tcase_add_test(t, read_only_flat_segment_rejects_writes);
+    tcase_add_test(t, arpl_and_salc_outside_64bit_mode);
     suite_add_tcase(s, t);
     return s;
 }
