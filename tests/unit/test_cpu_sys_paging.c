@@ -429,6 +429,29 @@ START_TEST(tlb_global_pcid_invlpg)
 }
 END_TEST
 
+/* INVLPG of any address in a large page drops every cached 4 KiB slice
+ * of it (SDM vol 3A, 4.10.4.1). */
+START_TEST(invlpg_large_page)
+{
+    uint64_t pml4 = new_table(), pdpt = new_table(), pd = new_table();
+    harness_put64(h, pml4, pdpt | P | W);
+    harness_put64(h, pdpt, pd | P | W);
+    harness_put64(h, pd + 8 * 4, 0x600000 | P | W | PS); /* lin 8M -> 6M */
+    long_mode_with(pml4, 0);
+    put32(0x601000, 1);
+    put32(0xa01000, 2);
+    uint64_t v;
+    ck_assert_int_eq(try_read(0x801000, 4, &v, false), -1);
+    ck_assert_uint_eq(v, 1);
+    harness_put64(h, pd + 8 * 4, 0xa00000 | P | W | PS);
+    ck_assert_int_eq(try_read(0x801000, 4, &v, false), -1);
+    ck_assert_uint_eq(v, 1); /* stale, as a TLB may be */
+    tlb_flush_page(c, 0x9ff000);
+    ck_assert_int_eq(try_read(0x801000, 4, &v, false), -1);
+    ck_assert_uint_eq(v, 2);
+}
+END_TEST
+
 START_TEST(tlb_pcid_noflush)
 {
     uint64_t pte;
@@ -595,6 +618,7 @@ Suite *paging_suite(void)
     tcase_add_test(t, page_crossing_write_is_atomic);
     tcase_add_test(t, page_crossing_read_joins_pages);
     tcase_add_test(t, tlb_global_pcid_invlpg);
+    tcase_add_test(t, invlpg_large_page);
     tcase_add_test(t, tlb_pcid_noflush);
     tcase_add_test(t, mmio_through_paging);
     tcase_add_test(t, a20_masks_bit_20);
