@@ -269,8 +269,9 @@ const struct cpu_profile *cpu_profile_at(size_t i);
 const char *cpu_profile_name(const struct cpu_profile *p);
 const char *cpu_profile_description(const struct cpu_profile *p);
 uint64_t cpu_profile_tsc_hz(const struct cpu_profile *p);
-/* Apply "+feat" / "-feat" to a copy of the profile. Returns 0, or -1 with
- * *bad set to the unknown feature's name. */
+/* Apply "+feat,-feat" (or QEMU's "feat=on,feat=off") to a malloc'ed copy
+ * of the profile, which the caller frees. Returns NULL with a message in
+ * err for an unknown feature or one hvsim does not implement. */
 struct cpu_profile *cpu_profile_customize(const struct cpu_profile *base, const char *features,
                                           char *err, size_t errlen);
 /* The names accepted by cpu_profile_customize, NULL-terminated. */
