@@ -276,6 +276,7 @@ uint64_t cpu_vread_rmw(struct cpu *c, unsigned seg, uint64_t off, unsigned size)
     uint64_t lin = cpu_seg_linear(c, seg, off, size, ACC_WRITE);
     align_check(c, lin, size);
     uint64_t v = lin_read(c, lin, size, mmu_ctx_of(c), ACC_WRITE);
+    if (c->dr7_data) dbg_data_access(c, lin, size, false);
     return v;
 }
 
