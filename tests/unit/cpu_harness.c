@@ -350,7 +350,9 @@ enum cpu_stop harness_run(struct harness *h, uint64_t max_insns)
     /* A previous run may have ended in HLT; the test moved RIP on. */
     if (h->cpu->activity == ACT_HLT) h->cpu->activity = ACT_ACTIVE;
     cpu_set_insn_limit(h->cpu, max_insns);
-    return cpu_run(h->cpu, 1ull << 40);
+    /* Exception storms retire no instructions, so bound the cycles too. */
+    uint64_t budget = max_insns ? max_insns * 10000 + 10000000 : 1ull << 40;
+    return cpu_run(h->cpu, budget);
 }
 
 void harness_state(struct harness *h, struct cpu_state *out)

@@ -120,8 +120,9 @@ void harness_load_code(struct harness *h, uint64_t pa, const void *code, size_t 
  * in the ready-made states) and run until the HLT or max_insns. */
 enum cpu_stop harness_run_code(struct harness *h, const void *code, size_t n, uint64_t max_insns);
 
-/* Run at most max_insns instructions (and a generous cycle budget), waking
- * the vCPU first if an earlier run left it halted. Returns why it stopped. */
+/* Run at most max_insns instructions and a cycle budget generous for that
+ * many (unbounded when max_insns is 0), waking the vCPU first if an earlier
+ * run left it halted. Returns why it stopped. */
 enum cpu_stop harness_run(struct harness *h, uint64_t max_insns);
 
 /* State access. */
