@@ -98,6 +98,11 @@ static void record_event(void *opaque, struct cpu *c, unsigned vector, bool has_
 struct harness *harness_create(const char *profile)
 {
     const struct cpu_profile *p = profile ? cpu_profile_find(profile) : cpu_profile_default();
+    return p ? harness_create_with(p) : NULL;
+}
+
+struct harness *harness_create_with(const struct cpu_profile *p)
+{
     if (!p) return NULL;
     struct harness *h = calloc(1, sizeof(*h));
     if (!h) return NULL;

@@ -94,6 +94,9 @@ struct harness {
 /* profile: a profile name, or NULL for the default. Returns NULL if the
  * profile is unknown or memory ran out. The vCPU comes out of RESET. */
 struct harness *harness_create(const char *profile);
+/* The same with a profile built by the caller (e.g. cpu_profile_customize);
+ * the profile must outlive the harness. */
+struct harness *harness_create_with(const struct cpu_profile *profile);
 void harness_destroy(struct harness *h);
 
 /* Copy bytes into guest RAM (through cpu_shared_invalidate_code, as a

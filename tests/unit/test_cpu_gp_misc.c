@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/profile.h"
 #include "cpu_harness.h"
 
 static struct harness *h;
@@ -409,6 +410,52 @@ START_TEST(arpl_and_salc_outside_64bit_mode)
 }
 END_TEST
 
+/* Instructions gated by CPUID features raise #UD (or fall back to their
+ * older meaning) when the profile does not advertise them. */
+static int run_without(const char *features, const uint8_t *code, size_t n, uint64_t *rax)
+{
+    char err[128];
+    struct cpu_profile *p =
+        cpu_profile_customize(cpu_profile_default(), features, err, sizeof(err));
+    ck_assert_msg(p != NULL, "%s", err);
+    struct harness *hh = harness_create_with(p);
+    ck_assert_ptr_nonnull(hh);
+    harness_setup_long64(hh, HARNESS_CODE);
+    ck_assert_int_eq(harness_run_code(hh, code, n, 20), CPU_STOP_HALT);
+    int exc = harness_exception(hh);
+    if (rax) *rax = harness_reg(hh, R_RAX);
+    harness_destroy(hh);
+    free(p);
+    return exc;
+}
+
+START_TEST(features_gate_instructions)
+{
+    static const uint8_t lahf[] = {0x9f};
+    ck_assert_int_eq(run_without("-lahf_lm", lahf, sizeof(lahf), NULL), EXC_UD);
+    static const uint8_t popcnt[] = {0xf3, 0x0f, 0xb8, 0xc3};
+    ck_assert_int_eq(run_without("-popcnt", popcnt, sizeof(popcnt), NULL), EXC_UD);
+    static const uint8_t movbe[] = {0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20,
+                                    0x00, 0x0f, 0x38, 0xf0, 0x06};
+    ck_assert_int_eq(run_without("-movbe", movbe, sizeof(movbe), NULL), EXC_UD);
+    static const uint8_t andn[] = {0xc4, 0xe2, 0x70, 0xf2, 0xc3};
+    ck_assert_int_eq(run_without("-bmi1", andn, sizeof(andn), NULL), EXC_UD);
+    static const uint8_t rdrand[] = {0x48, 0x0f, 0xc7, 0xf0};
+    ck_assert_int_eq(run_without("-rdrand", rdrand, sizeof(rdrand), NULL), EXC_UD);
+    static const uint8_t adcx[] = {0x66, 0x48, 0x0f, 0x38, 0xf6, 0xc3};
+    ck_assert_int_eq(run_without("-adx", adcx, sizeof(adcx), NULL), EXC_UD);
+    /* without BMI1, F3 0F BC is BSF: mov $8,%ebx; tzcnt %ebx,%eax -> 3 */
+    static const uint8_t tz[] = {0xbb, 0x08, 0x00, 0x00, 0x00, 0xf3, 0x0f, 0xbc, 0xc3};
+    uint64_t rax = 0;
+    ck_assert_int_eq(run_without("-bmi1", tz, sizeof(tz), &rax), -1);
+    ck_assert_uint_eq(rax, 3);
+    /* without LZCNT, F3 0F BD is BSR: 8 -> 3 (LZCNT would give 28) */
+    static const uint8_t lz[] = {0xbb, 0x08, 0x00, 0x00, 0x00, 0xf3, 0x0f, 0xbd, 0xc3};
+    ck_assert_int_eq(run_without("-abm", lz, sizeof(lz), &rax), -1);
+    ck_assert_uint_eq(rax, 3);
+}
+END_TEST
+
 Suite *misc_suite(void)
 {
     Suite *s = suite_create("cpu_gp_misc");
@@ -441,6 +488,7 @@ Suite *misc_suite(void)
     tcase_add_test(t, segment_limit_checked_in_32bit_mode);
     tcase_add_test(t, read_only_flat_segment_rejects_writes);
     tcase_add_test(t, arpl_and_salc_outside_64bit_mode);
+    tcase_add_test(t, features_gate_instructions);
     suite_add_tcase(s, t);
     return s;
 }
