@@ -353,6 +353,12 @@ uint64_t cpu_vread_rmw(struct cpu *c, unsigned seg, uint64_t off, unsigned size)
 /* Arbitrary-size copies (FXSAVE images, 16-byte SSE operands, descriptors). */
 void cpu_vread_bytes(struct cpu *c, unsigned seg, uint64_t off, void *buf, unsigned len);
 void cpu_vwrite_bytes(struct cpu *c, unsigned seg, uint64_t off, const void *buf, unsigned len);
+/* #AC(0) for a multi-byte operand copied with cpu_vread_bytes and
+ * friends, which do not check alignment themselves: `align` is the data
+ * type's requirement (SDM vol 3A, 6.15 "Interrupt 17", table 6-7: 8 for
+ * m80, 4 or 2 for FSTENV/FSAVE images by operand size, 16 for 128-bit SSE
+ * operands as measured on silicon). Segmentation faults come first. */
+void cpu_valign(struct cpu *c, unsigned seg, uint64_t off, unsigned len, unsigned align, int acc);
 /* Check that [off, off+len) is writable without writing (for instructions
  * that must fault before any partial write, e.g. FXSAVE, PUSHA, ENTER). */
 void cpu_vprobe_write(struct cpu *c, unsigned seg, uint64_t off, unsigned len);

@@ -177,6 +177,7 @@ void op_fnstenv(struct cpu *c, const struct insn *i)
     uint8_t b[28];
     uint64_t ea = fpu_ea(c, i);
     unsigned n = env_store(c, b, i->osize != 2);
+    cpu_valign(c, i->seg, ea, n, i->osize != 2 ? 4 : 2, ACC_WRITE);
     cpu_vprobe_write(c, i->seg, ea, n);
     cpu_vwrite_bytes(c, i->seg, ea, b, n);
     /* SDM vol 2, FSTENV: all exceptions are masked after the store. */
@@ -190,6 +191,7 @@ void op_fldenv(struct cpu *c, const struct insn *i)
     fpu_check_x87(c);
     uint8_t b[28];
     bool o32 = i->osize != 2;
+    cpu_valign(c, i->seg, fpu_ea(c, i), o32 ? 28 : 14, o32 ? 4 : 2, ACC_READ);
     cpu_vread_bytes(c, i->seg, fpu_ea(c, i), b, o32 ? 28 : 14);
     env_load(c, b, o32);
     fpu_sync_ferr(c);
@@ -209,6 +211,7 @@ void op_fnsave(struct cpu *c, const struct insn *i)
         memcpy(b + n + 10 * k, &r->mant, 8);
         put16(b + n + 10 * k + 8, r->sexp);
     }
+    cpu_valign(c, i->seg, ea, n + 80, i->osize != 2 ? 4 : 2, ACC_WRITE);
     cpu_vprobe_write(c, i->seg, ea, n + 80);
     cpu_vwrite_bytes(c, i->seg, ea, b, n + 80);
     fpu_reset(c, true); /* SDM vol 2, FSAVE: then initialises the FPU */
@@ -221,6 +224,7 @@ void op_frstor(struct cpu *c, const struct insn *i)
     uint8_t b[108];
     bool o32 = i->osize != 2;
     unsigned n = o32 ? 28 : 14;
+    cpu_valign(c, i->seg, fpu_ea(c, i), n + 80, o32 ? 4 : 2, ACC_READ);
     cpu_vread_bytes(c, i->seg, fpu_ea(c, i), b, n + 80);
     /* Registers first: the tag word is recomputed from them. */
     unsigned top = FSW_TOP_OF(o32 ? get32(b + 4) : get16(b + 2));

@@ -116,6 +116,8 @@ void op_x87_arith(struct cpu *c, const struct insn *i)
     if (mem) {
         ea = fpu_ea(c, i);
         /* Fault on the operand before any x87 state changes. */
+        cpu_valign(c, i->seg, ea, m->size, m->size == 10 ? 8 : m->size,
+                   m->store ? ACC_WRITE : ACC_READ);
         if (m->store)
             cpu_vprobe_write(c, i->seg, ea, m->size);
         else

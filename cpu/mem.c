@@ -255,6 +255,13 @@ static void align_check(struct cpu *c, uint64_t lin, unsigned size)
         cpu_raise(c, EXC_AC, 0);
 }
 
+void cpu_valign(struct cpu *c, unsigned seg, uint64_t off, unsigned len, unsigned align, int acc)
+{
+    if (c->cpl != 3 || !(c->s.cr0 & CR0_AM) || !(c->s.rflags & RF_AC)) return;
+    uint64_t lin = cpu_seg_linear(c, seg, off, len, acc);
+    if (lin & (align - 1)) cpu_raise(c, EXC_AC, 0);
+}
+
 uint64_t cpu_vread(struct cpu *c, unsigned seg, uint64_t off, unsigned size)
 {
     uint64_t lin = cpu_seg_linear(c, seg, off, size, ACC_READ);

@@ -35,6 +35,7 @@ static void mem_load(struct cpu *c, const struct insn *i, void *dst, unsigned n,
 {
     uint64_t ea = fpu_ea(c, i);
     if (align) check_align16(c, i, ea, ACC_READ);
+    cpu_valign(c, i->seg, ea, n, n, ACC_READ);
     cpu_vread_bytes(c, i->seg, ea, dst, n);
 }
 
@@ -42,6 +43,7 @@ static void mem_store(struct cpu *c, const struct insn *i, const void *src, unsi
 {
     uint64_t ea = fpu_ea(c, i);
     if (align) check_align16(c, i, ea, ACC_WRITE);
+    cpu_valign(c, i->seg, ea, n, n, ACC_WRITE);
     cpu_vwrite_bytes(c, i->seg, ea, src, n);
 }
 
@@ -183,10 +185,12 @@ static void op_movd_to_simd(struct cpu *c, const struct insn *i)
         need(c, FEAT_SSE2);
         fpu_check_sse(c);
     }
-    if (is_mem(i))
+    if (is_mem(i)) {
+        cpu_valign(c, i->seg, fpu_ea(c, i), n, n, ACC_READ);
         cpu_vread_bytes(c, i->seg, fpu_ea(c, i), &v, n);
-    else
+    } else {
         v = w ? c->s.gpr[i->rm] : c->s.gpr[i->rm] & 0xffffffffu;
+    }
     if (i->pfx == PFX_NONE) {
         mm_put(c, i->reg, v);
         fpu_mmx_enter(c);
@@ -213,10 +217,12 @@ static void op_movd_from_simd(struct cpu *c, const struct insn *i)
         memcpy(&v, xmm(c, i->reg), 8);
     }
     if (!w) v &= 0xffffffffu;
-    if (is_mem(i))
+    if (is_mem(i)) {
+        cpu_valign(c, i->seg, fpu_ea(c, i), n, n, ACC_WRITE);
         cpu_vwrite_bytes(c, i->seg, fpu_ea(c, i), &v, n);
-    else
+    } else {
         c->s.gpr[i->rm] = v; /* 32-bit results zero-extend */
+    }
     if (i->pfx == PFX_NONE) fpu_mmx_enter(c);
 }
 
@@ -256,16 +262,20 @@ static void op_movq_mmx(struct cpu *c, const struct insn *i)
     if (fpu_check_mmx(c)) return;
     if (store) {
         uint64_t v = *mmx_reg(c, i->reg);
-        if (is_mem(i))
+        if (is_mem(i)) {
+            cpu_valign(c, i->seg, fpu_ea(c, i), 8, 8, ACC_WRITE);
             cpu_vwrite_bytes(c, i->seg, fpu_ea(c, i), &v, 8);
-        else
+        } else {
             mm_put(c, i->rm, v);
+        }
     } else {
         uint64_t v;
-        if (is_mem(i))
+        if (is_mem(i)) {
+            cpu_valign(c, i->seg, fpu_ea(c, i), 8, 8, ACC_READ);
             cpu_vread_bytes(c, i->seg, fpu_ea(c, i), &v, 8);
-        else
+        } else {
             v = *mmx_reg(c, i->rm);
+        }
         mm_put(c, i->reg, v);
     }
     fpu_mmx_enter(c);

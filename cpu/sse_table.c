@@ -345,6 +345,7 @@ static void read_src(struct cpu *c, const struct insn *i, const struct simd_form
         uint64_t lin = cpu_seg_linear(c, i->seg, ea, 16, ACC_READ);
         if (lin & 15) cpu_gp0(c);
     }
+    cpu_valign(c, i->seg, ea, n, n, ACC_READ);
     cpu_vread_bytes(c, i->seg, ea, dst, n);
 }
 
@@ -469,9 +470,10 @@ static void op_simd(struct cpu *c, const struct insn *i)
             memcpy(h.x1, f->xmm[reg], 16);
         else
             h.mm1 = *mmx_reg(c, reg);
-        if (mem)
+        if (mem) {
+            cpu_valign(c, i->seg, ea, msize, msize, ACC_READ);
             cpu_vread_bytes(c, i->seg, ea, &h.rax, msize);
-        else
+        } else
             h.rax = gpr_read(c, rm, w ? 8 : 4);
         break;
     case K_EV:
@@ -522,9 +524,10 @@ static void op_simd(struct cpu *c, const struct insn *i)
     case K_GU:
     case K_GN: c->s.gpr[reg] = w ? h.rax : h.rax & 0xffffffffu; break;
     case K_EV:
-        if (mem)
+        if (mem) {
+            cpu_valign(c, i->seg, ea, msize, msize, ACC_WRITE);
             cpu_vwrite_bytes(c, i->seg, ea, &h.rax, msize);
-        else
+        } else
             c->s.gpr[rm] = w ? h.rax : h.rax & 0xffffffffu;
         break;
     }

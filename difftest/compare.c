@@ -44,11 +44,14 @@ struct cmp_ctx {
     const char *oracle;
     uint64_t stop_rip;
     struct dt_report *r;
+    bool undefined_consumed;
 };
 
 static void add(struct cmp_ctx *c, const char *field, uint64_t m, uint64_t o, enum dt_class cls)
 {
     struct dt_report *r = c->r;
+    if (cls == DT_REAL && c->undefined_consumed)
+        cls = DT_UNDEFINED; /* a result computed from an undefined flag */
     const struct dt_known *k = NULL;
     if (cls == DT_REAL && (k = find_known(c->known, c->tc, c->stop_rip, c->oracle, field)))
         cls = DT_KNOWN;
@@ -96,8 +99,10 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
                 const struct dt_known_list *known, struct dt_report *r)
 {
     memset(r, 0, sizeof *r);
-    struct cmp_ctx c = {tc, known, oracle_name, oracle->rip, r};
+    struct cmp_ctx c = {tc, known, oracle_name, oracle->rip, r, false};
     unsigned valid = model->valid & oracle->valid;
+    bool consumed = false;
+    uint64_t und = dt_undefined_flags(tc, oracle->rip, &consumed);
 
     cmp(&c, "vector", (uint64_t)model->vector, (uint64_t)oracle->vector);
     if (valid & DT_V_ERROR) {
@@ -106,8 +111,9 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
     }
     if ((valid & DT_V_CR2) && oracle->vector == EXC_PF) cmp(&c, "cr2", model->cr2, oracle->cr2);
     cmp(&c, "rip", model->rip, oracle->rip);
-
-    uint64_t und = dt_undefined_flags(tc, oracle->rip);
+    /* Where control flow itself went the same way, later differences that
+     * follow from an undefined flag are undefined as well. */
+    c.undefined_consumed = consumed;
     uint64_t mask = RF_ARITH | RF_DF | RF_AC | RF_IF | RF_TF;
     if (valid & DT_V_FRAME) mask |= RF_RF | RF_NT | RF_IOPL;
     uint64_t mf = model->rflags & mask, of = oracle->rflags & mask;

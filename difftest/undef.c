@@ -71,9 +71,53 @@ static uint64_t written_by(uint64_t cs_eflags)
     return w;
 }
 
-uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip)
+/* Flags an instruction reads. PUSHF, LAHF and the like read them all. */
+static uint64_t read_by(const cs_insn *in)
+{
+    switch (in->id) {
+    case X86_INS_PUSHF:
+    case X86_INS_PUSHFD:
+    case X86_INS_PUSHFQ:
+    case X86_INS_LAHF: return OSZAPC;
+    default: break;
+    }
+    static const struct {
+        uint64_t cs;
+        uint64_t rf;
+    } map[] = {
+        {X86_EFLAGS_TEST_OF, RF_OF}, {X86_EFLAGS_TEST_SF, RF_SF}, {X86_EFLAGS_TEST_ZF, RF_ZF},
+        {X86_EFLAGS_TEST_PF, RF_PF}, {X86_EFLAGS_TEST_CF, RF_CF}, {X86_EFLAGS_TEST_AF, RF_AF},
+    };
+    uint64_t r = 0;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (in->detail->x86.eflags & map[i].cs) r |= map[i].rf;
+    return r;
+}
+
+/* Capstone 4 keeps an x87 instruction's FPU flags in the same union as
+ * EFLAGS; only FCOMI and friends write EFLAGS among them. */
+static bool is_x87(const cs_insn *in)
+{
+    for (unsigned g = 0; g < in->detail->groups_count; g++)
+        if (in->detail->groups[g] == X86_GRP_FPU) return true;
+    return false;
+}
+
+static uint64_t x87_writes(unsigned id)
+{
+    switch (id) {
+    case X86_INS_FCOMI:
+    case X86_INS_FCOMIP:
+    case X86_INS_FUCOMI:
+    case X86_INS_FUCOMIP: return OSZAPC; /* ZF PF CF from the compare; OF SF AF cleared */
+    default: return 0;
+    }
+}
+
+uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip, bool *consumed)
 {
     csh h;
+    *consumed = false;
     if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
         return OSZAPC; /* cannot tell: treat every arithmetic flag as undefined */
     cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
@@ -83,7 +127,14 @@ uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip)
     for (size_t i = 0; i < n; i++) {
         if (insn[i].address >= stop_rip) break;
         uint64_t und = undefined_by(insn[i].id);
-        uint64_t w = insn[i].detail ? written_by(insn[i].detail->x86.eflags) : 0;
+        uint64_t w = 0, r = 0;
+        if (insn[i].detail && is_x87(&insn[i])) {
+            w = x87_writes(insn[i].id);
+        } else if (insn[i].detail) {
+            w = written_by(insn[i].detail->x86.eflags);
+            r = read_by(&insn[i]);
+        }
+        if (r & u) *consumed = true; /* its results now depend on undefined flags */
         u = (u & ~w) | und;
     }
     if (n) cs_free(insn, n);

@@ -5,7 +5,9 @@
 
 /* Arithmetic flags (RF_* bits) left undefined by the instructions of `tc`
  * that lie before `stop_rip`, in order: a later instruction that writes a
- * flag defines it again. */
-uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip);
+ * flag defines it again. *consumed is set when an instruction read a flag
+ * while it was undefined (SETcc, Jcc, ADC, PUSHF...): from there on its
+ * results are undefined too. */
+uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip, bool *consumed);
 
 #endif

@@ -155,6 +155,47 @@ START_TEST(compare_classes)
 }
 END_TEST
 
+START_TEST(undefined_flags_tracking)
+{
+    static struct dt_outcome a, b;
+    static struct dt_report r;
+    /* FNINIT does not define EFLAGS: Capstone 4 keeps x87 status flags in
+     * the same field, which must not be mistaken for EFLAGS writes. */
+    static const uint8_t mul_fninit[] = {0x48, 0xf7, 0xe3, 0xdb, 0xe3};
+    code_case(DT_LONG64, mul_fninit, sizeof mul_fninit);
+    memset(&a, 0, sizeof a);
+    a.ok = true;
+    a.valid = DT_V_ALL;
+    a.vector = 6;
+    a.rip = DT_CODE + sizeof mul_fninit;
+    b = a;
+    a.rflags = 0x202 | RF_ZF;
+    b.rflags = 0x202;
+    dt_compare(&tc, &a, &b, "kvm", NULL, &r);
+    ck_assert_uint_eq(r.n_real, 0);
+    ck_assert_uint_eq(r.n_undefined, 1);
+
+    /* SETZ after MUL reads the undefined ZF: what it stores is undefined */
+    static const uint8_t mul_setz[] = {0x48, 0xf7, 0xe3, 0x0f, 0x94, 0x03};
+    code_case(DT_LONG64, mul_setz, sizeof mul_setz);
+    a.rip = b.rip = DT_CODE + sizeof mul_setz;
+    a.rflags = b.rflags = 0x202;
+    a.data[0x100] = 1;
+    dt_compare(&tc, &a, &b, "kvm", NULL, &r);
+    ck_assert_uint_eq(r.n_real, 0);
+    ck_assert_uint_ge(r.n_undefined, 1);
+
+    /* ADD after MUL defines every flag again: a ZF difference is real */
+    static const uint8_t mul_add[] = {0x48, 0xf7, 0xe3, 0x48, 0x01, 0xd8};
+    code_case(DT_LONG64, mul_add, sizeof mul_add);
+    a.rip = b.rip = DT_CODE + sizeof mul_add;
+    a.data[0x100] = 0;
+    a.rflags = 0x202 | RF_ZF;
+    dt_compare(&tc, &a, &b, "kvm", NULL, &r);
+    ck_assert_uint_eq(r.n_real, 1);
+}
+END_TEST
+
 START_TEST(known_list)
 {
     char path[] = "/tmp/hvsim-known-XXXXXX";
@@ -299,6 +340,7 @@ static Suite *suite(void)
     tcase_add_test(t, world_layout);
     tcase_add_test(t, outcome_from_frame);
     tcase_add_test(t, compare_classes);
+    tcase_add_test(t, undefined_flags_tracking);
     tcase_add_test(t, known_list);
     suite_add_tcase(s, t);
     TCase *o = tcase_create("oracles");
