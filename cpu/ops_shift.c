@@ -160,13 +160,19 @@ static void op_sar(struct cpu *c, const struct insn *i)
     lf_set(c, LF_SAR, sz, r, a, n);
 }
 
-/* SHLD/SHRD (SDM vol 2B). A 16-bit operand with a count above 16 is
- * undefined; this shifts through the 48-bit pattern dst:src:dst (as Bochs
- * models Intel processors). CF is the last bit shifted out, OF the sign change,
- * SF ZF PF from the result, AF 0. */
+/* SHLD/SHRD (SDM vol 2B). CF is the last bit shifted out; OF follows the
+ * last single-bit step (SHLD: MSB(res) ^ CF; SHRD: the two top bits of the
+ * result differ), which is the sign change the manual defines for a count
+ * of 1; SF ZF PF come from the result. A 16-bit operand with a count above
+ * 16 is undefined: Intel processors shift through dst:src:dst (as Bochs
+ * models them); AMD processors keep shifting the source in (dst:src:src for
+ * SHLD, src:src:dst for SHRD; measured on AMD Zen), while their CF and OF
+ * for such counts are not modelled (the formulas above are used). AF is 1
+ * on AMD and 0 on Intel (flags.h). */
 static void shxd(struct cpu *c, const struct insn *i, bool left, unsigned n)
 {
     unsigned sz = i->osize, bits = 8 * sz;
+    bool amd = c->prof->vendor == VENDOR_AMD;
     struct rmw w;
     uint64_t d = rmw_begin(c, i, sz, &w);
     uint64_t s = reg_get(c, i, i->reg, sz);
@@ -178,11 +184,13 @@ static void shxd(struct cpu *c, const struct insn *i, bool left, unsigned n)
     uint64_t r;
     bool cf;
     if (sz == 2) {
-        uint64_t t = (d << 32) | (s << 16) | d;
+        uint64_t t;
         if (left) {
+            t = (d << 32) | (s << 16) | (amd ? s : d);
             r = (t << n) >> 32 & 0xffff;
             cf = (t >> (48 - n)) & 1;
         } else {
+            t = ((amd ? s : d) << 32) | (s << 16) | d;
             r = (t >> n) & 0xffff;
             cf = (t >> (n - 1)) & 1;
         }
@@ -195,12 +203,15 @@ static void shxd(struct cpu *c, const struct insn *i, bool left, unsigned n)
     }
     rmw_end(c, i, sz, &w, r);
     uint64_t sign = size_sign(sz);
+    bool msb = (r & sign) != 0;
+    bool of = left ? msb != cf : msb != ((r & (sign >> 1)) != 0);
     uint64_t f = cpu_rflags(c) & ~(uint64_t)RF_ARITH;
     if (cf) f |= RF_CF;
-    if (((r ^ d) & sign) != 0) f |= RF_OF;
-    if (r & sign) f |= RF_SF;
+    if (of) f |= RF_OF;
+    if (msb) f |= RF_SF;
     if (r == 0) f |= RF_ZF;
     if (!__builtin_parity((unsigned)(r & 0xff))) f |= RF_PF;
+    if (amd) f |= RF_AF;
     c->s.rflags = f;
 }
 

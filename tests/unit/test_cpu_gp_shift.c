@@ -391,6 +391,78 @@ START_TEST(shld_shrd)
 }
 END_TEST
 
+#if defined(__x86_64__)
+#define SHXD(fn, insn)                                                                             \
+    static uint64_t fn(uint64_t a, uint64_t b, uint64_t cnt, uint64_t fin, uint64_t *fo)           \
+    {                                                                                              \
+        uint64_t f;                                                                                \
+        __asm__ volatile("sub $128, %%rsp\n\tpush %[fin]\n\tpopfq\n\t" insn                        \
+                         "\n\tpushfq\n\tpop %[f]\n\tadd $128, %%rsp"                               \
+                         : "+a"(a), [f] "=&r"(f)                                                   \
+                         : "b"(b), "c"(cnt), [fin] "r"(fin)                                        \
+                         : "cc", "memory");                                                        \
+        *fo = f;                                                                                   \
+        return a;                                                                                  \
+    }
+SHXD(h_shld16, "shldw %%cl, %%bx, %%ax")
+SHXD(h_shld32, "shldl %%cl, %%ebx, %%eax")
+SHXD(h_shld64, "shldq %%cl, %%rbx, %%rax")
+SHXD(h_shrd16, "shrdw %%cl, %%bx, %%ax")
+SHXD(h_shrd32, "shrdl %%cl, %%ebx, %%eax")
+SHXD(h_shrd64, "shrdq %%cl, %%rbx, %%rax")
+
+/* SHLD/SHRD r, r, CL: results and the defined flags always; on an AMD host
+ * every flag, and the result for counts above 16 with 16-bit operands (whose
+ * CF and OF there are not modelled). */
+START_TEST(shld_shrd_match_host)
+{
+    static const struct {
+        uint8_t code[5];
+        size_t n;
+        unsigned size;
+        uint64_t (*fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t *);
+    } ops[] = {
+        {{0x66, 0x0f, 0xa5, 0xd8}, 4, 2, h_shld16}, {{0x0f, 0xa5, 0xd8}, 3, 4, h_shld32},
+        {{0x48, 0x0f, 0xa5, 0xd8}, 4, 8, h_shld64}, {{0x66, 0x0f, 0xad, 0xd8}, 4, 2, h_shrd16},
+        {{0x0f, 0xad, 0xd8}, 3, 4, h_shrd32},       {{0x48, 0x0f, 0xad, 0xd8}, 4, 8, h_shrd64},
+    };
+    for (unsigned k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+        for (unsigned x = 0; x < NVALS; x += 2)
+            for (unsigned y = 1; y < NVALS; y += 3)
+                for (uint64_t cnt = 0; cnt < 64; cnt++) {
+                    uint64_t fin = RF_FIXED1 | ((cnt & 1) ? ALLF : 0), hf;
+                    struct cpu_state st;
+                    harness_state(h, &st);
+                    st.rip = HARNESS_CODE;
+                    st.gpr[R_RAX] = vals[x];
+                    st.gpr[R_RBX] = vals[y];
+                    st.gpr[R_RCX] = cnt;
+                    st.rflags = fin;
+                    harness_set_state(h, &st);
+                    ck_assert_int_eq(harness_run_code(h, ops[k].code, ops[k].n, 4), CPU_STOP_HALT);
+                    harness_state(h, &st);
+                    uint64_t ha = ops[k].fn(vals[x], vals[y], cnt, fin, &hf);
+                    unsigned masked = (unsigned)(cnt & (ops[k].size == 8 ? 63 : 31));
+                    uint64_t fm = 0;
+                    if (host_is_amd() && (ops[k].size != 2 || masked < 16))
+                        fm = ALLF;
+                    else if (host_is_amd() && masked != 0)
+                        fm = RF_ZF | RF_SF | RF_PF | RF_AF;
+                    else if (masked != 0 && masked <= 8 * ops[k].size)
+                        fm = RF_CF | RF_ZF | RF_SF | RF_PF | (masked == 1 ? RF_OF : 0);
+                    bool res_defined = host_is_amd() || masked <= 8 * ops[k].size;
+                    ck_assert_msg((!res_defined || st.gpr[R_RAX] == ha) &&
+                                      (st.rflags & fm) == (hf & fm),
+                                  "op %u a=%llx b=%llx cnt=%llu: sim %llx/%llx host %llx/%llx", k,
+                                  (unsigned long long)vals[x], (unsigned long long)vals[y],
+                                  (unsigned long long)cnt, (unsigned long long)st.gpr[R_RAX],
+                                  (unsigned long long)(st.rflags & fm), (unsigned long long)ha,
+                                  (unsigned long long)(hf & fm));
+                }
+}
+END_TEST
+#endif
+
 Suite *shift_suite(void)
 {
     Suite *s = suite_create("cpu_gp_shift");
@@ -405,6 +477,7 @@ Suite *shift_suite(void)
     tcase_add_test(t, rcl_rcr_match_host);
     tcase_add_test(t, mul_imul_match_host);
     tcase_add_test(t, two_operand_forms_match_host);
+    tcase_add_test(t, shld_shrd_match_host);
 #endif
     tcase_add_test(t, div_by_zero_is_de);
     tcase_add_test(t, div_overflow_is_de);
