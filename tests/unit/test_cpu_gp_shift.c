@@ -135,7 +135,7 @@ static void check_shift(unsigned reg, const host_fn fns[4], bool rotate, bool th
                     fns[s](&ha, &hd, cnt, &hf);
                     unsigned masked = (unsigned)(cnt & (size == 8 ? 63 : 31));
                     uint64_t fmask = 0;
-                    bool all = host_is_amd() && masked != 0 && !(through_cf && masked != 1);
+                    bool all = host_is_amd() && masked != 0;
                     if (masked != 0) {
                         if (rotate)
                             fmask = RF_CF | (masked == 1 ? RF_OF : 0);
