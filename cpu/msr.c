@@ -13,6 +13,7 @@ enum {
     MSR_FEATURE_CONTROL = 0x3a,
     MSR_TSC_ADJUST = 0x3b,
     MSR_SPEC_CTRL = 0x48,
+    MSR_XSS = 0xda0,
     MSR_PRED_CMD = 0x49,
     MSR_BIOS_SIGN_ID = 0x8b,
     MSR_MTRRCAP = 0xfe,
@@ -144,6 +145,10 @@ bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val)
         *val = m->tsc_adjust;
         return true;
     case MSR_SPEC_CTRL: *val = m->spec_ctrl; return true;
+    case MSR_XSS: /* exists with XSAVES (SDM vol 1, 13.2) */
+        if (!cpu_has(c, FEAT_XSAVES)) return false;
+        *val = m->xss;
+        return true;
     case MSR_MTRRCAP: *val = m->mtrr_cap; return true;
     case MSR_SYSENTER_CS: *val = m->sysenter_cs; return true;
     case MSR_SYSENTER_ESP: *val = m->sysenter_esp; return true;
@@ -272,6 +277,12 @@ bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
         m->spec_ctrl = v;
         return true;
     case MSR_PRED_CMD: return (v & ~1ull) == 0;
+    case MSR_XSS:
+        /* No supervisor state component is implemented (no PT, CET, ...):
+         * any set bit is reserved, #GP (SDM vol 1, 13.3). */
+        if (!cpu_has(c, FEAT_XSAVES) || v) return false;
+        m->xss = v;
+        return true;
     case MSR_MTRRCAP:
     case MSR_MCG_CAP: return false;
     case MSR_MCG_STATUS: return v == 0;

@@ -24,16 +24,18 @@ const struct cpu_profile profile_zen4 = {
             [FW_1_ECX] = FBIT(FEAT_SSE3) | FBIT(FEAT_MONITOR) | FBIT(FEAT_SSSE3) | FBIT(FEAT_CX16) |
                          FBIT(FEAT_PCID) | FBIT(FEAT_SSE41) | FBIT(FEAT_SSE42) | FBIT(FEAT_X2APIC) |
                          FBIT(FEAT_MOVBE) | FBIT(FEAT_POPCNT) | FBIT(FEAT_TSC_DEADLINE) |
-                         FBIT(FEAT_XSAVE) | FBIT(FEAT_RDRAND),
+                         FBIT(FEAT_XSAVE) | FBIT(FEAT_RDRAND) | FBIT(FEAT_AES) |
+                         FBIT(FEAT_PCLMULQDQ),
             [FW_7_0_EBX] = FBIT(FEAT_FSGSBASE) | FBIT(FEAT_TSC_ADJUST) | FBIT(FEAT_BMI1) |
                            FBIT(FEAT_SMEP) | FBIT(FEAT_BMI2) | FBIT(FEAT_ERMS) |
                            FBIT(FEAT_INVPCID) | FBIT(FEAT_RDSEED) | FBIT(FEAT_ADX) |
                            FBIT(FEAT_SMAP) | FBIT(FEAT_CLFLUSHOPT) | FBIT(FEAT_CLWB),
             [FW_7_0_ECX] = FBIT(FEAT_UMIP) | FBIT(FEAT_PKU) | FBIT(FEAT_LA57) | FBIT(FEAT_RDPID),
             [FW_7_0_EDX] = FBIT(FEAT_FSRM),
-            [FW_D_1_EAX] = FBIT(FEAT_XSAVEOPT) | FBIT(FEAT_XSAVEC),
-            [FW_81_EDX] = FBIT(FEAT_SYSCALL) | FBIT(FEAT_NX) | FBIT(FEAT_FFXSR) |
-                          FBIT(FEAT_PDPE1GB) | FBIT(FEAT_RDTSCP) | FBIT(FEAT_LM),
+            [FW_D_1_EAX] =
+                FBIT(FEAT_XSAVEOPT) | FBIT(FEAT_XSAVEC) | FBIT(FEAT_XGETBV1) | FBIT(FEAT_XSAVES),
+            [FW_81_EDX] = FBIT(FEAT_SYSCALL) | FBIT(FEAT_NX) | FBIT(FEAT_MMXEXT) |
+                          FBIT(FEAT_FFXSR) | FBIT(FEAT_PDPE1GB) | FBIT(FEAT_RDTSCP) | FBIT(FEAT_LM),
             [FW_81_ECX] = FBIT(FEAT_LAHF_LM) | FBIT(FEAT_ABM) | FBIT(FEAT_3DNOWPREFETCH),
         },
     .extra =

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/profile.h"
 #include "cpu_harness.h"
 
 #define DATA 0x200000u
@@ -557,7 +558,11 @@ END_TEST
 
 START_TEST(unadvertised_feature_is_ud)
 {
-    /* The default profile does not advertise PCLMULQDQ. */
+    /* A profile without PCLMULQDQ: the instruction is #UD. */
+    static struct cpu_profile without;
+    without = *cpu_profile(H->cpu);
+    without.feat[FEAT_PCLMULQDQ / 32] &= ~(1u << (FEAT_PCLMULQDQ % 32));
+    H->cpu->prof = &without;
     B(6, 0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x00);
     run();
     ck_assert_int_eq(harness_exception(H), EXC_UD);

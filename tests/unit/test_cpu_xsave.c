@@ -582,6 +582,10 @@ static void enable_xsaves(void)
 START_TEST(xsaves_xrstors)
 {
     /* Not advertised: #UD. */
+    static struct cpu_profile without;
+    without = *cpu_profile(H->cpu);
+    without.feat[FEAT_XSAVES / 32] &= ~(1u << (FEAT_XSAVES % 32));
+    H->cpu->prof = &without;
     edx_eax(0, 3);
     B(2, 0x0f, 0xc7), M(5, DATA);
     run();
