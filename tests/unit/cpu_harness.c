@@ -51,16 +51,18 @@ static uint32_t bus_io_in(void *opaque, unsigned cpu, uint16_t port, unsigned si
 {
     struct harness *h = opaque;
     uint32_t v = size == 4 ? h->io_value : h->io_value & ((1u << (8 * size)) - 1);
-    if (h->n_io < HARNESS_LOG_MAX)
-        h->io[h->n_io++] = (struct harness_io_access){port, size, v, false};
+    struct harness_io_access a = {port, size, v, false};
+    if (h->n_io < HARNESS_LOG_MAX) h->io[h->n_io++] = a;
+    if (h->io_hook) h->io_hook(h, &a);
     return v;
 }
 
 static void bus_io_out(void *opaque, unsigned cpu, uint16_t port, unsigned size, uint32_t val)
 {
     struct harness *h = opaque;
-    if (h->n_io < HARNESS_LOG_MAX)
-        h->io[h->n_io++] = (struct harness_io_access){port, size, val, true};
+    struct harness_io_access a = {port, size, val, true};
+    if (h->n_io < HARNESS_LOG_MAX) h->io[h->n_io++] = a;
+    if (h->io_hook) h->io_hook(h, &a);
 }
 
 static bool bus_msr_read(void *opaque, unsigned cpu, uint32_t msr, uint64_t *val)

@@ -86,6 +86,9 @@ struct harness {
     struct harness_io_access io[HARNESS_LOG_MAX];
     unsigned n_io;
     uint32_t io_value; /* what IN returns */
+    /* Called after each recorded port access (NULL: none), e.g. to raise a
+     * line or request a stop from "inside a device". */
+    void (*io_hook)(struct harness *h, const struct harness_io_access *a);
 
     struct harness_event ev[HARNESS_LOG_MAX];
     unsigned n_ev;

@@ -212,6 +212,34 @@ START_TEST(real_mode_movsw_with_segments)
 }
 END_TEST
 
+static void stop_after_third(struct harness *hh, const struct harness_io_access *a)
+{
+    if (hh->n_io == 3) cpu_request_stop(hh->cpu);
+}
+
+START_TEST(rep_outs_stops_between_iterations_on_an_event)
+{
+    /* A device asks for a stop during the third OUTSB of ten: the REP
+     * leaves RIP on itself with RCX = 7, then finishes when run again. */
+    harness_put(h, 0x200000, "0123456789", 10);
+    static const uint8_t code[] = {0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00, 0x66, 0xba,
+                                   0xf8, 0x03, 0xb9, 0x0a, 0x00, 0x00, 0x00, 0xf3, 0x6e};
+    uint8_t hlt = 0xf4;
+    harness_put(h, HARNESS_CODE, code, sizeof(code));
+    harness_put(h, HARNESS_CODE + sizeof(code), &hlt, 1);
+    h->io_hook = stop_after_third;
+    ck_assert_int_eq(cpu_run(h->cpu, 1000000), CPU_STOP_REQUEST);
+    ck_assert_uint_eq(harness_rip(h), HARNESS_CODE + 16);
+    ck_assert_uint_eq(harness_reg(h, R_RCX), 7);
+    ck_assert_uint_eq(harness_reg(h, R_RSI), 0x200003);
+    h->io_hook = NULL;
+    ck_assert_int_eq(cpu_run(h->cpu, 1000000), CPU_STOP_HALT);
+    ck_assert_uint_eq(h->n_io, 10);
+    ck_assert_uint_eq(h->io[9].val, '9');
+    ck_assert_uint_eq(harness_reg(h, R_RCX), 0);
+}
+END_TEST
+
 Suite *string_suite(void)
 {
     Suite *s = suite_create("cpu_gp_string");
@@ -228,6 +256,7 @@ Suite *string_suite(void)
     tcase_add_test(t, long_rep_is_interruptible);
     tcase_add_test(t, rep_fault_keeps_progress);
     tcase_add_test(t, real_mode_movsw_with_segments);
+    tcase_add_test(t, rep_outs_stops_between_iterations_on_an_event);
     suite_add_tcase(s, t);
     return s;
 }
