@@ -95,8 +95,10 @@ void sys_reset(struct cpu *c, bool init)
         fpu_reset(c, false);
     }
 
-    /* INTR is a level: it stays asserted across RESET and INIT. */
-    c->pending &= PEND_INTR;
+    /* INTR is a level: it stays asserted across RESET and INIT. A start-up
+     * IPI that arrived after the INIT being processed is kept for the
+     * wait-for-SIPI state that follows (cpu_set_line drops earlier ones). */
+    c->pending &= init ? (PEND_INTR | PEND_SIPI) : PEND_INTR;
     c->nmi_blocked = false;
     c->gif = true;
     c->intr_shadow = 0;

@@ -22,7 +22,12 @@ void cpu_set_line(struct cpu *c, enum cpu_line line, bool level)
         if (level) c->pending |= PEND_SMI;
         break;
     case CPU_LINE_INIT:
-        if (level) c->pending |= PEND_INIT;
+        /* An INIT cancels a start-up IPI that came before it; one that
+         * comes after it is kept for the wait-for-SIPI state INIT enters. */
+        if (level) {
+            c->pending |= PEND_INIT;
+            c->pending &= ~PEND_SIPI;
+        }
         break;
     default: break;
     }
@@ -30,8 +35,12 @@ void cpu_set_line(struct cpu *c, enum cpu_line line, bool level)
 
 void cpu_sipi(struct cpu *c, uint8_t vector)
 {
-    /* A SIPI is only recognised in wait-for-SIPI (SDM vol 3A, 9.4.4). */
-    if (c->activity != ACT_WAIT_SIPI) return;
+    /* A SIPI is only recognised in wait-for-SIPI (SDM vol 3A, 9.4.4),
+     * which an AP enters on an INIT that may still be pending here: INIT
+     * and SIPI are handled in the order they arrived. */
+    bool bsp = (c->s.msr.apic_base >> 8) & 1;
+    bool init_pending_ap = (c->pending & PEND_INIT) && !bsp;
+    if (c->activity != ACT_WAIT_SIPI && !init_pending_ap) return;
     c->sipi_vector = vector;
     c->pending |= PEND_SIPI;
 }
@@ -64,9 +73,9 @@ void cpu_service_events(struct cpu *c)
     c->pending &= ~PEND_CHECK;
 
     if (c->pending & PEND_INIT) {
-        c->pending &= ~(PEND_INIT | PEND_SIPI);
+        c->pending &= ~PEND_INIT; /* a SIPI still pending came after it */
         do_init(c);
-        return;
+        if (!(c->activity == ACT_WAIT_SIPI && (c->pending & PEND_SIPI))) return;
     }
     if (c->activity == ACT_WAIT_SIPI) {
         if (c->pending & PEND_SIPI) {

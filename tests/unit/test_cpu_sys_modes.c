@@ -283,12 +283,40 @@ START_TEST(init_and_sipi)
 }
 END_TEST
 
+/* INIT then SIPI before the AP runs: both are handled, in that order. A
+ * SIPI that arrived before an INIT is cancelled by it. */
+START_TEST(init_then_sipi_in_one_quantum)
+{
+    struct cpu *c = h->cpu;
+    cpu_reset(c, false);
+    static const uint8_t hlt = 0xf4;
+    harness_put(h, 0x9b000, &hlt, 1);
+    harness_put(h, 0x9c000, &hlt, 1);
+    cpu_sipi(c, 0x9a); /* pending, then cancelled by the INIT below */
+    cpu_set_line(c, CPU_LINE_INIT, true);
+    cpu_sipi(c, 0x9b);
+    ck_assert_int_eq(cpu_run(c, 1000), CPU_STOP_HALT);
+    ck_assert_uint_eq(c->s.seg[SEG_CS].sel, 0x9b00);
+    ck_assert_uint_eq(c->s.rip, 1); /* past the HLT at 9B000 */
+
+    /* on the BSP, INIT leaves it running at the reset vector: no SIPI */
+    cpu_reset(c, true);
+    cpu_set_line(c, CPU_LINE_INIT, true);
+    cpu_sipi(c, 0x9c);
+    ck_assert(!(c->pending & PEND_SIPI));
+    cpu_run(c, 1);
+    ck_assert_int_eq(c->activity, ACT_ACTIVE);
+    ck_assert_uint_ne(c->s.seg[SEG_CS].sel, 0x9c00);
+}
+END_TEST
+
 Suite *modes_suite(void)
 {
     Suite *s = suite_create("cpu_sys_modes");
     TCase *t = tcase_create("modes");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, real_to_protected_to_long);
+    tcase_add_test(t, init_then_sipi_in_one_quantum);
     tcase_add_test(t, long_to_compat_to_real);
     tcase_add_test(t, clearing_pg_in_64bit_mode_is_gp);
     tcase_add_test(t, compat_mode_events_and_syscall);
