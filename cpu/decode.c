@@ -348,6 +348,12 @@ enum decode_result decode_insn(const struct decode_mode *m, const uint8_t *b, un
     i.len = (uint8_t)d.pos;
     if (attr & DA_BRANCH) i.flags |= INSN_F_BRANCH;
     if (attr & DA_ENDBB) i.flags |= INSN_F_ENDBB;
+    /* Instructions a hypervisor may intercept end the block, so that a VM
+     * exit inside them never lets the block run on in the new context:
+     * PAUSE (pause filter/exiting), INVEPT/INVVPID/INVPCID (0F38 80-82). */
+    if ((map == MAP_1BYTE && op == 0x90 && last_rep == 0xf3) ||
+        (map == MAP_0F38 && !vex && op >= 0x80 && op <= 0x82))
+        i.flags |= INSN_F_ENDBB;
 
     /* AMD's alternative encoding of CR8: LOCK MOV CR0 (APM vol 3, MOV CRn). */
     if (lock && map == MAP_0F && (op == 0x20 || op == 0x22) && !vex && (i.reg & 7) == 0 &&

@@ -62,7 +62,7 @@ static void one_byte_map(void)
     t[0x98] = t[0x99] = 0;
     t[0x9a] = IMM(IM_FAR) | DA_I64 | DA_BRANCH | DA_ENDBB;
     t[0x9b] = 0;
-    t[0x9c] = DA_D64;
+    t[0x9c] = DA_D64 | DA_ENDBB; /* PUSHF: interceptable (SVM) */
     t[0x9d] = DA_D64 | DA_ENDBB; /* POPF: TF/IF/AC change */
     t[0x9e] = t[0x9f] = 0;
     set(0, 0xa0, 0xa3, IMM(IM_MOFFS));
@@ -132,7 +132,7 @@ static void two_byte_map(void)
     set(1, 0x20, 0x23, M | DA_MODREG | DA_O64 | DA_ENDBB);
     t[0x24] = t[0x26] = M | DA_MODREG | DA_ENDBB; /* MOV TRn: #UD */
     t[0x30] = t[0x32] = t[0x33] = DA_ENDBB;
-    t[0x31] = 0;
+    t[0x31] = DA_ENDBB; /* RDTSC: interceptable (VM exit) */
     t[0x34] = t[0x35] = DA_BRANCH | DA_ENDBB;
     t[0x36] = 0;
     t[0x37] = DA_ENDBB; /* GETSEC */
