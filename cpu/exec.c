@@ -187,6 +187,9 @@ static inline struct icache_block *chain_next(struct cpu *c, struct icache_block
                                               uint64_t rip, unsigned slot)
 {
     if (!b->chainable || ((code_linear(c, rip) ^ code_linear(c, b_rip)) >> 12) != 0) return NULL;
+    /* Defensive: a decode-mode change must never replay stale code. */
+    struct decode_mode now = decode_mode_of(c);
+    if (icache_key(&now) != b->key || now.prof != b->prof) return NULL;
     uint64_t pa = (b->pa & ~0xfffull) | (code_linear(c, rip) & 0xfff);
     struct icache_block *n = b->succ[slot];
     if (!n || !n->valid || n->pa != pa) {
