@@ -6,10 +6,13 @@
 #include "optable.h"
 #include "profile.h"
 
-/* CMPXCHG: flags as CMP accumulator, destination. The destination is
- * always written (with its own value on failure), so a 32-bit register
- * destination is zero-extended either way; the accumulator is written only
- * on failure (SDM vol 2A, CMPXCHG). */
+/* CMPXCHG: flags as CMP accumulator, destination; the accumulator is
+ * written only on failure (SDM vol 2A, CMPXCHG). On failure Intel writes
+ * the destination back with its own value, so a 32-bit register destination
+ * is zero-extended either way. AMD processors do not write a register
+ * destination on failure: its upper half survives (measured on an AMD EPYC
+ * host with hvsim difftest against KVM). A memory destination is written
+ * back on both (the locked read-modify-write cycle). */
 static void op_cmpxchg_Ev_Gv(struct cpu *c, const struct insn *i)
 {
     unsigned sz = i->osize;
@@ -20,7 +23,7 @@ static void op_cmpxchg_Ev_Gv(struct cpu *c, const struct insn *i)
     if (a == d) {
         rmw_end(c, i, sz, &w, s);
     } else {
-        rmw_end(c, i, sz, &w, d);
+        if (i->flags & INSN_F_MEM || c->prof->vendor != VENDOR_AMD) rmw_end(c, i, sz, &w, d);
         gpr_put(c, R_RAX, sz, d);
     }
     lf_set(c, LF_SUB, sz, (a - d) & size_mask(sz), a, d);

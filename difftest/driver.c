@@ -34,12 +34,14 @@ struct dt_opts {
     bool have_code;
     const char *known_path;
     const char *results_path;
-    bool minimize, verbose, quiet;
+    bool minimize, verbose, quiet, suggest_known;
     const char *profile;
 };
 
 struct dt_counts {
     uint64_t run, match, diverge, undefined_only, known_only, skipped;
+    /* the oracle disagreed with hvsim where silicon agreed with hvsim */
+    uint64_t refuted;
 };
 
 struct dt_session {
@@ -77,6 +79,8 @@ static void usage(FILE *f)
             "  --minimize         shrink each diverging case to the shortest that differs\n"
             "  --verbose          details of every case, not only divergences\n"
             "  --quiet            only divergences and the summary\n"
+            "  --suggest-known    print a known-differences line for each difference of a\n"
+            "                     software oracle that silicon (KVM) refutes\n"
             "exit status: 0 no real divergence, 1 real divergences, 2 usage error\n");
 }
 
@@ -242,6 +246,8 @@ static int parse_opts(int argc, char **argv, struct dt_opts *o, const char **asm
             o->minimize = true;
         } else if (!strcmp(a, "--verbose")) {
             o->verbose = true;
+        } else if (!strcmp(a, "--suggest-known")) {
+            o->suggest_known = true;
         } else if (!strcmp(a, "--quiet")) {
             o->quiet = true;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -361,6 +367,29 @@ static void minimize(struct dt_session *s, unsigned k, struct dt_case *tc)
     }
 }
 
+/* One known-differences line per differing field, named by the mnemonic of
+ * the case's first instruction (campaigns for this run one instruction a
+ * case). */
+static void suggest_known(FILE *out, const struct dt_case *tc, const char *oracle,
+                          const struct dt_report *r)
+{
+    csh h;
+    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
+        return;
+    cs_insn *insn;
+    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 1, &insn);
+    const char *mn = n ? insn[0].mnemonic : "*";
+    for (unsigned i = 0; i < r->n; i++) {
+        if (r->d[i].cls != DT_REAL) continue;
+        char field[24];
+        snprintf(field, sizeof field, "%s", r->d[i].field);
+        field[strcspn(field, "@.")] = 0; /* data@addr -> data, xmm0.l -> xmm0 */
+        fprintf(out, "suggest-known: %s %s %s\n", oracle, mn, field);
+    }
+    if (n) cs_free(insn, n);
+    cs_close(&h);
+}
+
 static void run_case(struct dt_session *s, uint64_t seed, const struct dt_case *given, FILE *out,
                      FILE *results)
 {
@@ -373,6 +402,10 @@ static void run_case(struct dt_session *s, uint64_t seed, const struct dt_case *
         struct gen_options go = {.mode = s->o.mode, .max_insns = s->o.max_insns};
         gen_case(seed, &go, &tc);
     }
+    /* Silicon referees: when KVM ran the case and agreed with hvsim, a
+     * software oracle that disagrees is the one that is wrong. The KVM
+     * oracle comes first in s->oracles. */
+    bool silicon_agrees = false;
     for (unsigned k = 0; k < s->n; k++) {
         struct oracle *orc = s->oracles[k];
         struct dt_counts *c = &s->counts[k];
@@ -392,6 +425,23 @@ static void run_case(struct dt_session *s, uint64_t seed, const struct dt_case *
             if (results)
                 fprintf(results, "%s%" PRIu64 " %s %s skipped\n", s->rprefix, seed,
                         tc.mode == DT_LONG64 ? "64" : "32", name);
+            continue;
+        }
+        bool is_silicon = !strcmp(name, "kvm");
+        if (is_silicon && real == 0) silicon_agrees = true;
+        if (real > 0 && !is_silicon && silicon_agrees) {
+            c->refuted++;
+            c->match++;
+            if (s->o.suggest_known) suggest_known(out, &tc, name, &r);
+            if (results)
+                fprintf(results, "%s%" PRIu64 " %s %s refuted %u %u %u\n", s->rprefix, seed,
+                        tc.mode == DT_LONG64 ? "64" : "32", name, r.n_real, r.n_undefined,
+                        r.n_known);
+            if (!s->o.quiet)
+                fprintf(out,
+                        "case %" PRIu64 " %s %s: %s differs from silicon, which agrees "
+                        "with hvsim\n",
+                        seed, tc.mode == DT_LONG64 ? "64" : "32", name, name);
             continue;
         }
         if (real > 0) {
@@ -494,11 +544,11 @@ static int summarize(struct dt_session *s, FILE *out)
         struct dt_counts *c = &s->counts[k];
         fprintf(out,
                 "difftest %s vs %s (%s): %" PRIu64 " cases, %" PRIu64 " match (%" PRIu64
-                " with undefined flags only, %" PRIu64 " with known differences), %" PRIu64
-                " diverge, %" PRIu64 " skipped\n",
+                " with undefined flags only, %" PRIu64 " with known differences, %" PRIu64
+                " where silicon refutes the oracle), %" PRIu64 " diverge, %" PRIu64 " skipped\n",
                 s->ref->ops->name, s->oracles[k]->ops->name,
                 s->oracles[k]->ops->kind(s->oracles[k]), c->run, c->match, c->undefined_only,
-                c->known_only, c->diverge, c->skipped);
+                c->known_only, c->refuted, c->diverge, c->skipped);
         total_div += c->diverge;
         total_run += c->run;
     }
@@ -546,7 +596,7 @@ static int merge_results(int argc, char **argv, int first)
                 acc[k].skipped++;
             else {
                 acc[k].run++;
-                acc[k].diverge += !strcmp(verdict, "diverge");
+                acc[k].diverge += !strcmp(verdict, "diverge"); /* "refuted" passes */
             }
         }
         fclose(f);
@@ -653,10 +703,10 @@ int difftest_main(int argc, char **argv)
                 for (unsigned k = 0; k < s.n; k++)
                     fprintf(tmp[j],
                             "#counts %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                            " %" PRIu64 "\n",
+                            " %" PRIu64 " %" PRIu64 "\n",
                             k, s.counts[k].run, s.counts[k].match, s.counts[k].diverge,
-                            s.counts[k].undefined_only, s.counts[k].known_only,
-                            s.counts[k].skipped);
+                            s.counts[k].undefined_only, s.counts[k].known_only, s.counts[k].skipped,
+                            s.counts[k].refuted);
                 fflush(tmp[j]);
                 _exit(0);
             }
@@ -697,9 +747,9 @@ int difftest_main(int argc, char **argv)
                 struct dt_counts c;
                 if (sscanf(line,
                            "#counts %u %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-                           " %" SCNu64,
+                           " %" SCNu64 " %" SCNu64,
                            &k, &c.run, &c.match, &c.diverge, &c.undefined_only, &c.known_only,
-                           &c.skipped) == 7 &&
+                           &c.skipped, &c.refuted) == 8 &&
                     k < s.n) {
                     s.counts[k].run += c.run;
                     s.counts[k].match += c.match;
@@ -707,6 +757,7 @@ int difftest_main(int argc, char **argv)
                     s.counts[k].undefined_only += c.undefined_only;
                     s.counts[k].known_only += c.known_only;
                     s.counts[k].skipped += c.skipped;
+                    s.counts[k].refuted += c.refuted;
                 }
             }
             fclose(tmp[j]);

@@ -157,6 +157,25 @@ START_TEST(cmpxchg_success_and_failure)
 }
 END_TEST
 
+/* CMPXCHG r32 that fails: AMD leaves the register destination alone (upper
+ * half kept, as measured on silicon); Intel writes it back zero-extended. */
+START_TEST(cmpxchg_r32_failure_by_vendor)
+{
+    /* mov r10, 0x1122334455667788; mov eax, 1; cmpxchg r10d, ecx */
+    static const uint8_t code[] = {0x49, 0xba, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
+                                   0xb8, 0x01, 0x00, 0x00, 0x00, 0x41, 0x0f, 0xb1, 0xca};
+    run(code, sizeof(code));
+    ck_assert_uint_eq(REG(R_R10), 0x1122334455667788ull); /* zen4, the default profile */
+    ck_assert_uint_eq(REG(R_RAX), 0x55667788ull);
+    struct harness *intel = harness_create("sapphirerapids");
+    ck_assert_ptr_nonnull(intel);
+    harness_setup_long64(intel, HARNESS_CODE);
+    ck_assert_int_eq(harness_run_code(intel, code, sizeof code, 1000), CPU_STOP_HALT);
+    ck_assert_uint_eq(harness_reg(intel, R_R10), 0x55667788ull);
+    harness_destroy(intel);
+}
+END_TEST
+
 START_TEST(cmpxchg16b_and_alignment)
 {
     static const uint8_t code[] = {0xbe, 0x00, 0x00, 0x20, 0x00, 0x31, 0xc0, 0x31,
@@ -471,6 +490,7 @@ Suite *misc_suite(void)
     tcase_add_test(t, xlat_and_movbe);
     tcase_add_test(t, cmpxchg_success_and_failure);
     tcase_add_test(t, cmpxchg16b_and_alignment);
+    tcase_add_test(t, cmpxchg_r32_failure_by_vendor);
     tcase_add_test(t, cmpxchg8b_failure_loads_edx_eax);
     tcase_add_test(t, xadd_exchanges_and_adds);
     tcase_add_test(t, rdrand_rdseed_set_cf_and_repeat);
