@@ -2,6 +2,7 @@
  * gates and TSSs; far RET; IRET in every mode (SDM vol 2A CALL/JMP,
  * vol 2B RET/IRET; vol 3A, 5.8 call gates; APM vol 2, 4.11 and 8.9.4). */
 #include "operand.h"
+#include "profile.h"
 #include "sysops.h"
 
 static bool lma(const struct cpu *c)
@@ -20,6 +21,19 @@ static uint64_t stk(struct cpu *c, uint64_t at, unsigned size)
 {
     uint64_t m = sp_mask(c);
     return cpu_vread(c, SEG_SS, (c->s.gpr[R_RSP] + at) & m, size);
+}
+
+/* The order in which a far return or IRET reads its stack frame decides
+ * which slot a #PF reports in CR2 when the frame lies on a page that is not
+ * present, and whether a bad selector (#GP) or the page fault comes first.
+ * AMD processors read the whole frame before checking any of it, IRET's
+ * RFLAGS first, then CS before RIP, then SS before RSP (measured on an AMD
+ * EPYC host with hvsim difftest against KVM, sliding the frame across a page
+ * boundary). Intel's order is not measured here: the SDM's pseudocode order
+ * (RIP, CS, RFLAGS, then RSP, SS) is kept for Intel profiles. */
+static bool amd_frame_order(const struct cpu *c)
+{
+    return c->prof->vendor == VENDOR_AMD;
 }
 
 static void set_sp(struct cpu *c, uint64_t v)
@@ -332,8 +346,19 @@ static void far_ret(struct cpu *c, unsigned osize, uint64_t imm)
         c->next_rip = ip;
         return;
     }
-    uint64_t rip = stk(c, 0, osize);
-    uint16_t cs = (uint16_t)stk(c, osize, osize);
+    uint64_t rip, nsp = 0;
+    uint16_t cs, ss = 0;
+    if (amd_frame_order(c)) {
+        cs = (uint16_t)stk(c, osize, osize);
+        rip = stk(c, 0, osize);
+        if ((cs & 3u) != c->cpl) {
+            ss = (uint16_t)stk(c, 3 * osize + imm, osize);
+            nsp = stk(c, 2 * osize + imm, osize);
+        }
+    } else {
+        rip = stk(c, 0, osize);
+        cs = (uint16_t)stk(c, osize, osize);
+    }
     struct desc cd;
     check_ret_cs(c, cs, &cd);
     unsigned rpl = cs & 3;
@@ -345,8 +370,10 @@ static void far_ret(struct cpu *c, unsigned osize, uint64_t imm)
         c->next_rip = rip;
         return;
     }
-    uint64_t nsp = stk(c, 2 * osize + imm, osize);
-    uint16_t ss = (uint16_t)stk(c, 3 * osize + imm, osize);
+    if (!amd_frame_order(c)) {
+        nsp = stk(c, 2 * osize + imm, osize);
+        ss = (uint16_t)stk(c, 3 * osize + imm, osize);
+    }
     struct desc sd;
     bool null_ss = check_ret_ss(c, ss, rpl, target_64(c, &cd), &sd);
     check_rip(c, &cd, rip);
@@ -467,10 +494,25 @@ void sys_iret(struct cpu *c, unsigned osize)
         c->next_rip = c->s.rip;
         return;
     }
-    uint64_t ip = stk(c, 0, osize);
-    uint16_t cs = (uint16_t)stk(c, osize, osize);
-    uint64_t fl = stk(c, 2 * osize, osize);
+    uint64_t ip, fl, nsp = 0;
+    uint16_t cs, ss = 0;
     unsigned cpl = c->cpl;
+    bool from64 = c->mode == MODE_LONG64;
+    bool amd = amd_frame_order(c);
+    if (amd) {
+        fl = stk(c, 2 * osize, osize);
+        cs = (uint16_t)stk(c, osize, osize);
+        ip = stk(c, 0, osize);
+        /* the V86 return (below) reads its own further slots */
+        if (((cs & 3u) != cpl || from64) && !((fl & RF_VM) && cpl == 0 && osize == 4 && !lma(c))) {
+            ss = (uint16_t)stk(c, 4 * osize, osize);
+            nsp = stk(c, 3 * osize, osize);
+        }
+    } else {
+        ip = stk(c, 0, osize);
+        cs = (uint16_t)stk(c, osize, osize);
+        fl = stk(c, 2 * osize, osize);
+    }
     if ((fl & RF_VM) && cpl == 0 && osize == 4 && !lma(c)) {
         iret_to_v86(c, ip, cs, fl);
         return;
@@ -478,7 +520,6 @@ void sys_iret(struct cpu *c, unsigned osize)
     struct desc cd;
     check_ret_cs(c, cs, &cd);
     unsigned rpl = cs & 3;
-    bool from64 = c->mode == MODE_LONG64;
     if (rpl == cpl && !from64) {
         check_rip(c, &cd, ip);
         set_sp(c, c->s.gpr[R_RSP] + 3 * osize);
@@ -489,8 +530,10 @@ void sys_iret(struct cpu *c, unsigned osize)
         return;
     }
     /* Outer level, or any IRET in 64-bit mode: SS:RSP are popped too. */
-    uint64_t nsp = stk(c, 3 * osize, osize);
-    uint16_t ss = (uint16_t)stk(c, 4 * osize, osize);
+    if (!amd) {
+        nsp = stk(c, 3 * osize, osize);
+        ss = (uint16_t)stk(c, 4 * osize, osize);
+    }
     struct desc sd;
     bool null_ss = check_ret_ss(c, ss, rpl, target_64(c, &cd), &sd);
     check_rip(c, &cd, ip);

@@ -8,6 +8,19 @@
 
 #include "difftest/undef.h"
 
+/* Legacy SSE (SSE..SSE4.2, SSSE3, AES, PCLMULQDQ) instructions: the "@sse"
+ * token of the known list. */
+static bool in_sse_group(const cs_insn *in)
+{
+    static const uint8_t groups[] = {X86_GRP_SSE1,  X86_GRP_SSE2,  X86_GRP_SSE3, X86_GRP_SSSE3,
+                                     X86_GRP_SSE41, X86_GRP_SSE42, X86_GRP_AES,  X86_GRP_PCLMUL};
+    if (!in->detail) return false;
+    for (unsigned g = 0; g < in->detail->groups_count; g++)
+        for (unsigned k = 0; k < sizeof groups; k++)
+            if (in->detail->groups[g] == groups[k]) return true;
+    return false;
+}
+
 /* The mnemonics of the instructions the case executed before it stopped. */
 static bool case_executes(const struct dt_case *tc, uint64_t stop_rip, const char *mnemonic)
 {
@@ -15,24 +28,92 @@ static bool case_executes(const struct dt_case *tc, uint64_t stop_rip, const cha
     csh h;
     if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
         return false;
+    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
     cs_insn *insn;
     size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
     bool found = false;
-    for (size_t i = 0; i < n && !found; i++)
-        if (insn[i].address <= stop_rip && !strcmp(insn[i].mnemonic, mnemonic)) found = true;
+    for (size_t i = 0; i < n && !found; i++) {
+        if (insn[i].address > stop_rip) continue;
+        if (!strcmp(mnemonic, "@sse")) {
+            found = in_sse_group(&insn[i]);
+            continue;
+        }
+        if (mnemonic[0] == '@') continue;
+        /* "rep movsq" is written rep_movsq in the list: one token */
+        char m[32];
+        snprintf(m, sizeof m, "%s", insn[i].mnemonic);
+        for (char *p = m; *p; p++)
+            if (*p == ' ') *p = '_';
+        found = !strcmp(m, mnemonic);
+    }
+    /* "@undecodable": the case stopped at bytes Capstone cannot decode
+     * (misplaced LOCK and other encodings that must raise #UD). */
+    if (!strcmp(mnemonic, "@undecodable")) {
+        size_t off = stop_rip - DT_CODE;
+        cs_insn *one;
+        size_t k = stop_rip >= DT_CODE && off < tc->code_len
+                       ? cs_disasm(h, tc->code + off, tc->code_len - off, stop_rip, 1, &one)
+                       : 1;
+        if (stop_rip >= DT_CODE && off < tc->code_len) {
+            found = k == 0;
+            if (k) cs_free(one, k);
+        }
+    }
     if (n) cs_free(insn, n);
     cs_close(&h);
     return found;
 }
 
+/* Legacy prefixes and REX before the opcode at `rip` include F0 (LOCK). */
+static bool has_lock_prefix(const struct dt_case *tc, uint64_t rip)
+{
+    if (rip < DT_CODE) return false;
+    for (uint64_t off = rip - DT_CODE; off < tc->code_len; off++) {
+        uint8_t b = tc->code[off];
+        if (b == 0xf0) return true;
+        bool prefix = b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e ||
+                      (b >= 0x64 && b <= 0x67) || b == 0xf2 || b == 0xf3 ||
+                      (tc->mode == DT_LONG64 && (b & 0xf0) == 0x40);
+        if (!prefix) return false;
+    }
+    return false;
+}
+
+/* FIELD is a name prefix, or NAME=VALUE: the field has that value in
+ * hvsim's outcome (hex or decimal). */
+static bool field_matches(const struct dt_known *e, const char *field, uint64_t model_value)
+{
+    if (!strcmp(e->field, "*")) return true;
+    const char *eq = strchr(e->field, '=');
+    if (!eq) return !strncmp(field, e->field, strlen(e->field));
+    size_t n = (size_t)(eq - e->field);
+    if (strlen(field) != n || strncmp(field, e->field, n)) return false;
+    return strtoull(eq + 1, NULL, 0) == model_value;
+}
+
 static const struct dt_known *find_known(const struct dt_known_list *k, const struct dt_case *tc,
-                                         uint64_t stop_rip, const char *oracle, const char *field)
+                                         uint64_t stop_rip, uint64_t model_rip, const char *oracle,
+                                         const char *field, uint64_t model_value)
 {
     if (!k) return NULL;
     for (unsigned i = 0; i < k->n; i++) {
         const struct dt_known *e = &k->e[i];
         if (strcmp(e->oracle, "*") && strcmp(e->oracle, oracle)) continue;
-        if (strncmp(field, e->field, strlen(e->field))) continue;
+        if (!field_matches(e, field, model_value)) continue;
+        /* @lock: hvsim stopped at an instruction with a LOCK prefix (LOCK
+         * on an instruction or form that does not allow it is #UD) */
+        if (!strcmp(e->mnemonic, "@lock")) {
+            if (has_lock_prefix(tc, model_rip)) return e;
+            continue;
+        }
+        /* @undecodable looks at where either side stopped: the encoding one
+         * of them refused */
+        if (!strcmp(e->mnemonic, "@undecodable")) {
+            if (case_executes(tc, model_rip, e->mnemonic) ||
+                case_executes(tc, stop_rip, e->mnemonic))
+                return e;
+            continue;
+        }
         if (case_executes(tc, stop_rip, e->mnemonic)) return e;
     }
     return NULL;
@@ -42,9 +123,10 @@ struct cmp_ctx {
     const struct dt_case *tc;
     const struct dt_known_list *known;
     const char *oracle;
-    uint64_t stop_rip;
+    uint64_t stop_rip, model_rip;
     struct dt_report *r;
     bool undefined_consumed;
+    const struct dt_known *whole_case; /* a vector=N entry explained the fault */
 };
 
 static void add(struct cmp_ctx *c, const char *field, uint64_t m, uint64_t o, enum dt_class cls)
@@ -53,8 +135,13 @@ static void add(struct cmp_ctx *c, const char *field, uint64_t m, uint64_t o, en
     if (cls == DT_REAL && c->undefined_consumed)
         cls = DT_UNDEFINED; /* a result computed from an undefined flag */
     const struct dt_known *k = NULL;
-    if (cls == DT_REAL && (k = find_known(c->known, c->tc, c->stop_rip, c->oracle, field)))
-        cls = DT_KNOWN;
+    if (cls == DT_REAL && c->whole_case) k = c->whole_case;
+    if (cls == DT_REAL && !k)
+        k = find_known(c->known, c->tc, c->stop_rip, c->model_rip, c->oracle, field, m);
+    if (k) cls = DT_KNOWN;
+    /* A known difference in the fault taken explains the rest of the case:
+     * everything after it follows from the fault. */
+    if (k && !strcmp(field, "vector") && strchr(k->field, '=')) c->whole_case = k;
     if (cls == DT_REAL)
         r->n_real++;
     else if (cls == DT_UNDEFINED)
@@ -99,7 +186,7 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
                 const struct dt_known_list *known, struct dt_report *r)
 {
     memset(r, 0, sizeof *r);
-    struct cmp_ctx c = {tc, known, oracle_name, oracle->rip, r, false};
+    struct cmp_ctx c = {tc, known, oracle_name, oracle->rip, model->rip, r, false, NULL};
     unsigned valid = model->valid & oracle->valid;
     bool consumed = false;
     uint64_t und = dt_undefined_flags(tc, oracle->rip, &consumed);
@@ -172,7 +259,10 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
 
 /* Format, one entry a line, '#' starts a comment:
  *   ORACLE MNEMONIC FIELD REASON...
- * ORACLE is kvm, unicorn or *; MNEMONIC a Capstone mnemonic or *; FIELD a
+ * ORACLE is kvm, unicorn or *; MNEMONIC a Capstone mnemonic (spaces as _),
+ * @sse for any legacy SSE instruction, @undecodable for bytes Capstone cannot
+ * decode where either side stopped, @lock for an instruction with a LOCK
+ * prefix where hvsim stopped, or *; FIELD * (any), NAME=VALUE or a
  * field-name prefix as dt_compare names fields (rflags, rax, data@, ...). */
 bool dt_known_load(const char *path, struct dt_known_list *list, char *err, size_t errlen)
 {
