@@ -64,13 +64,13 @@ static bool case_executes(const struct dt_case *tc, uint64_t stop_rip, const cha
     return found;
 }
 
-/* Legacy prefixes and REX before the opcode at `rip` include F0 (LOCK). */
-static bool has_lock_prefix(const struct dt_case *tc, uint64_t rip)
+/* Legacy prefixes and REX before the opcode at `rip` include `which`. */
+static bool has_prefix(const struct dt_case *tc, uint64_t rip, uint8_t which)
 {
     if (rip < DT_CODE) return false;
     for (uint64_t off = rip - DT_CODE; off < tc->code_len; off++) {
         uint8_t b = tc->code[off];
-        if (b == 0xf0) return true;
+        if (b == which) return true;
         bool prefix = b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e ||
                       (b >= 0x64 && b <= 0x67) || b == 0xf2 || b == 0xf3 ||
                       (tc->mode == DT_LONG64 && (b & 0xf0) == 0x40);
@@ -103,7 +103,12 @@ static const struct dt_known *find_known(const struct dt_known_list *k, const st
         /* @lock: hvsim stopped at an instruction with a LOCK prefix (LOCK
          * on an instruction or form that does not allow it is #UD) */
         if (!strcmp(e->mnemonic, "@lock")) {
-            if (has_lock_prefix(tc, model_rip)) return e;
+            if (has_prefix(tc, model_rip, 0xf0)) return e;
+            continue;
+        }
+        /* @fsgs: hvsim stopped at an instruction with an FS or GS override */
+        if (!strcmp(e->mnemonic, "@fsgs")) {
+            if (has_prefix(tc, model_rip, 0x64) || has_prefix(tc, model_rip, 0x65)) return e;
             continue;
         }
         /* @undecodable looks at where either side stopped: the encoding one
@@ -114,7 +119,10 @@ static const struct dt_known *find_known(const struct dt_known_list *k, const st
                 return e;
             continue;
         }
-        if (case_executes(tc, stop_rip, e->mnemonic)) return e;
+        /* what ran is what ran on either side: an oracle may stop somewhere
+         * outside the case altogether */
+        uint64_t stop = stop_rip > model_rip ? stop_rip : model_rip;
+        if (case_executes(tc, stop, e->mnemonic)) return e;
     }
     return NULL;
 }
@@ -139,9 +147,9 @@ static void add(struct cmp_ctx *c, const char *field, uint64_t m, uint64_t o, en
     if (cls == DT_REAL && !k)
         k = find_known(c->known, c->tc, c->stop_rip, c->model_rip, c->oracle, field, m);
     if (k) cls = DT_KNOWN;
-    /* A known difference in the fault taken explains the rest of the case:
-     * everything after it follows from the fault. */
-    if (k && !strcmp(field, "vector") && strchr(k->field, '=')) c->whole_case = k;
+    /* A known difference in the fault taken, or in where the case stopped,
+     * explains the rest of it: everything after follows from that. */
+    if (k && (!strcmp(field, "vector") || !strcmp(field, "rip"))) c->whole_case = k;
     if (cls == DT_REAL)
         r->n_real++;
     else if (cls == DT_UNDEFINED)
@@ -189,7 +197,11 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
     struct cmp_ctx c = {tc, known, oracle_name, oracle->rip, model->rip, r, false, NULL};
     unsigned valid = model->valid & oracle->valid;
     bool consumed = false;
-    uint64_t und = dt_undefined_flags(tc, oracle->rip, &consumed);
+    /* A stop outside the case (a branch that left it) ran all of it. */
+    uint64_t scan_to = oracle->rip >= DT_CODE && oracle->rip <= DT_CODE + tc->code_len
+                           ? oracle->rip
+                           : DT_CODE + tc->code_len + 2;
+    uint64_t und = dt_undefined_flags(tc, scan_to, &consumed);
 
     cmp(&c, "vector", (uint64_t)model->vector, (uint64_t)oracle->vector);
     if (valid & DT_V_ERROR) {
@@ -261,8 +273,8 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
  *   ORACLE MNEMONIC FIELD REASON...
  * ORACLE is kvm, unicorn or *; MNEMONIC a Capstone mnemonic (spaces as _),
  * @sse for any legacy SSE instruction, @undecodable for bytes Capstone cannot
- * decode where either side stopped, @lock for an instruction with a LOCK
- * prefix where hvsim stopped, or *; FIELD * (any), NAME=VALUE or a
+ * decode where either side stopped, @lock / @fsgs for an instruction with a
+ * LOCK / FS or GS prefix where hvsim stopped, or *; FIELD * (any), NAME=VALUE or a
  * field-name prefix as dt_compare names fields (rflags, rax, data@, ...). */
 bool dt_known_load(const char *path, struct dt_known_list *list, char *err, size_t errlen)
 {

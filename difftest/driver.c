@@ -378,7 +378,10 @@ static void suggest_known(FILE *out, const struct dt_case *tc, const char *oracl
         return;
     cs_insn *insn;
     size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 1, &insn);
-    const char *mn = n ? insn[0].mnemonic : "*";
+    char mn[32] = "*";
+    if (n) snprintf(mn, sizeof mn, "%s", insn[0].mnemonic);
+    for (char *p = mn; *p; p++)
+        if (*p == ' ') *p = '_'; /* one token: rep_movsq */
     for (unsigned i = 0; i < r->n; i++) {
         if (r->d[i].cls != DT_REAL) continue;
         char field[24];

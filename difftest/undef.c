@@ -79,6 +79,15 @@ static uint64_t read_by(const cs_insn *in)
     case X86_INS_PUSHFD:
     case X86_INS_PUSHFQ:
     case X86_INS_LAHF: return OSZAPC;
+    /* the BCD adjustments read AF and CF (SDM vol 2A, AAA/AAS/DAA/DAS);
+     * Capstone 4 does not say so */
+    case X86_INS_AAA:
+    case X86_INS_AAS:
+    case X86_INS_DAA:
+    case X86_INS_DAS: return RF_AF | RF_CF;
+    /* rotates through carry read CF (SDM vol 2B, RCL/RCR) */
+    case X86_INS_RCL:
+    case X86_INS_RCR: return RF_CF;
     default: break;
     }
     static const struct {
