@@ -9,9 +9,11 @@
 struct cpu *cpu_create(unsigned index, const struct cpu_profile *profile, struct cpu_shared *sh,
                        const struct cpu_bus *bus)
 {
+    if (sh && sh->ncpus >= CPU_SHARED_MAX_CPUS) return NULL;
     struct cpu *c = aligned_alloc(64, (sizeof(struct cpu) + 63) & ~(size_t)63);
     if (!c) return NULL;
     memset(c, 0, sizeof *c);
+    if (sh) sh->cpus[sh->ncpus++] = c; /* stores check its MONITOR */
     c->prof = profile ? profile : cpu_profile_default();
     c->shared = sh;
     if (bus) c->bus = *bus;
@@ -28,6 +30,14 @@ struct cpu *cpu_create(unsigned index, const struct cpu_profile *profile, struct
 
 void cpu_destroy(struct cpu *c)
 {
+    if (!c) return;
+    monitor_disarm(c);
+    struct cpu_shared *sh = c->shared;
+    for (unsigned i = 0; sh && i < sh->ncpus; i++)
+        if (sh->cpus[i] == c) {
+            sh->cpus[i] = sh->cpus[--sh->ncpus];
+            break;
+        }
     free(c);
 }
 
@@ -109,7 +119,7 @@ void sys_reset(struct cpu *c, bool init)
     c->delivering = -1;
     c->exc_vector = -1;
     c->a20_off = false;
-    c->monitor_armed = false;
+    monitor_disarm(c);
     c->shutdown_info[0] = 0;
     memset(c->pdpte, 0, sizeof c->pdpte);
     c->next_rip = c->insn_rip = s->rip;

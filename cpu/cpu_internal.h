@@ -178,6 +178,8 @@ struct cpu {
     uint8_t mmu_req[4][3], mmu_forbid[4][3];
     bool pku_on;           /* CR4.PKE and IA-32e paging: PKRU applies */
     uint64_t monitor_addr; /* MONITOR's armed linear address */
+    uint64_t monitor_pa;   /* ... and the physical line it watches */
+    bool mwait_intr_break; /* MWAIT's ECX[0]: interrupts end it even with IF=0 */
     bool ss_armed;         /* TF was 1 before this insn: single-step trap after it */
     bool rf_armed;         /* RF was 1 before this insn: clear it after the insn */
     bool monitor_armed;
@@ -228,6 +230,7 @@ struct cpu {
 /* icache_note_write() only when it says yes (SDM vol 3A, 11.6).        */
 
 #define ICACHE_PAGE_BUCKETS (1u << 16)
+#define CPU_SHARED_MAX_CPUS 256
 
 struct icache;
 struct cpu_shared {
@@ -238,6 +241,11 @@ struct cpu_shared {
     /* The vCPU inside cpu_run (vCPUs run one at a time): dropping decoded
      * code sets its exec_resync so it leaves the block it replays. */
     struct cpu *running;
+    /* Armed MONITORs (monitor.c): how many monitored lines hash to each
+     * bucket, and the vCPUs to check when a store hits a watched bucket. */
+    uint16_t watch[ICACHE_PAGE_BUCKETS];
+    struct cpu *cpus[CPU_SHARED_MAX_CPUS];
+    unsigned ncpus;
 };
 
 static inline unsigned icache_page_bucket(uint64_t pa)
@@ -250,8 +258,16 @@ static inline unsigned icache_page_bucket(uint64_t pa)
  * code? (A false positive only costs an icache_note_write() call.) */
 static inline bool icache_page_has_code(const struct cpu_shared *sh, uint64_t pa)
 {
-    return sh->page_head[icache_page_bucket(pa)] != NULL;
+    unsigned b = icache_page_bucket(pa);
+    return sh->page_head[b] != NULL || sh->watch[b] != 0;
 }
+
+/* MONITOR/MWAIT (monitor.c): arm a vCPU's monitor on the 64-byte line at
+ * physical pa, disarm it, and let a store of len bytes at pa trigger every
+ * monitor whose line it touches (SDM vol 3A, 8.10.4). */
+void monitor_arm(struct cpu *c, uint64_t pa);
+void monitor_disarm(struct cpu *c);
+void monitor_note_write(struct cpu_shared *sh, uint64_t pa, uint64_t len);
 
 /* A store of len bytes at physical pa: drop decoded code on the page(s). */
 void icache_note_write(struct cpu_shared *sh, uint64_t pa, unsigned len);

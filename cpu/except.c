@@ -404,5 +404,6 @@ void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, boo
     c->intr_shadow = 0;
     c->pending &= ~PEND_SHADOW;
     c->next_rip = c->s.rip;
+    if (c->activity == ACT_MWAIT) monitor_disarm(c); /* a woken MWAIT must re-arm */
     if (c->activity == ACT_HLT || c->activity == ACT_MWAIT) c->activity = ACT_ACTIVE;
 }

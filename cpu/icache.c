@@ -79,6 +79,9 @@ void icache_invalidate_page(struct cpu_shared *sh, uint64_t pa)
 
 void icache_note_write(struct cpu_shared *sh, uint64_t pa, unsigned len)
 {
+    if (sh->watch[icache_page_bucket(pa)] ||
+        sh->watch[icache_page_bucket(pa + (len ? len - 1 : 0))])
+        monitor_note_write(sh, pa, len);
     if (icache_page_has_code(sh, pa)) icache_invalidate_page(sh, pa);
     uint64_t last = pa + (len ? len - 1 : 0);
     if ((last >> 12) != (pa >> 12) && icache_page_has_code(sh, last))
@@ -88,6 +91,7 @@ void icache_note_write(struct cpu_shared *sh, uint64_t pa, unsigned len)
 void cpu_shared_invalidate_code(struct cpu_shared *sh, uint64_t pa, uint64_t len)
 {
     if (!sh || len == 0) return;
+    monitor_note_write(sh, pa, len); /* a device's write triggers monitors as well */
     uint64_t first = pa >> 12, last = (pa + len - 1) >> 12;
     if (last < first) /* wrapped: the whole address space */
         last = ~0ull >> 12;

@@ -122,10 +122,12 @@ void cpu_service_events(struct cpu *c)
     } else if ((c->pending & PEND_INTR) && (c->s.rflags & RF_IF) && !shadow && c->gif) {
         int vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque, c->index) : -1;
         if (vec >= 0 && vec <= 255) cpu_deliver_event(c, (unsigned)vec, EV_EXTINT, false, 0);
-    } else if (c->activity == ACT_MWAIT && (c->pending & PEND_INTR)) {
-        /* MWAIT with ECX[0]=1 wakes on an interrupt even when IF=0 (SDM vol
-         * 2B, MWAIT); we wake on any pending interrupt. */
+    } else if (c->activity == ACT_MWAIT && (c->pending & PEND_INTR) && c->mwait_intr_break) {
+        /* MWAIT with ECX[0]=1 wakes on an interrupt even when IF=0; with
+         * ECX[0]=0 a masked interrupt does not end the wait (SDM vol 2B,
+         * MWAIT). */
         c->activity = ACT_ACTIVE;
+        monitor_disarm(c);
     }
 
     /* RF suppresses instruction breakpoints for the one instruction that

@@ -90,8 +90,10 @@ void sys_monitor(struct cpu *c, const struct insn *i)
     uint64_t off = c->s.gpr[R_RAX] & size_mask(i->asize);
     uint64_t lin = cpu_seg_linear(c, seg, off, 1, ACC_READ);
     (void)cpu_lread(c, lin, 1, false); /* the monitored address must be readable */
+    uint64_t pa;
     c->monitor_addr = lin;
-    c->monitor_armed = true;
+    /* The monitor watches a physical range (SDM vol 2B, MONITOR). */
+    if (cpu_debug_translate(c, lin, &pa)) monitor_arm(c, pa);
 }
 
 void sys_mwait(struct cpu *c, const struct insn *i)
@@ -99,8 +101,11 @@ void sys_mwait(struct cpu *c, const struct insn *i)
     monitor_check(c);
     /* ECX[0]: treat interrupts as break events even with IF=0. */
     if ((uint32_t)c->s.gpr[R_RCX] & ~1u) cpu_gp0(c);
+    /* A store to the range since MONITOR (or none armed): no wait. The
+     * monitor stays armed while waiting; a store to its line, or an event
+     * that wakes the vCPU, ends the wait (SDM vol 3A, 8.10.4). */
     if (!c->monitor_armed) return;
-    c->monitor_armed = false;
+    c->mwait_intr_break = (uint32_t)c->s.gpr[R_RCX] & 1;
     c->activity = ACT_MWAIT;
 }
 

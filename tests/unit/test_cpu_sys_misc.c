@@ -117,8 +117,11 @@ static int ack(void *opaque, unsigned cpu)
 START_TEST(mwait_and_hlt_wake)
 {
     harness_setup_long64(h, HARNESS_CODE);
-    static const uint8_t code[] = {0xb8, 0x00, 0x00, 0x09, 0x00, 0x31, 0xc9, 0x31, 0xd2, 0x0f,
-                                   0x01, 0xc8, 0x0f, 0x01, 0xc9, 0xbe, 0x01, 0x00, 0x00, 0x00};
+    /* mov eax, 0x90000; xor ecx, ecx; xor edx, edx; monitor; mov cl, 1;
+     * mwait (ECX[0]: interrupts break the wait even with IF=0); mov esi, 1 */
+    static const uint8_t code[] = {0xb8, 0x00, 0x00, 0x09, 0x00, 0x31, 0xc9, 0x31,
+                                   0xd2, 0x0f, 0x01, 0xc8, 0xb1, 0x01, 0x0f, 0x01,
+                                   0xc9, 0xbe, 0x01, 0x00, 0x00, 0x00};
     harness_put(h, HARNESS_CODE, code, sizeof code);
     ck_assert_int_eq(harness_run(h, 10), CPU_STOP_HALT);
     ck_assert_int_eq(c->activity, ACT_MWAIT);
@@ -141,6 +144,46 @@ START_TEST(mwait_and_hlt_wake)
     harness_run(h, 1);
     ck_assert_int_eq(harness_exception(h), 0x31);
     ck_assert_uint_eq(harness_get64(h, c->s.gpr[R_RSP]), 0x200002); /* after HLT */
+}
+END_TEST
+
+/* MWAIT with ECX[0]=0 and IF=0: a masked interrupt does not end the wait
+ * (SDM vol 2B, MWAIT); a store to the monitored line does, whoever makes it
+ * (SDM vol 3A, 8.10.4). A store before MWAIT means no wait at all. */
+START_TEST(mwait_store_wakes)
+{
+    harness_setup_long64(h, HARNESS_CODE);
+    /* mov eax, 0x90040; xor ecx, ecx; xor edx, edx; monitor; mwait; mov esi, 1 */
+    static const uint8_t code[] = {0xb8, 0x40, 0x00, 0x09, 0x00, 0x31, 0xc9, 0x31, 0xd2, 0x0f,
+                                   0x01, 0xc8, 0x0f, 0x01, 0xc9, 0xbe, 0x01, 0x00, 0x00, 0x00};
+    harness_put(h, HARNESS_CODE, code, sizeof code);
+    ck_assert_int_eq(harness_run(h, 10), CPU_STOP_HALT);
+    ck_assert_int_eq(c->activity, ACT_MWAIT);
+    c->bus.intr_ack = ack;
+    cpu_set_line(c, CPU_LINE_INTR, true);
+    harness_run(h, 1);
+    ck_assert_int_eq(c->activity, ACT_MWAIT); /* masked, ECX[0]=0: still waiting */
+    cpu_set_line(c, CPU_LINE_INTR, false);
+    /* a write elsewhere on the page, outside the 64-byte line: no wake */
+    cpu_shared_invalidate_code(c->shared, 0x90080, 4);
+    ck_assert_int_eq(c->activity, ACT_MWAIT);
+    /* a device (or another vCPU) writes the line */
+    cpu_shared_invalidate_code(c->shared, 0x9007c, 4);
+    ck_assert_int_eq(c->activity, ACT_ACTIVE);
+    harness_run(h, 1);
+    ck_assert_uint_eq(harness_reg(h, R_RSI), 1);
+
+    /* The vCPU's own store between MONITOR and MWAIT: MWAIT does not wait.
+     * mov eax, 0x90040; xor ecx, ecx; xor edx, edx; monitor;
+     * mov [rax+8], ecx; mwait; mov esi, 2 */
+    static const uint8_t own[] = {0xb8, 0x40, 0x00, 0x09, 0x00, 0x31, 0xc9, 0x31,
+                                  0xd2, 0x0f, 0x01, 0xc8, 0x89, 0x48, 0x08, 0x0f,
+                                  0x01, 0xc9, 0xbe, 0x02, 0x00, 0x00, 0x00};
+    harness_put(h, 0x200000, own, sizeof own);
+    c->s.rip = 0x200000;
+    harness_run(h, 7);
+    ck_assert_int_eq(c->activity, ACT_ACTIVE);
+    ck_assert_uint_eq(harness_reg(h, R_RSI), 2);
 }
 END_TEST
 
@@ -214,6 +257,7 @@ Suite *misc_suite(void)
     tcase_add_test(t, pvi_virtual_interrupt_flag);
     tcase_add_test(t, io_breakpoint);
     tcase_add_test(t, mwait_and_hlt_wake);
+    tcase_add_test(t, mwait_store_wakes);
     tcase_add_test(t, sgdt_sidt_64);
     tcase_add_test(t, debug_read_has_no_side_effects);
     tcase_add_test(t, state_round_trip);
