@@ -153,4 +153,9 @@ struct host_simd {
  * and returns mm1/mm2 as well (and leaves the host's x87 tags empty). */
 void host_simd_exec(struct host_simd *st, enum host_stub stub, uint8_t imm, bool mmx);
 
+/* After an unmasked underflow: 1 if the result, rounded with an unbounded
+ * exponent, is inexact (PE), 0 if exact; -1 for a form this does not decide
+ * (sse_underflow.c). `in` holds the operands before the operation. */
+int sse_underflow_pe(enum host_stub stub, const struct host_simd *in, uint32_t mxcsr);
+
 #endif

@@ -493,9 +493,13 @@ static void op_simd(struct cpu *c, const struct insn *i)
     if (e->fp) {
         uint32_t flags = h.mxcsr & MXCSR_FLAGS;
         if (ue_unmasked && (flags & MXCSR_UE)) {
+            int pe = sse_underflow_pe((enum host_stub)stub, &again, f->mxcsr);
             again.mxcsr &= ~(uint32_t)MXCSR_FTZ;
             host_simd_exec(&again, (enum host_stub)stub, imm, host_mm);
             flags = (again.mxcsr & MXCSR_FLAGS) | MXCSR_UE;
+            /* PE by the unbounded-exponent rule where it differs from the
+             * denormalised result's (sse_underflow.c) */
+            if (pe >= 0) flags = (flags & ~(uint32_t)MXCSR_PE) | (pe ? MXCSR_PE : 0);
         }
         sse_fp_exceptions(c, flags);
     }
