@@ -53,7 +53,10 @@ static void op_cmpxchg8b_16b(struct cpu *c, const struct insn *i)
         }
     } else {
         if (!cpu_has(c, FEAT_CX16)) cpu_ud(c);
-        if (ea & 15) cpu_gp0(c);
+        /* Segment and canonical checks (#SS for an SS-based operand) come
+         * before the 16-byte alignment #GP (measured on silicon). */
+        uint64_t lin = cpu_seg_linear(c, i->seg, ea, 16, ACC_WRITE);
+        if (lin & 15) cpu_gp0(c);
         uint64_t m[2];
         cpu_vprobe_write(c, i->seg, ea, 16);
         cpu_vread_bytes(c, i->seg, ea, m, 16);

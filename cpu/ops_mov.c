@@ -62,7 +62,12 @@ static void op_movsx_Gv_Ew(struct cpu *c, const struct insn *i)
 static void op_movsxd_or_arpl(struct cpu *c, const struct insn *i)
 {
     if (c->mode == MODE_LONG64) {
-        unsigned src = i->osize == 8 ? 4 : i->osize;
+        /* With a 16-bit operand size AMD processors still read a doubleword
+         * (its alignment check and faults are a dword's) and keep the low
+         * word (measured on an AMD EPYC host with hvsim difftest against
+         * KVM); Intel documents MOVSXD r16, r/m16. */
+        unsigned src =
+            i->osize == 8 || (i->osize == 2 && c->prof->vendor == VENDOR_AMD) ? 4 : i->osize;
         reg_put(c, i, i->reg, i->osize, (uint64_t)sext(rm_read(c, i, src), src));
         return;
     }

@@ -488,12 +488,13 @@ static void op_simd(struct cpu *c, const struct insn *i)
      * learn the precision flag. */
     bool ue_unmasked = e->fp && !(f->mxcsr & (MXCSR_UE << 7));
     struct host_simd again = h;
+    const struct host_simd operands = h; /* for the PE rules below */
     if (ue_unmasked) h.mxcsr |= MXCSR_FTZ;
     host_simd_exec(&h, (enum host_stub)stub, imm, host_mm);
     if (e->fp) {
         uint32_t flags = h.mxcsr & MXCSR_FLAGS;
         if (ue_unmasked && (flags & MXCSR_UE)) {
-            int pe = sse_underflow_pe((enum host_stub)stub, &again, f->mxcsr);
+            int pe = sse_underflow_pe((enum host_stub)stub, &operands, f->mxcsr);
             again.mxcsr &= ~(uint32_t)MXCSR_FTZ;
             host_simd_exec(&again, (enum host_stub)stub, imm, host_mm);
             flags = (again.mxcsr & MXCSR_FLAGS) | MXCSR_UE;
@@ -501,6 +502,16 @@ static void op_simd(struct cpu *c, const struct insn *i)
              * denormalised result's (sse_underflow.c) */
             if (pe >= 0) flags = (flags & ~(uint32_t)MXCSR_PE) | (pe ? MXCSR_PE : 0);
         }
+        /* An unmasked overflow reports PE by the same unbounded-exponent
+         * rule (measured: DIVPD with OM=0 sets OE without PE on silicon). */
+        if (!(f->mxcsr & (MXCSR_OE << 7)) && (flags & MXCSR_OE)) {
+            int pe = sse_underflow_pe((enum host_stub)stub, &operands, f->mxcsr);
+            if (pe >= 0) flags = (flags & ~(uint32_t)MXCSR_PE) | (pe ? MXCSR_PE : 0);
+        }
+        /* The x87-to-MMX transition has happened by the time a SIMD
+         * exception is raised (measured: CVTTPS2PI with #XM leaves the tags
+         * valid on silicon). */
+        if (uses_mm && (flags & ~(f->mxcsr >> 7) & MXCSR_FLAGS)) fpu_mmx_enter(c);
         sse_fp_exceptions(c, flags);
     }
 

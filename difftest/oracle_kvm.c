@@ -118,7 +118,7 @@ static void fpu_from_xsave(const uint8_t *x, struct cpu_fpu_state *f)
 
 static void kvm_run_raw(struct oracle *o, const struct dt_case *tc, struct dt_outcome *out);
 
-/* A #UD at an instruction Capstone decodes, on a host that turns #GP into
+/* A #UD at an instruction Capstone decodes (or cannot decode), on a host that turns #GP into
  * #UD for instructions its own emulator cannot decode, may be either: the
  * oracle cannot say what silicon did, so it says so instead of guessing. */
 static bool ud_is_trustworthy(const struct dt_case *tc, uint64_t rip)
@@ -129,7 +129,7 @@ static bool ud_is_trustworthy(const struct dt_case *tc, uint64_t rip)
         return false;
     cs_insn *insn;
     size_t off = rip - DT_CODE;
-    bool decodes = false;
+    bool decodes = true; /* undecodable bytes: the #UD may be a re-raised #GP too */
     if (rip >= DT_CODE && off < tc->code_len) {
         size_t n = cs_disasm(h, tc->code + off, tc->code_len - off, rip, 1, &insn);
         if (n) {
@@ -177,8 +177,9 @@ static bool uses_intercepted(const struct dt_case *tc, bool intn_native)
                 (!intn_native && (id == X86_INS_INT || id == X86_INS_INTO));
     }
     /* bytes Capstone cannot decode may hide one: look for the opcodes too */
-    for (size_t b = 0; b + 1 < tc->code_len && !found; b++)
-        found = (tc->code[b] == 0x0f && (tc->code[b + 1] == 0x05 || tc->code[b + 1] == 0x34)) ||
+    for (size_t b = 0; b < tc->code_len && !found; b++)
+        found = (b + 1 < tc->code_len && tc->code[b] == 0x0f &&
+                 (tc->code[b + 1] == 0x05 || tc->code[b + 1] == 0x34)) ||
                 (!intn_native && tc->code[b] == 0xcd);
     if (n) cs_free(insn, n);
     cs_close(&h);

@@ -87,7 +87,11 @@ static uint64_t read_by(const cs_insn *in)
     case X86_INS_DAS: return RF_AF | RF_CF;
     /* rotates through carry read CF (SDM vol 2B, RCL/RCR) */
     case X86_INS_RCL:
-    case X86_INS_RCR: return RF_CF;
+    case X86_INS_RCR:
+    /* ADC and SBB consume CF (SDM vol 2A, ADC; vol 2B, SBB) */
+    case X86_INS_ADC:
+    case X86_INS_SBB:
+    case X86_INS_CMC: return RF_CF;
     default: break;
     }
     static const struct {
