@@ -582,23 +582,14 @@ static void rtc_reset(void *dev)
 static void rtc_save(void *dev, struct dev_snap *s)
 {
     struct cmos_rtc *rtc = dev;
-    uint32_t hdr[2] = {SNAP_TAG, sizeof rtc->st};
-    dev_snap_put(s, hdr, sizeof hdr);
-    dev_snap_put(s, &rtc->st, sizeof rtc->st);
+    dev_snap_put_block(s, SNAP_TAG, &rtc->st, sizeof rtc->st);
 }
 
 static void rtc_restore(void *dev, struct dev_snap *s)
 {
     struct cmos_rtc *rtc = dev;
-    uint32_t hdr[2];
     struct rtc_state st;
-    dev_snap_get(s, hdr, sizeof hdr);
-    if (s->error || hdr[0] != SNAP_TAG || hdr[1] != sizeof st) {
-        s->error = true;
-        return;
-    }
-    dev_snap_get(s, &st, sizeof st);
-    if (s->error) return;
+    if (!dev_snap_get_block(s, SNAP_TAG, &st, sizeof st)) return;
     st.index &= 0x7f;
     st.dow_offset %= 7;
     st.nmi_masked &= 1;

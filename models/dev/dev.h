@@ -55,6 +55,12 @@ struct dev_snap {
 };
 void dev_snap_put(struct dev_snap *s, const void *p, size_t n);
 void dev_snap_get(struct dev_snap *s, void *p, size_t n);
+/* A device's state block framed by a tag and its size, so that a restore
+ * refuses a stream written by another device or another layout. */
+void dev_snap_put_block(struct dev_snap *s, uint32_t tag, const void *state, size_t len);
+/* Reads a block written by dev_snap_put_block into `state`: false, with
+ * s->error set, when the tag or the size differ or the stream is short. */
+bool dev_snap_get_block(struct dev_snap *s, uint32_t tag, void *state, size_t len);
 
 struct dev_ops {
     const char *name; /* QEMU's device name where one exists ("isa-serial") */

@@ -38,3 +38,22 @@ void dev_snap_get(struct dev_snap *s, void *p, size_t n)
     if (n) memcpy(p, s->buf + s->pos, n);
     s->pos += n;
 }
+
+void dev_snap_put_block(struct dev_snap *s, uint32_t tag, const void *state, size_t len)
+{
+    uint32_t hdr[2] = {tag, (uint32_t)len};
+    dev_snap_put(s, hdr, sizeof hdr);
+    dev_snap_put(s, state, len);
+}
+
+bool dev_snap_get_block(struct dev_snap *s, uint32_t tag, void *state, size_t len)
+{
+    uint32_t hdr[2];
+    dev_snap_get(s, hdr, sizeof hdr);
+    if (!s || s->error || hdr[0] != tag || hdr[1] != len) {
+        if (s) s->error = true;
+        return false;
+    }
+    dev_snap_get(s, state, len);
+    return !s->error;
+}

@@ -484,23 +484,14 @@ static void kbc_reset(void *dev)
 static void kbc_save(void *dev, struct dev_snap *s)
 {
     struct i8042 *k = dev;
-    uint32_t hdr[2] = {SNAP_TAG, sizeof k->st};
-    dev_snap_put(s, hdr, sizeof hdr);
-    dev_snap_put(s, &k->st, sizeof k->st);
+    dev_snap_put_block(s, SNAP_TAG, &k->st, sizeof k->st);
 }
 
 static void kbc_restore(void *dev, struct dev_snap *s)
 {
     struct i8042 *k = dev;
-    uint32_t hdr[2];
     struct kbc_state st;
-    dev_snap_get(s, hdr, sizeof hdr);
-    if (s->error || hdr[0] != SNAP_TAG || hdr[1] != sizeof st) {
-        s->error = true;
-        return;
-    }
-    dev_snap_get(s, &st, sizeof st);
-    if (s->error) return;
+    if (!dev_snap_get_block(s, SNAP_TAG, &st, sizeof st)) return;
     for (int i = 0; i < 3; i++) {
         st.q[i].head %= QLEN;
         if (st.q[i].count > QLEN) st.q[i].count = QLEN;

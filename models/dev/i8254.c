@@ -467,23 +467,14 @@ static void pit_reset(void *dev)
 static void pit_save(void *dev, struct dev_snap *s)
 {
     struct i8254 *pit = dev;
-    uint32_t hdr[2] = {SNAP_TAG, sizeof pit->st};
-    dev_snap_put(s, hdr, sizeof hdr);
-    dev_snap_put(s, &pit->st, sizeof pit->st);
+    dev_snap_put_block(s, SNAP_TAG, &pit->st, sizeof pit->st);
 }
 
 static void pit_restore(void *dev, struct dev_snap *s)
 {
     struct i8254 *pit = dev;
-    uint32_t hdr[2];
     struct i8254_state st;
-    dev_snap_get(s, hdr, sizeof hdr);
-    if (s->error || hdr[0] != SNAP_TAG || hdr[1] != sizeof st) {
-        s->error = true;
-        return;
-    }
-    dev_snap_get(s, &st, sizeof st);
-    if (s->error) return;
+    if (!dev_snap_get_block(s, SNAP_TAG, &st, sizeof st)) return;
     for (unsigned i = 0; i < 3; i++) {
         struct pit_channel *c = &st.ch[i];
         /* Keep a corrupted image from dividing by zero or looping. */

@@ -358,23 +358,14 @@ static void i8259_io_write(void *dev, uint16_t port, unsigned size, uint32_t val
 static void i8259_save(void *dev, struct dev_snap *s)
 {
     struct i8259 *pic = dev;
-    uint32_t hdr[2] = {SNAP_TAG, sizeof pic->st};
-    dev_snap_put(s, hdr, sizeof hdr);
-    dev_snap_put(s, &pic->st, sizeof pic->st);
+    dev_snap_put_block(s, SNAP_TAG, &pic->st, sizeof pic->st);
 }
 
 static void i8259_restore(void *dev, struct dev_snap *s)
 {
     struct i8259 *pic = dev;
-    uint32_t hdr[2];
     struct i8259_state st;
-    dev_snap_get(s, hdr, sizeof hdr);
-    if (s->error || hdr[0] != SNAP_TAG || hdr[1] != sizeof st) {
-        s->error = true;
-        return;
-    }
-    dev_snap_get(s, &st, sizeof st);
-    if (s->error) return;
+    if (!dev_snap_get_block(s, SNAP_TAG, &st, sizeof st)) return;
     for (int i = 0; i < 2; i++) {
         struct pic_chip *c = &st.chip[i];
         if (c->init_state > INIT_ICW4) c->init_state = INIT_READY;

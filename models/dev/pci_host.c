@@ -242,23 +242,14 @@ static void host_save(void *dev, struct dev_snap *s)
 {
     struct pci_host *h = dev;
     memcpy(h->st.bridge, h->bridge.data, sizeof h->st.bridge);
-    uint32_t hdr[2] = {SNAP_TAG, sizeof h->st};
-    dev_snap_put(s, hdr, sizeof hdr);
-    dev_snap_put(s, &h->st, sizeof h->st);
+    dev_snap_put_block(s, SNAP_TAG, &h->st, sizeof h->st);
 }
 
 static void host_restore(void *dev, struct dev_snap *s)
 {
     struct pci_host *h = dev;
-    uint32_t hdr[2];
     struct pci_host_state st;
-    dev_snap_get(s, hdr, sizeof hdr);
-    if (s->error || hdr[0] != SNAP_TAG || hdr[1] != sizeof st) {
-        s->error = true;
-        return;
-    }
-    dev_snap_get(s, &st, sizeof st);
-    if (s->error) return;
+    if (!dev_snap_get_block(s, SNAP_TAG, &st, sizeof st)) return;
     st.config_addr &= CONFIG_ADDR_MASK;
     st.rcr &= RCR_SYS_RST;
     h->st = st;

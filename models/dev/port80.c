@@ -52,23 +52,14 @@ static void p80_reset(void *dev)
 static void p80_save(void *dev, struct dev_snap *s)
 {
     struct port80 *p = dev;
-    uint32_t hdr[2] = {SNAP_TAG, sizeof p->st};
-    dev_snap_put(s, hdr, sizeof hdr);
-    dev_snap_put(s, &p->st, sizeof p->st);
+    dev_snap_put_block(s, SNAP_TAG, &p->st, sizeof p->st);
 }
 
 static void p80_restore(void *dev, struct dev_snap *s)
 {
     struct port80 *p = dev;
-    uint32_t hdr[2];
     struct port80_state st;
-    dev_snap_get(s, hdr, sizeof hdr);
-    if (s->error || hdr[0] != SNAP_TAG || hdr[1] != sizeof st) {
-        s->error = true;
-        return;
-    }
-    dev_snap_get(s, &st, sizeof st);
-    if (!s->error) p->st = st;
+    if (dev_snap_get_block(s, SNAP_TAG, &st, sizeof st)) p->st = st;
 }
 
 static void p80_destroy(void *dev)

@@ -425,23 +425,14 @@ static void uart_reset(void *dev)
 static void uart_save(void *dev, struct dev_snap *s)
 {
     struct uart16550 *u = dev;
-    uint32_t hdr[2] = {SNAP_TAG, sizeof u->st};
-    dev_snap_put(s, hdr, sizeof hdr);
-    dev_snap_put(s, &u->st, sizeof u->st);
+    dev_snap_put_block(s, SNAP_TAG, &u->st, sizeof u->st);
 }
 
 static void uart_restore(void *dev, struct dev_snap *s)
 {
     struct uart16550 *u = dev;
-    uint32_t hdr[2];
     struct uart_state st;
-    dev_snap_get(s, hdr, sizeof hdr);
-    if (s->error || hdr[0] != SNAP_TAG || hdr[1] != sizeof st) {
-        s->error = true;
-        return;
-    }
-    dev_snap_get(s, &st, sizeof st);
-    if (s->error) return;
+    if (!dev_snap_get_block(s, SNAP_TAG, &st, sizeof st)) return;
     st.rx_head %= UART16550_FIFO_LEN;
     if (st.rx_count > UART16550_FIFO_LEN) st.rx_count = UART16550_FIFO_LEN;
     st.ier &= 0x0f;
