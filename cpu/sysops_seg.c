@@ -218,7 +218,13 @@ static void op_verw(struct cpu *c, const struct insn *i)
 static void op_mov_Sw_Ew(struct cpu *c, const struct insn *i)
 {
     unsigned seg = i->reg & 7;
-    if (seg == SEG_CS || seg > SEG_GS) cpu_ud(c);
+    if (seg == SEG_CS || seg > SEG_GS) {
+        /* AMD processors read the source before refusing the register: a
+         * fault on the operand comes first (measured on an AMD EPYC host
+         * with hvsim difftest against KVM). */
+        if (c->prof->vendor == VENDOR_AMD) (void)sys_read_rm(c, i, 2);
+        cpu_ud(c);
+    }
     uint16_t sel = (uint16_t)sys_read_rm(c, i, 2);
     cpu_load_seg(c, seg, sel);
     if (seg == SEG_SS) {
