@@ -65,6 +65,34 @@ START_TEST(model_follows_amd_frame_order)
 }
 END_TEST
 
+/* MOV Sreg, m16 with ModRM.reg 1, 6 or 7: AMD reads the operand first, so a
+ * not-present page gives #PF rather than #UD. */
+static void check_mov_sreg(struct oracle *o)
+{
+    static const uint8_t modrms[] = {0x08, 0x30, 0x38};
+    for (size_t k = 0; k < sizeof modrms; k++) {
+        /* mov rax, DT_UNMAPPED; mov Sreg, [rax] */
+        uint8_t code[] = {0x48, 0xc7, 0xc0, 0x00, 0xc0, 0x10, 0x00, 0x8e, modrms[k]};
+        ck_assert(gen_case_from_code(1, DT_LONG64, code, sizeof code, &tc));
+        static struct dt_outcome out;
+        o->ops->run(o, &tc, &out);
+        ck_assert_msg(out.ok, "%s: %s", o->ops->name, out.why);
+        ck_assert_msg(out.vector == 14 && out.cr2 == DT_UNMAPPED,
+                      "mov Sreg (modrm %#x) on %s: vector %d, cr2 %#llx", modrms[k], o->ops->name,
+                      out.vector, (unsigned long long)out.cr2);
+    }
+}
+
+START_TEST(model_mov_sreg_reads_first)
+{
+    char why[256];
+    struct oracle *m = oracle_model_create(cpu_profile_find("zen4"), why, sizeof why);
+    ck_assert_msg(m != NULL, "%s", why);
+    check_mov_sreg(m);
+    m->ops->destroy(m);
+}
+END_TEST
+
 START_TEST(silicon_still_agrees)
 {
     char why[256];
@@ -74,6 +102,7 @@ START_TEST(silicon_still_agrees)
         return;
     }
     check_all(k);
+    check_mov_sreg(k);
     k->ops->destroy(k);
 }
 END_TEST
@@ -84,6 +113,7 @@ int main(void)
     TCase *t = tcase_create("frames");
     tcase_set_timeout(t, 60);
     tcase_add_test(t, model_follows_amd_frame_order);
+    tcase_add_test(t, model_mov_sreg_reads_first);
     tcase_add_test(t, silicon_still_agrees);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
