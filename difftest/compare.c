@@ -122,6 +122,8 @@ static const struct dt_known *find_known(const struct dt_known_list *k, const st
         /* what ran is what ran on either side: an oracle may stop somewhere
          * outside the case altogether */
         uint64_t stop = stop_rip > model_rip ? stop_rip : model_rip;
+        if (stop < DT_CODE || stop > DT_CODE + tc->code_len)
+            stop = DT_CODE + tc->code_len; /* it branched out of the case: all of it ran */
         if (case_executes(tc, stop, e->mnemonic)) return e;
     }
     return NULL;

@@ -92,6 +92,9 @@ static uint64_t read_by(const cs_insn *in)
     case X86_INS_ADC:
     case X86_INS_SBB:
     case X86_INS_CMC: return RF_CF;
+    /* ADCX adds CF in, ADOX adds OF in (SDM vol 2A) */
+    case X86_INS_ADCX: return RF_CF;
+    case X86_INS_ADOX: return RF_OF;
     default: break;
     }
     static const struct {
