@@ -93,6 +93,41 @@ START_TEST(model_mov_sreg_reads_first)
 }
 END_TEST
 
+/* ENTER on AMD probes the new stack top with an 8-byte write before it
+ * commits: #PF with W=1 when that lands on a read-only page (the case's
+ * code page here), #AC when it is misaligned with alignment checking on. */
+static void check_enter_probe(struct oracle *o)
+{
+    /* enter 0xa7f8, 0: RSP 0x10b000 - 8 - 0xa7f8 = 0x100800, in the code page */
+    static const uint8_t enter_ro[] = {0xc8, 0xf8, 0xa7, 0x00};
+    ck_assert(gen_case_from_code(1, DT_LONG64, enter_ro, sizeof enter_ro, &tc));
+    tc.init.rflags = 0;
+    static struct dt_outcome out;
+    o->ops->run(o, &tc, &out);
+    ck_assert_msg(out.ok, "%s: %s", o->ops->name, out.why);
+    ck_assert_int_eq(out.vector, 14);
+    ck_assert_uint_eq(out.error, 7); /* present, write, user */
+    ck_assert_uint_eq(out.cr2, 0x100800);
+    ck_assert_uint_eq(out.gpr[R_RSP], DT_STACK + DT_STACK_SIZE); /* nothing committed */
+    /* enter 0x14, 0 with EFLAGS.AC: new RSP 0x10afe4 is not 8-aligned */
+    static const uint8_t enter_ac[] = {0xc8, 0x14, 0x00, 0x00};
+    ck_assert(gen_case_from_code(1, DT_LONG64, enter_ac, sizeof enter_ac, &tc));
+    tc.init.rflags = RF_AC;
+    o->ops->run(o, &tc, &out);
+    ck_assert_msg(out.ok, "%s: %s", o->ops->name, out.why);
+    ck_assert_int_eq(out.vector, 17);
+}
+
+START_TEST(model_enter_probes_new_top)
+{
+    char why[256];
+    struct oracle *m = oracle_model_create(cpu_profile_find("zen4"), why, sizeof why);
+    ck_assert_msg(m != NULL, "%s", why);
+    check_enter_probe(m);
+    m->ops->destroy(m);
+}
+END_TEST
+
 START_TEST(silicon_still_agrees)
 {
     char why[256];
@@ -103,6 +138,7 @@ START_TEST(silicon_still_agrees)
     }
     check_all(k);
     check_mov_sreg(k);
+    check_enter_probe(k);
     k->ops->destroy(k);
 }
 END_TEST
@@ -114,6 +150,7 @@ int main(void)
     tcase_set_timeout(t, 60);
     tcase_add_test(t, model_follows_amd_frame_order);
     tcase_add_test(t, model_mov_sreg_reads_first);
+    tcase_add_test(t, model_enter_probes_new_top);
     tcase_add_test(t, silicon_still_agrees);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
