@@ -128,10 +128,13 @@ static void op_sysenter(struct cpu *c, const struct insn *i)
 static void op_sysexit(struct cpu *c, const struct insn *i)
 {
     bool lma = c->s.msr.efer & EFER_LMA;
-    if (!intel(c) && lma) cpu_ud(c);
     uint16_t cs = (uint16_t)c->s.msr.sysenter_cs;
     if (!sys_is_prot(c) || (cs & 0xfffc) == 0) cpu_gp0(c);
     sys_require_cpl0(c);
+    /* AMD does not support SYSEXIT in long mode (#UD), but checks for #GP
+     * first: at CPL 3 it is #GP(0) (measured on an AMD EPYC host with hvsim
+     * difftest against KVM). */
+    if (!intel(c) && lma) cpu_ud(c);
     bool to64 = (i->flags & INSN_F_REXW) && c->mode == MODE_LONG64;
     uint64_t rip = to64 ? c->s.gpr[R_RDX] : c->s.gpr[R_RDX] & 0xffffffffu;
     uint64_t rsp = to64 ? c->s.gpr[R_RCX] : c->s.gpr[R_RCX] & 0xffffffffu;

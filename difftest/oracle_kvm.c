@@ -199,13 +199,17 @@ static bool uses_intercepted(const struct dt_case *tc, bool intn_native)
     cs_insn *insn;
     size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
     bool found = false;
+    size_t covered = 0;
     for (size_t i = 0; i < n && !found; i++) {
         unsigned id = insn[i].id;
         found = id == X86_INS_SYSCALL || id == X86_INS_SYSENTER ||
                 (!intn_native && (id == X86_INS_INT || id == X86_INS_INTO));
+        covered += insn[i].size;
     }
-    /* bytes Capstone cannot decode may hide one: look for the opcodes too */
-    for (size_t b = 0; b < tc->code_len && !found; b++)
+    /* Bytes past where Capstone stopped decoding may hide one: look for the
+     * opcodes there. (An INT n that Capstone decodes as something else ends
+     * in a #UD at a decodable instruction, which is not trusted either.) */
+    for (size_t b = covered; b < tc->code_len && !found; b++)
         found = (b + 1 < tc->code_len && tc->code[b] == 0x0f &&
                  (tc->code[b + 1] == 0x05 || tc->code[b + 1] == 0x34)) ||
                 (!intn_native && tc->code[b] == 0xcd);

@@ -118,6 +118,29 @@ static void check_enter_probe(struct oracle *o)
     ck_assert_int_eq(out.vector, 17);
 }
 
+/* SYSEXIT at CPL 3 in 64-bit mode: AMD, which does not support it in long
+ * mode (#UD), checks the #GP conditions first: #GP(0). */
+static void check_sysexit(struct oracle *o)
+{
+    static const uint8_t sysexit[] = {0x48, 0x0f, 0x35};
+    ck_assert(gen_case_from_code(1, DT_LONG64, sysexit, sizeof sysexit, &tc));
+    static struct dt_outcome out;
+    o->ops->run(o, &tc, &out);
+    ck_assert_msg(out.ok, "%s: %s", o->ops->name, out.why);
+    ck_assert_int_eq(out.vector, 13);
+    ck_assert_uint_eq(out.error, 0);
+}
+
+START_TEST(model_sysexit_gp_before_ud)
+{
+    char why[256];
+    struct oracle *m = oracle_model_create(cpu_profile_find("zen4"), why, sizeof why);
+    ck_assert_msg(m != NULL, "%s", why);
+    check_sysexit(m);
+    m->ops->destroy(m);
+}
+END_TEST
+
 START_TEST(model_enter_probes_new_top)
 {
     char why[256];
@@ -139,6 +162,7 @@ START_TEST(silicon_still_agrees)
     check_all(k);
     check_mov_sreg(k);
     check_enter_probe(k);
+    check_sysexit(k);
     k->ops->destroy(k);
 }
 END_TEST
@@ -151,6 +175,7 @@ int main(void)
     tcase_add_test(t, model_follows_amd_frame_order);
     tcase_add_test(t, model_mov_sreg_reads_first);
     tcase_add_test(t, model_enter_probes_new_top);
+    tcase_add_test(t, model_sysexit_gp_before_ud);
     tcase_add_test(t, silicon_still_agrees);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
