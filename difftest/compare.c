@@ -1,11 +1,11 @@
 /* Field-by-field comparison of two outcomes (see compare.h). */
 #include "difftest/compare.h"
 
-#include <capstone/capstone.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "difftest/dt_insns.h"
 #include "difftest/undef.h"
 
 /* Legacy SSE (SSE..SSE4.2, SSSE3, AES, PCLMULQDQ) instructions: the "@sse"
@@ -21,16 +21,15 @@ static bool in_sse_group(const cs_insn *in)
     return false;
 }
 
-/* The mnemonics of the instructions the case executed before it stopped. */
-static bool case_executes(const struct dt_case *tc, uint64_t stop_rip, const char *mnemonic)
+/* The mnemonics of the instructions the case executed before it stopped.
+ * `d` is the case decoded once for the whole comparison. */
+static bool case_executes(const struct dt_insns *d, const struct dt_case *tc, uint64_t stop_rip,
+                          const char *mnemonic)
 {
     if (!strcmp(mnemonic, "*")) return true;
-    csh h;
-    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
-        return false;
-    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-    cs_insn *insn;
-    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
+    if (!d->open) return false;
+    const cs_insn *insn = d->insn;
+    size_t n = d->n;
     bool found = false;
     for (size_t i = 0; i < n && !found; i++) {
         if (insn[i].address > stop_rip) continue;
@@ -39,28 +38,13 @@ static bool case_executes(const struct dt_case *tc, uint64_t stop_rip, const cha
             continue;
         }
         if (mnemonic[0] == '@') continue;
-        /* "rep movsq" is written rep_movsq in the list: one token */
         char m[32];
-        snprintf(m, sizeof m, "%s", insn[i].mnemonic);
-        for (char *p = m; *p; p++)
-            if (*p == ' ') *p = '_';
+        dt_insn_token(&insn[i], m, sizeof m);
         found = !strcmp(m, mnemonic);
     }
     /* "@undecodable": the case stopped at bytes Capstone cannot decode
      * (misplaced LOCK and other encodings that must raise #UD). */
-    if (!strcmp(mnemonic, "@undecodable")) {
-        size_t off = stop_rip - DT_CODE;
-        cs_insn *one;
-        size_t k = stop_rip >= DT_CODE && off < tc->code_len
-                       ? cs_disasm(h, tc->code + off, tc->code_len - off, stop_rip, 1, &one)
-                       : 1;
-        if (stop_rip >= DT_CODE && off < tc->code_len) {
-            found = k == 0;
-            if (k) cs_free(one, k);
-        }
-    }
-    if (n) cs_free(insn, n);
-    cs_close(&h);
+    if (!strcmp(mnemonic, "@undecodable")) found = dt_insns_decode_at(d, tc, stop_rip, NULL) == 0;
     return found;
 }
 
@@ -91,9 +75,10 @@ static bool field_matches(const struct dt_known *e, const char *field, uint64_t 
     return strtoull(eq + 1, NULL, 0) == model_value;
 }
 
-static const struct dt_known *find_known(const struct dt_known_list *k, const struct dt_case *tc,
-                                         uint64_t stop_rip, uint64_t model_rip, const char *oracle,
-                                         const char *field, uint64_t model_value)
+static const struct dt_known *find_known(const struct dt_known_list *k, const struct dt_insns *d,
+                                         const struct dt_case *tc, uint64_t stop_rip,
+                                         uint64_t model_rip, const char *oracle, const char *field,
+                                         uint64_t model_value)
 {
     if (!k) return NULL;
     for (unsigned i = 0; i < k->n; i++) {
@@ -114,8 +99,8 @@ static const struct dt_known *find_known(const struct dt_known_list *k, const st
         /* @undecodable looks at where either side stopped: the encoding one
          * of them refused */
         if (!strcmp(e->mnemonic, "@undecodable")) {
-            if (case_executes(tc, model_rip, e->mnemonic) ||
-                case_executes(tc, stop_rip, e->mnemonic))
+            if (case_executes(d, tc, model_rip, e->mnemonic) ||
+                case_executes(d, tc, stop_rip, e->mnemonic))
                 return e;
             continue;
         }
@@ -124,13 +109,14 @@ static const struct dt_known *find_known(const struct dt_known_list *k, const st
         uint64_t stop = stop_rip > model_rip ? stop_rip : model_rip;
         if (stop < DT_CODE || stop > DT_CODE + tc->code_len)
             stop = DT_CODE + tc->code_len; /* it branched out of the case: all of it ran */
-        if (case_executes(tc, stop, e->mnemonic)) return e;
+        if (case_executes(d, tc, stop, e->mnemonic)) return e;
     }
     return NULL;
 }
 
 struct cmp_ctx {
     const struct dt_case *tc;
+    const struct dt_insns *insns; /* tc decoded once */
     const struct dt_known_list *known;
     const char *oracle;
     uint64_t stop_rip, model_rip;
@@ -147,7 +133,7 @@ static void add(struct cmp_ctx *c, const char *field, uint64_t m, uint64_t o, en
     const struct dt_known *k = NULL;
     if (cls == DT_REAL && c->whole_case) k = c->whole_case;
     if (cls == DT_REAL && !k)
-        k = find_known(c->known, c->tc, c->stop_rip, c->model_rip, c->oracle, field, m);
+        k = find_known(c->known, c->insns, c->tc, c->stop_rip, c->model_rip, c->oracle, field, m);
     if (k) cls = DT_KNOWN;
     /* A known difference in the fault taken, or in where the case stopped,
      * explains the rest of it: everything after follows from that. */
@@ -196,14 +182,16 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
                 const struct dt_known_list *known, struct dt_report *r)
 {
     memset(r, 0, sizeof *r);
-    struct cmp_ctx c = {tc, known, oracle_name, oracle->rip, model->rip, r, false, NULL};
+    struct dt_insns insns;
+    dt_insns_decode(tc, &insns);
+    struct cmp_ctx c = {tc, &insns, known, oracle_name, oracle->rip, model->rip, r, false, NULL};
     unsigned valid = model->valid & oracle->valid;
     bool consumed = false;
     /* A stop outside the case (a branch that left it) ran all of it. */
     uint64_t scan_to = oracle->rip >= DT_CODE && oracle->rip <= DT_CODE + tc->code_len
                            ? oracle->rip
                            : DT_CODE + tc->code_len + 2;
-    uint64_t und = dt_undefined_flags(tc, scan_to, &consumed);
+    uint64_t und = dt_undefined_flags(&insns, scan_to, &consumed);
 
     cmp(&c, "vector", (uint64_t)model->vector, (uint64_t)oracle->vector);
     if (valid & DT_V_ERROR) {
@@ -269,6 +257,7 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
     }
     cmp_bytes(&c, "data", model->data, oracle->data, DT_DATA_SIZE, DT_DATA);
     cmp_bytes(&c, "stack", model->stack, oracle->stack, DT_STACK_SIZE, DT_STACK);
+    dt_insns_free(&insns);
 }
 
 /* Format, one entry a line, '#' starts a comment:

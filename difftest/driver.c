@@ -2,7 +2,6 @@
  * compare, report, minimise. See difftest.h for the options. */
 #include "difftest/difftest.h"
 
-#include <capstone/capstone.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "difftest/compare.h"
+#include "difftest/dt_insns.h"
 #include "difftest/gen.h"
 #include "difftest/oracle.h"
 
@@ -265,11 +265,10 @@ static int parse_opts(int argc, char **argv, struct dt_opts *o, const char **asm
 
 static void disassemble(FILE *f, const struct dt_case *tc)
 {
-    csh h;
-    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
-        return;
-    cs_insn *insn;
-    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
+    struct dt_insns d;
+    if (!dt_insns_decode(tc, &d)) return;
+    const cs_insn *insn = d.insn;
+    size_t n = d.n;
     size_t covered = 0;
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "    %08" PRIx64 ":  ", insn[i].address);
@@ -286,8 +285,7 @@ static void disassemble(FILE *f, const struct dt_case *tc)
     }
     fprintf(f, "    %08" PRIx64 ":  0f 0b                                 ud2 (end of case)\n",
             (uint64_t)(DT_CODE + tc->code_len));
-    if (n) cs_free(insn, n);
-    cs_close(&h);
+    dt_insns_free(&d);
 }
 
 static const char *gpr_name[CPU_NGPR] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -345,11 +343,10 @@ static void minimize(struct dt_session *s, unsigned k, struct dt_case *tc)
     bool changed = true;
     while (changed) {
         changed = false;
-        csh h;
-        if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
-            return;
-        cs_insn *insn;
-        size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
+        struct dt_insns d;
+        if (!dt_insns_decode(tc, &d)) return;
+        const cs_insn *insn = d.insn;
+        size_t n = d.n;
         for (size_t i = 0; i < n && n > 1; i++) {
             static struct dt_case t;
             t = *tc;
@@ -362,8 +359,7 @@ static void minimize(struct dt_session *s, unsigned k, struct dt_case *tc)
                 break;
             }
         }
-        if (n) cs_free(insn, n);
-        cs_close(&h);
+        dt_insns_free(&d);
     }
 }
 
@@ -373,15 +369,10 @@ static void minimize(struct dt_session *s, unsigned k, struct dt_case *tc)
 static void suggest_known(FILE *out, const struct dt_case *tc, const char *oracle,
                           const struct dt_report *r)
 {
-    csh h;
-    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
-        return;
-    cs_insn *insn;
-    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 1, &insn);
+    struct dt_insns d;
+    if (!dt_insns_decode(tc, &d)) return;
     char mn[32] = "*";
-    if (n) snprintf(mn, sizeof mn, "%s", insn[0].mnemonic);
-    for (char *p = mn; *p; p++)
-        if (*p == ' ') *p = '_'; /* one token: rep_movsq */
+    if (d.n) dt_insn_token(&d.insn[0], mn, sizeof mn);
     for (unsigned i = 0; i < r->n; i++) {
         if (r->d[i].cls != DT_REAL) continue;
         char field[24];
@@ -389,8 +380,7 @@ static void suggest_known(FILE *out, const struct dt_case *tc, const char *oracl
         field[strcspn(field, "@.")] = 0; /* data@addr -> data, xmm0.l -> xmm0 */
         fprintf(out, "suggest-known: %s %s %s\n", oracle, mn, field);
     }
-    if (n) cs_free(insn, n);
-    cs_close(&h);
+    dt_insns_free(&d);
 }
 
 static void run_case(struct dt_session *s, uint64_t seed, const struct dt_case *given, FILE *out,

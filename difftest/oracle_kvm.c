@@ -2,11 +2,11 @@
  * memory and one vCPU set to the case's state. Ring-3 code runs natively on
  * the host CPU; the exception that ends the case is delivered by the CPU to
  * a ring-0 stub whose HLT exits to us. */
+#include "difftest/dt_insns.h"
 #include "difftest/oracle.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <capstone/capstone.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,22 +126,15 @@ static void kvm_run_raw(struct oracle *o, const struct dt_case *tc, struct dt_ou
 static bool ud_is_trustworthy(const struct dt_case *tc, uint64_t rip)
 {
     if (rip == DT_CODE + tc->code_len) return true; /* the case's own closing UD2 */
-    csh h;
-    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
-        return false;
-    cs_insn *insn;
-    size_t off = rip - DT_CODE;
-    bool decodes = true; /* undecodable bytes: the #UD may be a re-raised #GP too */
-    if (rip >= DT_CODE && off < tc->code_len) {
-        size_t n = cs_disasm(h, tc->code + off, tc->code_len - off, rip, 1, &insn);
-        if (n) {
-            decodes = insn[0].id != X86_INS_UD2 && insn[0].id != X86_INS_UD2B &&
-                      insn[0].id != X86_INS_UD0;
-            cs_free(insn, n);
-        }
-    }
-    cs_close(&h);
-    return !decodes;
+    /* Only an explicit UD0/UD2 is a #UD silicon certainly raised: undecodable
+     * bytes may hide a re-raised #GP too. */
+    struct dt_insns d;
+    dt_insns_decode(tc, &d);
+    unsigned id = 0;
+    bool trusted = dt_insns_decode_at(&d, tc, rip, &id) == 1 &&
+                   (id == X86_INS_UD2 || id == X86_INS_UD2B || id == X86_INS_UD0);
+    dt_insns_free(&d);
+    return trusted;
 }
 
 /* The host does not always run the guest on silicon: now and then it
@@ -193,11 +186,10 @@ static const char *kvm_kind(struct oracle *o)
  * where the probe found it turned into #UD). */
 static bool uses_intercepted(const struct dt_case *tc, bool intn_native)
 {
-    csh h;
-    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
-        return true;
-    cs_insn *insn;
-    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
+    struct dt_insns d;
+    if (!dt_insns_decode(tc, &d)) return true;
+    const cs_insn *insn = d.insn;
+    size_t n = d.n;
     bool found = false;
     size_t covered = 0;
     for (size_t i = 0; i < n && !found; i++) {
@@ -213,8 +205,7 @@ static bool uses_intercepted(const struct dt_case *tc, bool intn_native)
         found = (b + 1 < tc->code_len && tc->code[b] == 0x0f &&
                  (tc->code[b + 1] == 0x05 || tc->code[b + 1] == 0x34)) ||
                 (!intn_native && tc->code[b] == 0xcd);
-    if (n) cs_free(insn, n);
-    cs_close(&h);
+    dt_insns_free(&d);
     return found;
 }
 

@@ -130,15 +130,12 @@ static uint64_t x87_writes(unsigned id)
     }
 }
 
-uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip, bool *consumed)
+uint64_t dt_undefined_flags(const struct dt_insns *d, uint64_t stop_rip, bool *consumed)
 {
-    csh h;
     *consumed = false;
-    if (cs_open(CS_ARCH_X86, tc->mode == DT_LONG64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK)
-        return OSZAPC; /* cannot tell: treat every arithmetic flag as undefined */
-    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-    cs_insn *insn;
-    size_t n = cs_disasm(h, tc->code, tc->code_len, DT_CODE, 0, &insn);
+    if (!d->open) return OSZAPC; /* cannot tell: treat every arithmetic flag as undefined */
+    const cs_insn *insn = d->insn;
+    size_t n = d->n;
     uint64_t u = 0;
     for (size_t i = 0; i < n; i++) {
         if (insn[i].address >= stop_rip) break;
@@ -153,7 +150,5 @@ uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip, bool *c
         if (r & u) *consumed = true; /* its results now depend on undefined flags */
         u = (u & ~w) | und;
     }
-    if (n) cs_free(insn, n);
-    cs_close(&h);
     return u;
 }

@@ -1,13 +1,13 @@
 #ifndef HVSIM_DT_UNDEF_H
 #define HVSIM_DT_UNDEF_H
 
-#include "difftest/dt_world.h"
+#include "difftest/dt_insns.h"
 
-/* Arithmetic flags (RF_* bits) left undefined by the instructions of `tc`
- * that lie before `stop_rip`, in order: a later instruction that writes a
+/* Arithmetic flags (RF_* bits) left undefined by the case's decoded
+ * instructions `d` that lie before `stop_rip`, in order: a later instruction that writes a
  * flag defines it again. *consumed is set when an instruction read a flag
  * while it was undefined (SETcc, Jcc, ADC, PUSHF...): from there on its
  * results are undefined too. */
-uint64_t dt_undefined_flags(const struct dt_case *tc, uint64_t stop_rip, bool *consumed);
+uint64_t dt_undefined_flags(const struct dt_insns *d, uint64_t stop_rip, bool *consumed);
 
 #endif
