@@ -3,6 +3,7 @@
 
 #include "cpu/cpu_internal.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -422,4 +423,61 @@ void harness_clear_events(struct harness *h)
 int harness_exception(const struct harness *h)
 {
     return h->n_ev ? (int)h->ev[0].vector : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Programs built byte by byte                                         */
+
+static void prog_byte(struct harness *h, uint8_t b)
+{
+    if (h->nprog >= sizeof h->prog) abort(); /* a test built too long a program */
+    h->prog[h->nprog++] = b;
+}
+
+void harness_emit(struct harness *h, int n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    for (int k = 0; k < n; k++)
+        prog_byte(h, (uint8_t)va_arg(ap, int));
+    va_end(ap);
+}
+
+void harness_emit_mem(struct harness *h, unsigned r, uint32_t addr)
+{
+    harness_emit(h, 2, (int)((r << 3) | 4), 0x25);
+    harness_emit32(h, addr);
+}
+
+void harness_emit32(struct harness *h, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        prog_byte(h, (uint8_t)(v >> (8 * k)));
+}
+
+void harness_put_program(struct harness *h)
+{
+    harness_put(h, HARNESS_CODE, h->prog, h->nprog);
+    h->nprog = 0;
+}
+
+void harness_run_program(struct harness *h, uint64_t max_insns)
+{
+    harness_emit(h, 2, 0xeb, 0xfe);
+    harness_clear_events(h);
+    harness_put_program(h);
+    struct cpu_state s;
+    harness_state(h, &s);
+    s.rip = HARNESS_CODE;
+    s.gpr[R_RSP] = HARNESS_STACK;
+    harness_set_state(h, &s);
+    h->cpu->activity = ACT_ACTIVE;
+    harness_run(h, max_insns);
+}
+
+struct cpu_fpu_state harness_fpu(struct harness *h)
+{
+    struct cpu_state s;
+    harness_state(h, &s);
+    return s.fpu;
 }

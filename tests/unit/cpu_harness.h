@@ -39,6 +39,7 @@
 #define HARNESS_STACK     0x80000ull
 #define HARNESS_CODE      0x100000ull
 #define HARNESS_LOG_MAX   256
+#define HARNESS_PROG_MAX  512
 
 /* GDT selectors of the ready-made states. */
 #define SEL_CODE32  0x08
@@ -92,7 +93,26 @@ struct harness {
 
     struct harness_event ev[HARNESS_LOG_MAX];
     unsigned n_ev;
+
+    /* The program the instruction suites build byte by byte (harness_emit). */
+    uint8_t prog[HARNESS_PROG_MAX];
+    size_t nprog;
 };
+
+/* Building a program of instruction bytes. Overflowing the buffer is a bug
+ * in the test and aborts. */
+void harness_emit(struct harness *h, int n, ...);
+/* ModRM for [disp32] with /r, through a SIB with no base and no index. */
+void harness_emit_mem(struct harness *h, unsigned r, uint32_t addr);
+void harness_emit32(struct harness *h, uint32_t v);
+/* Put the program at HARNESS_CODE and start a new one. */
+void harness_put_program(struct harness *h);
+/* Run the program built so far from HARNESS_CODE with RSP = HARNESS_STACK,
+ * for at most max_insns instructions: it ends in a JMP to itself so the
+ * limit stops the run, and the vCPU leaves a previous program's HLT. */
+void harness_run_program(struct harness *h, uint64_t max_insns);
+/* The x87/SSE state as the vCPU has it now. */
+struct cpu_fpu_state harness_fpu(struct harness *h);
 
 /* profile: a profile name, or NULL for the default. Returns NULL if the
  * profile is unknown or memory ran out. The vCPU comes out of RESET. */

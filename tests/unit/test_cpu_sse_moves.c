@@ -2,7 +2,6 @@
  * 64-bit mode: every direction of MOVD/MOVQ, the half-register moves,
  * non-temporal stores, MASKMOVDQU and the alignment and #UD rules. */
 #include <check.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
@@ -11,30 +10,20 @@
 #define DATA 0x200000u
 
 static struct harness *H;
-static uint8_t code[512];
-static size_t ncode;
 
-static void B(int n, ...)
+/* Programs are built and run through the harness (cpu_harness.h). */
+#define B(...)     harness_emit(H, __VA_ARGS__)
+#define M(r, addr) harness_emit_mem(H, r, addr)
+#define I32(v)     harness_emit32(H, v)
+
+static void run(void)
 {
-    va_list ap;
-    va_start(ap, n);
-    for (int k = 0; k < n; k++)
-        code[ncode++] = (uint8_t)va_arg(ap, int);
-    va_end(ap);
+    harness_run_program(H, 200);
 }
 
-/* ModRM for [disp32] with /r, via SIB with no base and no index. */
-static void M(unsigned r, uint32_t addr)
+static struct cpu_fpu_state fpu(void)
 {
-    B(2, (int)((r << 3) | 4), 0x25);
-    for (int k = 0; k < 4; k++)
-        code[ncode++] = (uint8_t)(addr >> (8 * k));
-}
-
-static void I32(uint32_t v)
-{
-    for (int k = 0; k < 4; k++)
-        code[ncode++] = (uint8_t)(v >> (8 * k));
+    return harness_fpu(H);
 }
 
 static void setup(void)
@@ -47,37 +36,11 @@ static void setup(void)
     s.cr0 = (s.cr0 | CR0_NE | CR0_MP) & ~(CR0_EM | CR0_TS);
     s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     harness_set_state(H, &s);
-    ncode = 0;
 }
 
 static void teardown(void)
 {
     harness_destroy(H);
-}
-
-/* Run the program built so far; it ends in a JMP to itself so the
- * instruction limit stops the run. */
-static void run(void)
-{
-    code[ncode++] = 0xeb;
-    code[ncode++] = 0xfe;
-    harness_clear_events(H);
-    harness_load_code(H, HARNESS_CODE, code, ncode);
-    struct cpu_state s;
-    harness_state(H, &s);
-    s.rip = HARNESS_CODE;
-    s.gpr[R_RSP] = HARNESS_STACK;
-    harness_set_state(H, &s);
-    H->cpu->activity = ACT_ACTIVE;
-    harness_run(H, 200);
-    ncode = 0;
-}
-
-static struct cpu_fpu_state fpu(void)
-{
-    struct cpu_state s;
-    harness_state(H, &s);
-    return s.fpu;
 }
 
 static void put16(uint64_t pa, const void *v)

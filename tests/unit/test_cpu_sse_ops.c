@@ -2,7 +2,6 @@
  * mode: results, MXCSR flags, EFLAGS, the #XM/#UD/#NM/#GP rules, MXCSR
  * rounding/DAZ/FTZ and the MMX aliasing of the x87 registers. */
 #include <check.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
@@ -12,30 +11,20 @@
 #define DATA 0x200000u
 
 static struct harness *H;
-static uint8_t code[512];
-static size_t ncode;
 
-static void B(int n, ...)
+/* Programs are built and run through the harness (cpu_harness.h). */
+#define B(...)     harness_emit(H, __VA_ARGS__)
+#define M(r, addr) harness_emit_mem(H, r, addr)
+#define I32(v)     harness_emit32(H, v)
+
+static void run(void)
 {
-    va_list ap;
-    va_start(ap, n);
-    for (int k = 0; k < n; k++)
-        code[ncode++] = (uint8_t)va_arg(ap, int);
-    va_end(ap);
+    harness_run_program(H, 200);
 }
 
-/* ModRM for [disp32] with /r, via SIB with no base and no index. */
-static void M(unsigned r, uint32_t addr)
+static struct cpu_fpu_state fpu(void)
 {
-    B(2, (int)((r << 3) | 4), 0x25);
-    for (int k = 0; k < 4; k++)
-        code[ncode++] = (uint8_t)(addr >> (8 * k));
-}
-
-static void I32(uint32_t v)
-{
-    for (int k = 0; k < 4; k++)
-        code[ncode++] = (uint8_t)(v >> (8 * k));
+    return harness_fpu(H);
 }
 
 static void setup(void)
@@ -48,37 +37,11 @@ static void setup(void)
     s.cr0 = (s.cr0 | CR0_NE | CR0_MP) & ~(CR0_EM | CR0_TS);
     s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     harness_set_state(H, &s);
-    ncode = 0;
 }
 
 static void teardown(void)
 {
     harness_destroy(H);
-}
-
-/* Run the program built so far; it ends in a JMP to itself so the
- * instruction limit stops the run. */
-static void run(void)
-{
-    code[ncode++] = 0xeb;
-    code[ncode++] = 0xfe;
-    harness_clear_events(H);
-    harness_load_code(H, HARNESS_CODE, code, ncode);
-    struct cpu_state s;
-    harness_state(H, &s);
-    s.rip = HARNESS_CODE;
-    s.gpr[R_RSP] = HARNESS_STACK;
-    harness_set_state(H, &s);
-    H->cpu->activity = ACT_ACTIVE;
-    harness_run(H, 200);
-    ncode = 0;
-}
-
-static struct cpu_fpu_state fpu(void)
-{
-    struct cpu_state s;
-    harness_state(H, &s);
-    return s.fpu;
 }
 
 static void set_mxcsr(uint32_t v)
@@ -414,8 +377,7 @@ END_TEST
 START_TEST(cvtsi2sd_rexw_and_sticky_flags)
 {
     B(2, 0x48, 0xb8);
-    for (int k = 0; k < 8; k++)
-        code[ncode++] = (uint8_t)((0x20000000000001ull) >> (8 * k));
+    I32(0x00000001), I32(0x00200000);   /* mov rax, 0x20000000000001 */
     B(5, 0xf2, 0x48, 0x0f, 0x2a, 0xc0); /* cvtsi2sd xmm0, rax: 2^53+1 rounds */
     run();
     double d;
@@ -536,8 +498,7 @@ START_TEST(extract_insert_gpr_forms)
     B(6, 0x66, 0x0f, 0x3a, 0x14, 0xc2, 0x05);                        /* pextrb edx, xmm0, 5 */
     B(3, 0x66, 0x0f, 0x3a), B(1, 0x16), M(0, DATA + 32), B(1, 0x03); /* pextrd [m], xmm0, 3 */
     B(2, 0x48, 0xb8);
-    for (int k = 0; k < 8; k++)
-        code[ncode++] = (uint8_t)(0x0123456789abcdefull >> (8 * k));
+    I32(0x89abcdef), I32(0x01234567);               /* mov rax, 0x0123456789abcdef */
     B(7, 0x66, 0x48, 0x0f, 0x3a, 0x22, 0xc0, 0x01); /* pinsrq xmm0, rax, 1 */
     run();
     ck_assert_uint_eq(harness_reg(H, R_RCX), 0x33333333);
