@@ -5,6 +5,7 @@
 #include "mmu.h"
 #include "profile.h"
 #include "sysops.h"
+#include "virt.h"
 
 struct cpu *cpu_create(unsigned index, const struct cpu_profile *profile, struct cpu_shared *sh,
                        const struct cpu_bus *bus)
@@ -24,6 +25,15 @@ struct cpu *cpu_create(unsigned index, const struct cpu_profile *profile, struct
     /* A fixed per-vCPU seed keeps runs reproducible. */
     c->rng_state = 0x9e3779b97f4a7c15ull * (index + 1) ^ 0xd1b54a32d192ed03ull;
     tlb_flush_all(c, true);
+    /* The extensions' per-vCPU state, for the profile that advertises them. */
+    if (profile_has(c->prof, FEAT_SVM) && !(c->svm = svm_cpu_create(c))) {
+        cpu_destroy(c);
+        return NULL;
+    }
+    if (profile_has(c->prof, FEAT_VMX) && !(c->vmx = vmx_cpu_create(c))) {
+        cpu_destroy(c);
+        return NULL;
+    }
     cpu_reset(c, index == 0);
     return c;
 }
@@ -32,6 +42,8 @@ void cpu_destroy(struct cpu *c)
 {
     if (!c) return;
     monitor_disarm(c);
+    if (c->svm) svm_cpu_destroy(c->svm);
+    if (c->vmx) vmx_cpu_destroy(c->vmx);
     struct cpu_shared *sh = c->shared;
     for (unsigned i = 0; sh && i < sh->ncpus; i++)
         if (sh->cpus[i] == c) {
@@ -123,6 +135,13 @@ void sys_reset(struct cpu *c, bool init)
     c->shutdown_info[0] = 0;
     memset(c->pdpte, 0, sizeof c->pdpte);
     c->next_rip = c->insn_rip = s->rip;
+    c->vectoring.valid = false;
+    /* RESET and INIT leave guest mode and VMX operation's state as the
+     * extensions define (APM vol 2, 15.30; SDM vol 3C, 24.11 / 26.2). */
+    c->virt = NULL;
+    if (c->svm) svm_cpu_reset(c, init);
+    if (c->vmx) vmx_cpu_reset(c, init);
+    cpu_tlb_set_space(c, 0);
     tlb_flush_all(c, true);
     cpu_update_mode(c);
 }

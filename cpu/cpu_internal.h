@@ -75,6 +75,7 @@ struct tlb_entry {
 struct cpu_tlb {
     struct tlb_entry read[TLB_ENTRIES], write[TLB_ENTRIES], exec[TLB_ENTRIES];
     uint16_t cur_tag;
+    uint32_t space; /* address space: 0 host, else a guest ASID/VPID (cpu/virt.h) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -106,7 +107,9 @@ enum cpu_activity { ACT_ACTIVE, ACT_HLT, ACT_SHUTDOWN, ACT_WAIT_SIPI, ACT_MWAIT 
 
 struct cpu_profile; /* cpu/profile.h */
 struct icache;      /* icache.c */
-struct cpu_virt;    /* models/svm, models/vmx: the virtualization extension hooks */
+struct cpu_virt;    /* cpu/virt.h: the virtualization extension hooks */
+struct svm_cpu;
+struct vmx_cpu;
 
 struct cpu {
     struct cpu_state s; /* rflags arithmetic bits are stale while lf.op != LF_NONE */
@@ -152,6 +155,18 @@ struct cpu {
      * active. Consulted for intercepts before exceptions, interrupts and
      * instructions that can be intercepted. */
     struct cpu_virt *virt;
+    /* Per-vCPU state of the extensions the profile advertises (cpu/virt.h);
+     * NULL when it advertises none. */
+    struct svm_cpu *svm;
+    struct vmx_cpu *vmx;
+    /* The event cpu_deliver_event is delivering, for the exit information
+     * of a VM exit that interrupts it (cpu/virt.h). */
+    struct {
+        bool valid;
+        uint8_t vector, type;
+        bool has_err;
+        uint32_t err;
+    } vectoring;
 
     cpu_trace_fn trace_fn;
     void *trace_opaque;
@@ -166,8 +181,11 @@ struct cpu {
      * sets c->s.rip = c->insn_rip and calls
      * cpu_deliver_event(c, exc_vector, EV_HWEXC, exc_has_error, exc_error).
      * exc_vector is -1 when the raise ended in shutdown (triple fault):
-     * c->activity is then ACT_SHUTDOWN and cpu_deliver_event does nothing. */
+     * c->activity is then ACT_SHUTDOWN and cpu_deliver_event does nothing;
+     * EXC_VIRT_EXITED when a VM exit's world switch unwound (cpu/virt.h):
+     * nothing is delivered and RIP stays as the switch left it. */
     int exc_vector;
+#define EXC_VIRT_EXITED (-2)
     uint32_t exc_error;
     bool exc_has_error;
     uint64_t exc_cr2;  /* faulting linear address of a recorded #PF */

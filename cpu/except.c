@@ -5,6 +5,7 @@
 
 #include "mmu.h"
 #include "sysops.h"
+#include "virt.h"
 
 bool exc_has_error_code(unsigned v)
 {
@@ -39,7 +40,11 @@ _Noreturn static void raise_common(struct cpu *c, unsigned vector, bool has_erro
     if (c->delivering >= 0) {
         enum exc_class first = exc_class_of(c->delivering), second = exc_class_of((int)vector);
         if (first == CLS_DF) {
-            /* A fault while delivering #DF: shutdown (SDM vol 3A, 6.15). */
+            /* A fault while delivering #DF: shutdown (SDM vol 3A, 6.15), which
+             * a hypervisor may intercept (APM vol 2, 15.13; SDM vol 3C,
+             * 26.2 "triple fault"). */
+            c->delivering = -1;
+            virt_intercept_insn(c, VK_SHUTDOWN, NULL);
             snprintf(c->shutdown_info, sizeof c->shutdown_info,
                      "triple fault: %s(0x%x) during #DF delivery at cs:rip=%04x:%016llx",
                      vector < 32 ? exc_names[vector] : "#?", err, c->s.seg[SEG_CS].sel,
@@ -61,6 +66,14 @@ _Noreturn static void raise_common(struct cpu *c, unsigned vector, bool has_erro
     c->exc_vector = (int)vector;
     c->exc_has_error = has_error;
     c->exc_error = has_error ? err : 0;
+    longjmp(c->fault_jmp, 1);
+}
+
+_Noreturn void cpu_virt_exited(struct cpu *c)
+{
+    c->exc_vector = EXC_VIRT_EXITED;
+    c->delivering = -1;
+    c->vectoring.valid = false;
     longjmp(c->fault_jmp, 1);
 }
 
@@ -375,6 +388,17 @@ void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, boo
                        uint32_t error_code)
 {
     if (c->activity == ACT_SHUTDOWN || vector > 255) return;
+    /* An intercepted exception or interrupt exits before anything of its
+     * delivery happens: CR2 and the stack are untouched (APM vol 2, 15.12;
+     * SDM vol 3C, 27.1). A fault during delivery that exits reports this
+     * event as the one being delivered (APM vol 2, 15.7.2; SDM vol 3C,
+     * 28.2.4). */
+    if (c->virt) c->virt->ops->exception(c, vector, type, has_error, error_code);
+    c->vectoring.valid = true;
+    c->vectoring.vector = (uint8_t)vector;
+    c->vectoring.type = (uint8_t)type;
+    c->vectoring.has_err = type == EV_HWEXC && has_error;
+    c->vectoring.err = error_code;
     c->deliver_ext =
         type == EV_EXTINT || type == EV_NMI || type == EV_HWEXC || type == EV_PRIVSWEXC;
     c->delivering = type == EV_HWEXC ? (int)vector : 256;
@@ -399,6 +423,7 @@ void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, boo
 
     if (type == EV_NMI) c->nmi_blocked = true;
     c->delivering = -1;
+    c->vectoring.valid = false;
     c->ss_armed = false;
     c->rf_armed = false;
     c->intr_shadow = 0;

@@ -295,8 +295,9 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t budget)
     c->budget_end = c->cycles + budget;
     c->shared->running = c;
     if (setjmp(c->fault_jmp) != 0) {
-        /* A fault: the instruction did not complete (SDM vol 3A, 6.5). */
-        c->s.rip = c->insn_rip;
+        /* A fault: the instruction did not complete (SDM vol 3A, 6.5). A VM
+         * exit's world switch has already set RIP (cpu/virt.h). */
+        if (c->exc_vector != EXC_VIRT_EXITED) c->s.rip = c->insn_rip;
         if (c->exc_vector >= 0)
             cpu_deliver_event(c, (unsigned)c->exc_vector, EV_HWEXC, c->exc_has_error, c->exc_error);
     }

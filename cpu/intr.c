@@ -3,6 +3,7 @@
  * 6.7-6.9 and table 6-2; 9.4 for INIT/SIPI; APM vol 2, 8.5). */
 #include "mmu.h"
 #include "sysops.h"
+#include "virt.h"
 
 #define DR6_BS (1ull << 14)
 
@@ -72,7 +73,14 @@ void cpu_service_events(struct cpu *c)
     c->insn_rip = c->s.rip;
     c->pending &= ~PEND_CHECK;
 
-    if (c->pending & PEND_INIT) {
+    /* INIT is intercepted or held in guest mode as the extension says; a
+     * clear GIF holds it pending (APM vol 2, 15.17), and so does VMX root
+     * operation (SDM vol 3C, 24.8). */
+    bool init_held = false;
+    if (c->pending & PEND_INIT)
+        init_held = (c->virt && c->virt->ops->signal(c, CPU_LINE_INIT)) || !c->gif ||
+                    (c->vmx && vmx_init_blocked(c));
+    if ((c->pending & PEND_INIT) && !init_held) {
         c->pending &= ~PEND_INIT; /* a SIPI still pending came after it */
         do_init(c);
         if (!(c->activity == ACT_WAIT_SIPI && (c->pending & PEND_SIPI))) return;
@@ -85,8 +93,11 @@ void cpu_service_events(struct cpu *c)
         return;
     }
     if (c->activity == ACT_SHUTDOWN) return;
-    /* SMI: no SMM yet; the request is dropped rather than left pending. */
-    c->pending &= ~PEND_SMI;
+    /* SMI: no SMM yet; the request is dropped rather than left pending,
+     * unless the hypervisor intercepts it or a clear GIF holds it (APM vol
+     * 2, 15.13.2, 15.17). */
+    if ((c->pending & PEND_SMI) && !(c->virt && c->virt->ops->signal(c, CPU_LINE_SMI)) && c->gif)
+        c->pending &= ~PEND_SMI;
 
     /* Traps from the previous instruction (priority 4, table 6-2). */
     uint64_t traps = 0;
@@ -113,7 +124,9 @@ void cpu_service_events(struct cpu *c)
         c->pending |= PEND_DBTRAP;
         traps = 0;
     }
-    if (traps) {
+    if (c->virt && c->virt->ops->boundary(c, traps, shadow)) {
+        /* The extension delivered or exited: nothing more at this boundary. */
+    } else if (traps) {
         c->s.dr6 = (c->s.dr6 & ~0xfull) | traps | 0xffff0ff0ull;
         cpu_deliver_event(c, EXC_DB, EV_HWEXC, false, 0);
     } else if ((c->pending & PEND_NMI) && !c->nmi_blocked && shadow != 2 && c->gif) {

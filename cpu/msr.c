@@ -5,6 +5,7 @@
 #include "mmu.h"
 #include "profile.h"
 #include "sysops.h"
+#include "virt.h"
 
 enum {
     MSR_TSC = 0x10,
@@ -116,6 +117,9 @@ static uint64_t efer_writable(const struct cpu *c)
 bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val)
 {
     const struct cpu_msrs *m = &c->s.msr;
+    bool ext_ok;
+    if (c->svm && svm_msr_read(c, msr, val, &ext_ok)) return ext_ok;
+    if (c->vmx && vmx_msr_read(c, msr, val, &ext_ok)) return ext_ok;
     unsigned nvar = (unsigned)(m->mtrr_cap & 0xff);
     if (msr >= MSR_MTRR_PHYS_BASE0 && msr < MSR_MTRR_PHYS_BASE0 + 2 * nvar && nvar <= 8) {
         *val = m->mtrr_var[msr - MSR_MTRR_PHYS_BASE0];
@@ -127,7 +131,7 @@ bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val)
         return true;
     }
     switch (msr) {
-    case MSR_TSC: *val = sys_read_tsc(c); return true;
+    case MSR_TSC: *val = virt_guest_tsc(c, sys_read_tsc(c)); return true;
     case MSR_PLATFORM_ID:
         if (!is_intel(c)) break;
         *val = 0;
@@ -218,6 +222,7 @@ static bool write_efer(struct cpu *c, uint64_t v)
 {
     uint64_t old = c->s.msr.efer;
     if (v & ~efer_writable(c)) return false;
+    if (c->svm && !svm_efer_write_ok(c, v)) return false;
     /* LME cannot change while paging is on (SDM vol 3A, 9.8.5; APM vol 2, 14.6.1). */
     if ((c->s.cr0 & CR0_PG) && ((v ^ old) & EFER_LME)) return false;
     v = (v & ~EFER_LMA) | (old & EFER_LMA); /* LMA is read-only */
@@ -230,6 +235,9 @@ static bool write_efer(struct cpu *c, uint64_t v)
 bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
 {
     struct cpu_msrs *m = &c->s.msr;
+    bool ext_ok;
+    if (c->svm && svm_msr_write(c, msr, v, &ext_ok)) return ext_ok;
+    if (c->vmx && vmx_msr_write(c, msr, v, &ext_ok)) return ext_ok;
     unsigned nvar = (unsigned)(m->mtrr_cap & 0xff);
     uint64_t phys_rsvd = ~mmu_phys_mask(c);
     if (msr >= MSR_MTRR_PHYS_BASE0 && msr < MSR_MTRR_PHYS_BASE0 + 2 * nvar && nvar <= 8) {

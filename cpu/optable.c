@@ -1,5 +1,6 @@
 /* The handler table (see optable.h). */
 #include "optable.h"
+#include "virt.h"
 
 #include "decode.h"
 
@@ -78,6 +79,8 @@ void optable_init(void)
     ops_system_register();
     ops_fpu_register();
     ops_simd_register();
+    ops_svm_register();
+    ops_vmx_register();
     filling = false;
     initialized = true;
 }

@@ -5,6 +5,7 @@
 #include "operand.h"
 #include "profile.h"
 #include "sysops.h"
+#include "virt.h"
 
 #define CR0_VALID                                                                                  \
     (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD |     \
@@ -44,6 +45,7 @@ bool sys_write_cr0(struct cpu *c, uint64_t val)
     uint64_t old = c->s.cr0;
     if (val >> 32) return false;
     val = (val & CR0_VALID) | CR0_ET; /* reserved bits are ignored; ET is fixed */
+    if (c->vmx && !vmx_cr_write_ok(c, 0, val)) return false; /* SDM vol 3C, 24.8 */
     if ((val & CR0_PG) && !(val & CR0_PE)) return false;
     if ((val & CR0_NW) && !(val & CR0_CD)) return false;
     uint64_t efer = c->s.msr.efer;
@@ -74,6 +76,7 @@ bool sys_write_cr4(struct cpu *c, uint64_t val)
     uint64_t old = c->s.cr4;
     bool lma = c->s.msr.efer & EFER_LMA;
     if (val & sys_cr4_reserved(c)) return false;
+    if (c->vmx && !vmx_cr_write_ok(c, 4, val)) return false; /* SDM vol 3C, 24.8 */
     if (lma && !(val & CR4_PAE)) return false;
     if (lma && ((val ^ old) & CR4_LA57)) return false;
     if ((val & CR4_PCIDE) && !(old & CR4_PCIDE) && (!lma || (c->s.cr3 & 0xfff))) return false;

@@ -3,6 +3,7 @@
 #include "operand.h"
 #include "profile.h"
 #include "sysops.h"
+#include "virt.h"
 
 static void op_hlt(struct cpu *c, const struct insn *i)
 {
@@ -46,7 +47,8 @@ static void tsd_check(struct cpu *c)
 static void op_rdtsc(struct cpu *c, const struct insn *i)
 {
     tsd_check(c);
-    uint64_t t = sys_read_tsc(c);
+    virt_intercept_insn(c, VK_RDTSC, i);
+    uint64_t t = virt_guest_tsc(c, sys_read_tsc(c));
     c->s.gpr[R_RAX] = t & 0xffffffffu;
     c->s.gpr[R_RDX] = t >> 32;
 }
@@ -55,7 +57,8 @@ void sys_rdtscp(struct cpu *c)
 {
     if (!cpu_has(c, FEAT_RDTSCP)) cpu_ud(c);
     tsd_check(c);
-    uint64_t t = sys_read_tsc(c);
+    virt_intercept_insn(c, VK_RDTSCP, NULL);
+    uint64_t t = virt_guest_tsc(c, sys_read_tsc(c));
     c->s.gpr[R_RAX] = t & 0xffffffffu;
     c->s.gpr[R_RDX] = t >> 32;
     c->s.gpr[R_RCX] = c->s.msr.tsc_aux & 0xffffffffu;
