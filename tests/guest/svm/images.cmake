@@ -1,0 +1,1 @@
+# SVM guest-image tests: a small hypervisor per image (owner: SVM tests).

@@ -1,0 +1,1 @@
+# VMX guest-image tests: a small hypervisor per image (owner: VMX tests).
