@@ -76,6 +76,9 @@ struct cpu_tlb {
     struct tlb_entry read[TLB_ENTRIES], write[TLB_ENTRIES], exec[TLB_ENTRIES];
     uint16_t cur_tag;
     uint32_t space; /* address space: 0 host, else a guest ASID/VPID (cpu/virt.h) */
+    /* The current space's bits in tlb_entry.vpn (cpu/mmu.h tlb_key), kept
+     * by cpu_tlb_set_space (tlb_space.c). */
+    uint64_t space_key;
 };
 
 /* ------------------------------------------------------------------ */
