@@ -2,6 +2,7 @@
  * bitmap (SDM vol 1, 19.5; APM vol 2, 13.2). */
 #include "operand.h"
 #include "sysops.h"
+#include "virt.h"
 
 void cpu_check_io(struct cpu *c, uint16_t port, unsigned size)
 {
@@ -31,6 +32,7 @@ static void do_in(struct cpu *c, const struct insn *i, uint16_t port)
 {
     unsigned size = io_size(i);
     cpu_check_io(c, port, size);
+    virt_io(c, i, port, size, VF_IN | (i->opcode < 0xe8 ? VF_IMM : 0), 0, 0, 0);
     uint32_t v = c->bus.io_in ? c->bus.io_in(c->bus.opaque, c->index, port, size) : 0xffffffffu;
     gpr_put(c, R_RAX, size, v);
     if (c->dr7_data) dbg_io_access(c, port, size);
@@ -41,6 +43,7 @@ static void do_out(struct cpu *c, const struct insn *i, uint16_t port)
     unsigned size = io_size(i);
     cpu_check_io(c, port, size);
     uint32_t v = (uint32_t)(c->s.gpr[R_RAX] & size_mask(size));
+    virt_io(c, i, port, size, i->opcode < 0xe8 ? VF_IMM : 0, 0, 0, v);
     if (c->bus.io_out) c->bus.io_out(c->bus.opaque, c->index, port, size, v);
     if (c->dr7_data) dbg_io_access(c, port, size);
 }

@@ -5,12 +5,14 @@
 #include "operand.h"
 #include "optable.h"
 #include "profile.h"
+#include "virt.h"
 
 static void op_nop(struct cpu *c, const struct insn *i) {}
 
 /* PAUSE is F3 90 only; with REX.B it is XCHG r8, rAX (SDM vol 2B, PAUSE). */
 static void op_pause(struct cpu *c, const struct insn *i)
 {
+    if (i->reg == R_RAX) virt_intercept_insn(c, VK_PAUSE, i);
     if (i->reg != R_RAX) {
         uint64_t a = c->s.gpr[R_RAX], b = c->s.gpr[i->reg];
         gpr_put(c, R_RAX, i->osize, b);
@@ -117,11 +119,13 @@ static void rdrand_common(struct cpu *c, const struct insn *i, unsigned feat)
 
 static void op_rdrand(struct cpu *c, const struct insn *i)
 {
+    if (c->virt && cpu_has(c, FEAT_RDRAND)) virt_intercept_insn(c, VK_RDRAND, i);
     rdrand_common(c, i, FEAT_RDRAND);
 }
 
 static void op_rdseed(struct cpu *c, const struct insn *i)
 {
+    if (c->virt && cpu_has(c, FEAT_RDSEED)) virt_intercept_insn(c, VK_RDSEED, i);
     rdrand_common(c, i, FEAT_RDSEED);
 }
 

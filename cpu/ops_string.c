@@ -8,6 +8,7 @@
 #include "operand.h"
 #include "optable.h"
 #include "profile.h"
+#include "virt.h"
 
 enum str_kind { S_MOVS, S_CMPS, S_SCAS, S_LODS, S_STOS, S_INS, S_OUTS };
 
@@ -68,6 +69,8 @@ static inline bool str_once(struct cpu *c, const struct insn *i, unsigned kind, 
         uint16_t port = (uint16_t)c->s.gpr[R_RDX];
         uint64_t off = idx_get(c, R_RDI, as);
         cpu_check_io(c, port, sz);
+        virt_io(c, i, port, sz, VF_IN | VF_STRING | (i->rep != REP_NONE ? VF_REP : 0), as, SEG_ES,
+                0);
         /* The destination is checked before the port is read, so a fault
          * does not lose the device's data. */
         cpu_vprobe_write(c, SEG_ES, off, sz);
@@ -79,6 +82,7 @@ static inline bool str_once(struct cpu *c, const struct insn *i, unsigned kind, 
     default: { /* OUTS */
         uint16_t port = (uint16_t)c->s.gpr[R_RDX];
         cpu_check_io(c, port, sz);
+        virt_io(c, i, port, sz, VF_STRING | (i->rep != REP_NONE ? VF_REP : 0), as, i->seg, 0);
         uint64_t v = mem_read(c, i->seg, idx_get(c, R_RSI, as), sz);
         c->bus.io_out(c->bus.opaque, c->index, port, sz, (uint32_t)v);
         idx_step(c, R_RSI, as, delta);

@@ -63,6 +63,42 @@ void optable_set_specializer(insn_fn generic, insn_specializer sp)
         specializers[nspecializers++] = (struct specializer){generic, sp};
 }
 
+/* 0F 01 register forms: one ModRM byte (C0-FF) is one instruction. The
+ * families register whole ModRM.reg rows; optable_set_0f01_reg() lets an
+ * extension claim single bytes of a row, and the row's earlier handler
+ * keeps the rest. */
+static struct optable_entry grp7_rm[64];
+static insn_fn grp7_prev[4][8];
+
+static void op_0f01_dispatch(struct cpu *c, const struct insn *i)
+{
+    unsigned rm = i->modrm & 0x3f;
+    if (grp7_rm[rm].fn) {
+        grp7_rm[rm].fn(c, i);
+        return;
+    }
+    insn_fn prev = grp7_prev[i->pfx & 3][(i->modrm >> 3) & 7];
+    if (prev)
+        prev(c, i);
+    else
+        op_ud(c, i);
+}
+
+void optable_set_0f01_reg(uint8_t modrm, insn_fn fn, enum cost_class cost)
+{
+    if (modrm < 0xc0) return;
+    unsigned reg = (modrm >> 3) & 7;
+    grp7_rm[modrm & 0x3f] = (struct optable_entry){.fn = fn, .cost = (uint8_t)cost};
+    for (int p = 0; p < 4; p++) {
+        struct optable_entry *e = &table[0][MAP_0F][0x01][p][reg][0];
+        if (e->fn != op_0f01_dispatch) {
+            grp7_prev[p][reg] = e->fn;
+            e->fn = op_0f01_dispatch;
+            e->cost = (uint8_t)COST_SYSTEM;
+        }
+    }
+}
+
 insn_fn optable_specialize(const struct insn *i)
 {
     for (unsigned k = 0; k < nspecializers; k++)

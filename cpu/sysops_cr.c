@@ -139,6 +139,12 @@ static void op_mov_Rd_Cd(struct cpu *c, const struct insn *i)
         break;
     default: cpu_ud(c);
     }
+    if (c->virt) {
+        struct virt_event ev = {
+            .kind = VK_CR_READ, .insn = i, .num = i->reg, .gpr = i->rm, .value = v};
+        virt_intercept(c, &ev);
+        v = ev.value;
+    }
     gpr_put(c, i->rm, cr_size(c), v);
 }
 
@@ -150,6 +156,13 @@ static void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
     sys_require_cpl0(c);
     uint64_t v = c->s.gpr[i->rm];
     if (cr_size(c) == 4) v &= 0xffffffffu;
+    if (c->virt) {
+        struct virt_event ev = {
+            .kind = VK_CR_WRITE, .insn = i, .num = i->reg, .gpr = i->rm, .value = v};
+        virt_intercept(c, &ev);
+        if (ev.flags & VF_DONE) return;
+        v = ev.value;
+    }
     bool ok = true;
     switch (i->reg) {
     case 0: ok = sys_write_cr0(c, v); break;
@@ -170,6 +183,18 @@ static void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 static void op_clts(struct cpu *c, const struct insn *i)
 {
     sys_require_cpl0(c);
+    if (c->virt) {
+        struct virt_event ev = {.kind = VK_CR_WRITE,
+                                .insn = i,
+                                .num = 0,
+                                .gpr = -1,
+                                .flags = VF_CLTS,
+                                .value = c->s.cr0 & ~CR0_TS};
+        virt_intercept(c, &ev);
+        if (ev.flags & VF_DONE) return;
+        if (!sys_write_cr0(c, ev.value)) cpu_gp0(c);
+        return;
+    }
     c->s.cr0 &= ~CR0_TS;
 }
 
@@ -180,16 +205,38 @@ static void op_lmsw(struct cpu *c, const struct insn *i)
     uint64_t v = sys_read_rm(c, i, 2);
     uint64_t cr0 = (c->s.cr0 & ~(uint64_t)(CR0_MP | CR0_EM | CR0_TS)) | (v & 0xe);
     cr0 |= v & CR0_PE;
+    if (c->virt) {
+        struct virt_event ev = {
+            .kind = VK_CR_WRITE,
+            .insn = i,
+            .num = 0,
+            .gpr = (i->flags & INSN_F_MEM) ? -1 : i->rm,
+            .flags = VF_LMSW | ((i->flags & INSN_F_MEM) ? VF_MEM : 0),
+            .size = 2,
+            .err = (uint32_t)(v & 0xffff),
+            .lin = (i->flags & INSN_F_MEM) ? c->s.seg[i->seg].base + insn_ea(c, i) : 0,
+            .value = cr0};
+        virt_intercept(c, &ev);
+        if (ev.flags & VF_DONE) return;
+        cr0 = ev.value;
+    }
     if (!sys_write_cr0(c, cr0)) cpu_gp0(c);
 }
 
 static void op_smsw(struct cpu *c, const struct insn *i)
 {
     sys_umip_check(c);
+    uint64_t cr0 = c->s.cr0;
+    if (c->virt) {
+        struct virt_event ev = {
+            .kind = VK_CR_READ, .insn = i, .num = 0, .gpr = -1, .flags = VF_SMSW, .value = cr0};
+        virt_intercept(c, &ev);
+        cr0 = ev.value;
+    }
     if (i->flags & INSN_F_MEM)
-        sys_write_rm(c, i, 2, c->s.cr0 & 0xffff);
+        sys_write_rm(c, i, 2, cr0 & 0xffff);
     else
-        sys_write_rm(c, i, i->osize, c->s.cr0);
+        sys_write_rm(c, i, i->osize, cr0);
 }
 
 /* ---------------- MOV DRn ---------------- */
@@ -222,6 +269,10 @@ static void dr_general_detect(struct cpu *c)
 
 static void op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
 {
+    if (c->virt) {
+        struct virt_event ev = {.kind = VK_DR_READ, .insn = i, .num = i->reg, .gpr = i->rm};
+        virt_intercept(c, &ev);
+    }
     unsigned n = dr_index(c, i->reg);
     sys_require_cpl0(c);
     dr_general_detect(c);
@@ -231,6 +282,11 @@ static void op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
 
 static void op_mov_Dd_Rd(struct cpu *c, const struct insn *i)
 {
+    if (c->virt) {
+        struct virt_event ev = {
+            .kind = VK_DR_WRITE, .insn = i, .num = i->reg, .gpr = i->rm, .value = c->s.gpr[i->rm]};
+        virt_intercept(c, &ev);
+    }
     unsigned n = dr_index(c, i->reg);
     sys_require_cpl0(c);
     dr_general_detect(c);
@@ -259,6 +315,11 @@ static void op_invlpg(struct cpu *c, const struct insn *i)
         lin = off + ((i->seg == SEG_FS || i->seg == SEG_GS) ? c->s.seg[i->seg].base : 0);
     else
         lin = (c->s.seg[i->seg].base + off) & 0xffffffffu;
+    if (c->virt) {
+        struct virt_event ev = {
+            .kind = VK_INVLPG, .insn = i, .gpr = -1, .flags = VF_MEM, .lin = lin};
+        virt_intercept(c, &ev);
+    }
     /* A non-canonical address is a no-op (SDM vol 2A, INVLPG). */
     tlb_flush_page(c, lin);
 }
@@ -268,6 +329,7 @@ static void op_invpcid(struct cpu *c, const struct insn *i)
     if (!cpu_has(c, FEAT_INVPCID)) cpu_ud(c);
     if (c->mode == MODE_V86) cpu_gp0(c);
     sys_require_cpl0(c);
+    virt_intercept_insn(c, VK_INVPCID, i);
     uint64_t type = c->mode == MODE_LONG64 ? c->s.gpr[i->reg] : c->s.gpr[i->reg] & 0xffffffffu;
     uint8_t desc[16];
     cpu_vread_bytes(c, i->seg, insn_ea(c, i), desc, 16);
@@ -291,9 +353,19 @@ static void op_invpcid(struct cpu *c, const struct insn *i)
     }
 }
 
+/* INVD and WBINVD (0F 08 / 0F 09; WBNOINVD is F3 0F 09). Caches are not
+ * modelled, so both only check privilege and offer the intercept. */
 static void op_wbinvd(struct cpu *c, const struct insn *i)
 {
     sys_require_cpl0(c);
+    if (c->virt) {
+        bool invd = i->opcode == 0x08;
+        struct virt_event ev = {.kind = invd ? VK_INVD : VK_WBINVD,
+                                .insn = i,
+                                .gpr = -1,
+                                .flags = (!invd && i->pfx == PFX_F3) ? VF_NOINVD : 0};
+        virt_intercept(c, &ev);
+    }
 }
 
 void sysops_cr_register(void)

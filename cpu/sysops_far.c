@@ -4,6 +4,7 @@
 #include "operand.h"
 #include "profile.h"
 #include "sysops.h"
+#include "virt.h"
 
 static bool lma(const struct cpu *c)
 {
@@ -596,6 +597,7 @@ static void op_retf(struct cpu *c, const struct insn *i)
 
 static void op_iret(struct cpu *c, const struct insn *i)
 {
+    virt_intercept_insn(c, VK_IRET, i);
     sys_iret(c, i->osize);
 }
 

@@ -4,6 +4,7 @@
 #include "operand.h"
 #include "profile.h"
 #include "sysops.h"
+#include "virt.h"
 
 #define FIXED_ZERO ((1ull << 3) | (1ull << 5) | (1ull << 15) | ~0x3fffffull)
 
@@ -19,8 +20,17 @@ static bool vme_v86(const struct cpu *c)
     return c->mode == MODE_V86 && (c->s.cr4 & CR4_VME);
 }
 
+/* PUSHF/POPF in V86 mode without the right to run them: #GP(0) before any
+ * intercept (APM vol 2, 15.7.1; SDM vol 3C, 25.1.1). */
+static void flags_intercept(struct cpu *c, const struct insn *i, enum virt_kind kind)
+{
+    if (c->mode == MODE_V86 && sys_iopl(c) < 3 && (!vme_v86(c) || i->osize != 2)) cpu_gp0(c);
+    virt_intercept_insn(c, kind, i);
+}
+
 static void op_pushf(struct cpu *c, const struct insn *i)
 {
+    if (c->virt) flags_intercept(c, i, VK_PUSHF);
     uint64_t f = cpu_rflags(c);
     unsigned size = i->osize;
     if (c->mode == MODE_V86 && sys_iopl(c) < 3) {
@@ -33,6 +43,7 @@ static void op_pushf(struct cpu *c, const struct insn *i)
 
 static void op_popf(struct cpu *c, const struct insn *i)
 {
+    if (c->virt) flags_intercept(c, i, VK_POPF);
     unsigned size = i->osize;
     uint64_t old = cpu_rflags(c);
     uint64_t mask = size == 2 ? 0xffff : 0xffffffffu;

@@ -4,6 +4,7 @@
 #include "operand.h"
 #include "profile.h"
 #include "sysops.h"
+#include "virt.h"
 
 static void soft_int(struct cpu *c, unsigned vector, enum event_type type)
 {
@@ -15,6 +16,10 @@ static void soft_int(struct cpu *c, unsigned vector, enum event_type type)
 
 static void op_int_Ib(struct cpu *c, const struct insn *i)
 {
+    if (c->virt) {
+        struct virt_event ev = {.kind = VK_INTN, .insn = i, .gpr = -1, .num = i->imm & 0xff};
+        virt_intercept(c, &ev);
+    }
     soft_int(c, (unsigned)(i->imm & 0xff), EV_SWINT);
 }
 
@@ -30,6 +35,7 @@ static void op_into(struct cpu *c, const struct insn *i)
 
 static void op_int1(struct cpu *c, const struct insn *i)
 {
+    virt_intercept_insn(c, VK_ICEBP, i);
     soft_int(c, EXC_DB, EV_PRIVSWEXC);
 }
 

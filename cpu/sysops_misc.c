@@ -8,12 +8,14 @@
 static void op_hlt(struct cpu *c, const struct insn *i)
 {
     sys_require_cpl0(c);
+    virt_intercept_insn(c, VK_HLT, i);
     c->activity = ACT_HLT;
 }
 
 static void op_cpuid(struct cpu *c, const struct insn *i)
 {
     uint32_t out[4];
+    virt_intercept_insn(c, VK_CPUID, i);
     cpu_cpuid(c, (uint32_t)c->s.gpr[R_RAX], (uint32_t)c->s.gpr[R_RCX], out);
     c->s.gpr[R_RAX] = out[0];
     c->s.gpr[R_RBX] = out[1];
@@ -24,6 +26,9 @@ static void op_cpuid(struct cpu *c, const struct insn *i)
 static void op_rdmsr(struct cpu *c, const struct insn *i)
 {
     sys_require_cpl0(c);
+    struct virt_event ev = {
+        .kind = VK_MSR_READ, .insn = i, .gpr = -1, .num = (uint32_t)c->s.gpr[R_RCX]};
+    virt_intercept(c, &ev);
     uint64_t v;
     if (!cpu_rdmsr(c, (uint32_t)c->s.gpr[R_RCX], &v)) cpu_gp0(c);
     c->s.gpr[R_RAX] = v & 0xffffffffu;
@@ -34,6 +39,9 @@ static void op_wrmsr(struct cpu *c, const struct insn *i)
 {
     sys_require_cpl0(c);
     uint64_t v = (c->s.gpr[R_RAX] & 0xffffffffu) | (c->s.gpr[R_RDX] << 32);
+    struct virt_event ev = {
+        .kind = VK_MSR_WRITE, .insn = i, .gpr = -1, .num = (uint32_t)c->s.gpr[R_RCX], .value = v};
+    virt_intercept(c, &ev);
     if (!cpu_wrmsr(c, (uint32_t)c->s.gpr[R_RCX], v)) cpu_gp0(c);
     c->pending |= PEND_CHECK;
 }
@@ -75,6 +83,7 @@ static void op_rdpid(struct cpu *c, const struct insn *i)
 static void op_rdpmc(struct cpu *c, const struct insn *i)
 {
     if (!(c->s.cr4 & CR4_PCE) && c->cpl > 0) cpu_gp0(c);
+    virt_intercept_insn(c, VK_RDPMC, i);
     cpu_gp0(c);
 }
 
@@ -88,6 +97,7 @@ static void monitor_check(struct cpu *c)
 void sys_monitor(struct cpu *c, const struct insn *i)
 {
     monitor_check(c);
+    virt_intercept_insn(c, VK_MONITOR, i);
     if ((uint32_t)c->s.gpr[R_RCX] != 0) cpu_gp0(c);
     unsigned seg = (i->flags & INSN_F_SEGOVR) ? i->seg : SEG_DS;
     uint64_t off = c->s.gpr[R_RAX] & size_mask(i->asize);
@@ -102,6 +112,11 @@ void sys_monitor(struct cpu *c, const struct insn *i)
 void sys_mwait(struct cpu *c, const struct insn *i)
 {
     monitor_check(c);
+    if (c->virt) {
+        struct virt_event ev = {
+            .kind = VK_MWAIT, .insn = i, .gpr = -1, .flags = c->monitor_armed ? VF_ARMED : 0};
+        virt_intercept(c, &ev);
+    }
     /* ECX[0]: treat interrupts as break events even with IF=0. */
     if ((uint32_t)c->s.gpr[R_RCX] & ~1u) cpu_gp0(c);
     /* A store to the range since MONITOR (or none armed): no wait. The
@@ -135,8 +150,18 @@ static void op_grp7_5_reg(struct cpu *c, const struct insn *i)
     }
 }
 
+/* RSM outside SMM is #UD (SDM vol 2B, RSM); SMM is not modelled, so the
+ * processor is never in it. A hypervisor's RSM intercept comes first
+ * (APM vol 2, 15.13.3). */
+static void op_rsm(struct cpu *c, const struct insn *i)
+{
+    virt_intercept_insn(c, VK_RSM, i);
+    cpu_ud(c);
+}
+
 void sysops_misc_register(void)
 {
+    optable_set(MAP_0F, 0xaa, -1, -1, -1, op_rsm, COST_SERIALIZE);
     optable_set(MAP_1BYTE, 0xf4, -1, -1, -1, op_hlt, COST_SYSTEM);
     optable_set(MAP_0F, 0xa2, -1, -1, -1, op_cpuid, COST_SERIALIZE);
     optable_set(MAP_0F, 0x32, -1, -1, -1, op_rdmsr, COST_MSR);

@@ -5,6 +5,7 @@
 #include "operand.h"
 #include "profile.h"
 #include "sysops.h"
+#include "virt.h"
 
 static void require_prot(struct cpu *c)
 {
@@ -13,9 +14,10 @@ static void require_prot(struct cpu *c)
 
 /* ---------------- GDTR / IDTR ---------------- */
 
-static void load_dtable(struct cpu *c, const struct insn *i, struct dtable *t)
+static void load_dtable(struct cpu *c, const struct insn *i, struct dtable *t, enum virt_kind k)
 {
     sys_require_cpl0(c);
+    virt_intercept_insn(c, k, i);
     uint64_t off = insn_ea(c, i);
     uint16_t limit = (uint16_t)cpu_vread(c, i->seg, off, 2);
     uint64_t base;
@@ -30,9 +32,11 @@ static void load_dtable(struct cpu *c, const struct insn *i, struct dtable *t)
     t->base = base;
 }
 
-static void store_dtable(struct cpu *c, const struct insn *i, const struct dtable *t)
+static void store_dtable(struct cpu *c, const struct insn *i, const struct dtable *t,
+                         enum virt_kind k)
 {
     sys_umip_check(c);
+    virt_intercept_insn(c, k, i);
     uint64_t off = insn_ea(c, i);
     unsigned bsize = c->mode == MODE_LONG64 ? 8 : 4;
     uint8_t buf[10];
@@ -43,22 +47,22 @@ static void store_dtable(struct cpu *c, const struct insn *i, const struct dtabl
 
 static void op_sgdt(struct cpu *c, const struct insn *i)
 {
-    store_dtable(c, i, &c->s.gdtr);
+    store_dtable(c, i, &c->s.gdtr, VK_SGDT);
 }
 
 static void op_sidt(struct cpu *c, const struct insn *i)
 {
-    store_dtable(c, i, &c->s.idtr);
+    store_dtable(c, i, &c->s.idtr, VK_SIDT);
 }
 
 static void op_lgdt(struct cpu *c, const struct insn *i)
 {
-    load_dtable(c, i, &c->s.gdtr);
+    load_dtable(c, i, &c->s.gdtr, VK_LGDT);
 }
 
 static void op_lidt(struct cpu *c, const struct insn *i)
 {
-    load_dtable(c, i, &c->s.idtr);
+    load_dtable(c, i, &c->s.idtr, VK_LIDT);
 }
 
 /* ---------------- LDTR / TR ---------------- */
@@ -75,6 +79,7 @@ static void op_sldt(struct cpu *c, const struct insn *i)
 {
     require_prot(c);
     sys_umip_check(c);
+    virt_intercept_insn(c, VK_SLDT, i);
     store_sel(c, i, c->s.seg[SEG_LDTR].sel);
 }
 
@@ -82,6 +87,7 @@ static void op_str(struct cpu *c, const struct insn *i)
 {
     require_prot(c);
     sys_umip_check(c);
+    virt_intercept_insn(c, VK_STR, i);
     store_sel(c, i, c->s.seg[SEG_TR].sel);
 }
 
@@ -94,6 +100,7 @@ static void op_lldt(struct cpu *c, const struct insn *i)
 {
     require_prot(c);
     sys_require_cpl0(c);
+    virt_intercept_insn(c, VK_LLDT, i);
     uint16_t sel = (uint16_t)sys_read_rm(c, i, 2);
     uint32_t err = sel & 0xfffc;
     if ((sel & 0xfffc) == 0) {
@@ -119,6 +126,7 @@ static void op_ltr(struct cpu *c, const struct insn *i)
 {
     require_prot(c);
     sys_require_cpl0(c);
+    virt_intercept_insn(c, VK_LTR, i);
     uint16_t sel = (uint16_t)sys_read_rm(c, i, 2);
     uint32_t err = sel & 0xfffc;
     if ((sel & 0xfffc) == 0) cpu_gp0(c);

@@ -2,6 +2,7 @@
  * 7.3 and table 7-1/7-2; APM vol 2, 12.3). Not available in IA-32e mode. */
 #include "operand.h"
 #include "sysops.h"
+#include "virt.h"
 
 struct tss_image {
     uint32_t cr3, eip, eflags;
@@ -118,6 +119,21 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, bool has_err
     unsigned fault = why == TASK_IRET || why == TASK_INT ? EXC_TS : EXC_GP;
     uint32_t err = (sel & 0xfffc) | ext;
     if (c->s.msr.efer & EFER_LMA) cpu_gp0(c);
+    /* A hypervisor takes the task switch before any check of the new TSS
+     * (APM vol 2, 15.14; SDM vol 3C, 25.4.2 / 26.x "task switch"). */
+    if (c->virt) {
+        static const uint32_t src[] = {[TASK_JMP] = VF_TS_JMP,
+                                       [TASK_CALL] = VF_TS_CALL,
+                                       [TASK_IRET] = VF_TS_IRET,
+                                       [TASK_INT] = VF_TS_GATE};
+        struct virt_event ev = {.kind = VK_TASK_SWITCH,
+                                .gpr = -1,
+                                .num = sel,
+                                .flags = src[why],
+                                .has_err = why == TASK_INT && has_error,
+                                .err = error};
+        virt_intercept(c, &ev);
+    }
     if ((sel & 4) || (sel & 0xfffc) == 0) cpu_raise(c, fault, err);
     struct desc nd;
     if (!sys_fetch_desc(c, sel, &nd, false) || DESC_S(&nd)) cpu_raise(c, fault, err);

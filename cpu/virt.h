@@ -37,11 +37,16 @@ enum virt_kind {
      * shadow). VK_CR_WRITE: value = the new value; flags VF_LMSW / VF_CLTS
      * name the instruction when not MOV (SMSW reads are VK_CR_READ with
      * VF_SMSW); lin = LMSW's memory operand's linear address when it has
-     * one (VF_MEM). The hook may change value on VMX (CR0/CR4 guest/host
-     * masks: bits owned by the host keep the guest's current value). */
+     * one (VF_MEM), err = LMSW's 16-bit source operand (already read). The hook may change value on
+     * VMX (CR0/CR4 guest/host masks: bits owned by the host keep the guest's current value). */
     VK_CR_READ,
     VK_CR_WRITE,
-    /* Debug registers: num = DR number, gpr = GPR operand, value as for CR. */
+    /* Debug registers: num = DR number as encoded (4/5 not folded),
+     * gpr = GPR operand, value = a write's value. Called BEFORE the
+     * DR4/DR5 #UD, the CPL #GP and general detect: MOV-DR exiting takes
+     * priority over them (SDM vol 3C, 25.1.3); SVM checks CPL and the
+     * CR4.DE #UD itself first (APM vol 2, 15.7.1) and returns without
+     * exiting when they apply. */
     VK_DR_READ,
     VK_DR_WRITE,
     /* RDMSR / WRMSR: num = ECX; value = EDX:EAX for WRMSR. After the
@@ -142,6 +147,10 @@ enum virt_kind {
 #define VF_TS_IRET (1u << 11)
 #define VF_TS_JMP  (1u << 12)
 #define VF_TS_GATE (1u << 13)
+/* Set by the hook on return: the extension emulated the access (e.g. a
+ * CR8 write that went to a virtual TPR); the CPU skips the architectural
+ * effect. */
+#define VF_DONE (1u << 14)
 
 struct virt_event {
     enum virt_kind kind;
@@ -222,6 +231,25 @@ static inline void virt_intercept_insn(struct cpu *c, enum virt_kind kind, const
     }
 }
 
+/* Port I/O, after the IOPL / TSS-bitmap check (cpu_check_io). asize and
+ * seg matter for the string forms only. */
+static inline void virt_io(struct cpu *c, const struct insn *i, uint16_t port, unsigned size,
+                           uint32_t flags, unsigned asize, unsigned seg, uint64_t value)
+{
+    if (__builtin_expect(c->virt != NULL, 0)) {
+        struct virt_event ev = {.kind = VK_IO,
+                                .insn = i,
+                                .gpr = -1,
+                                .num = port,
+                                .size = (uint8_t)size,
+                                .flags = flags,
+                                .asize = (uint8_t)asize,
+                                .seg = (uint8_t)seg,
+                                .value = value};
+        c->virt->ops->intercept(c, &ev);
+    }
+}
+
 static inline uint64_t virt_guest_tsc(struct cpu *c, uint64_t host_tsc)
 {
     if (__builtin_expect(c->virt != NULL, 0) && c->virt->ops->tsc)
@@ -267,7 +295,13 @@ void cpu_tlb_flush_space_page(struct cpu *c, uint32_t space, uint64_t lin);
 /* ---- Provided by the extensions (models/svm, models/vmx) ---- */
 
 /* Register the extension's instructions in the decoded-instruction table
- * (called once from the CPU's table set-up). */
+ * (called once from the CPU's table set-up, after the CPU's own families).
+ * Use optable_set() (cpu_internal.h) for whole forms, and
+ * optable_set_0f01_reg() for one 0F 01 register-form byte (modrm C0-FF,
+ * e.g. 0xD8 VMRUN, 0xC1 VMCALL, 0xD4 VMFUNC): the CPU's handler for the
+ * rest of that ModRM.reg row stays. The instruction is charged COST_SYSTEM;
+ * charge world-switch costs with cpu_charge(). */
+void optable_set_0f01_reg(uint8_t modrm, insn_fn fn, enum cost_class cost);
 void ops_svm_register(void);
 void ops_vmx_register(void);
 /* Per-vCPU extension state: created by cpu_create when the profile

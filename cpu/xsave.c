@@ -9,6 +9,7 @@
 
 #include "fpu.h"
 #include "profile.h"
+#include "virt.h"
 
 #define XFEAT_X87  (1ull << 0)
 #define XFEAT_SSE  (1ull << 1)
@@ -441,6 +442,7 @@ static void op_xsaves(struct cpu *c, const struct insn *i)
 {
     xsave_common_checks(c, FEAT_XSAVES);
     if (c->cpl != 0) cpu_gp0(c);
+    virt_intercept_insn(c, VK_XSAVES, i);
     do_xsave(c, i, XS_SUPER);
 }
 
@@ -530,6 +532,7 @@ static void op_xrstors(struct cpu *c, const struct insn *i)
 {
     xsave_common_checks(c, FEAT_XSAVES);
     if (c->cpl != 0) cpu_gp0(c);
+    virt_intercept_insn(c, VK_XRSTORS, i);
     do_xrstor(c, i, true);
 }
 
@@ -554,6 +557,7 @@ void op_xsetbv(struct cpu *c, const struct insn *i)
 {
     if (!cpu_has(c, FEAT_XSAVE) || !(c->s.cr4 & CR4_OSXSAVE)) cpu_ud(c);
     if (c->cpl != 0 || c->mode == MODE_V86) cpu_gp0(c);
+    virt_intercept_insn(c, VK_XSETBV, i);
     if ((uint32_t)c->s.gpr[R_RCX] != 0) cpu_gp0(c);
     uint64_t v = (c->s.gpr[R_RDX] << 32) | (c->s.gpr[R_RAX] & 0xffffffffu);
     if (!(v & XFEAT_X87)) cpu_gp0(c);                    /* x87 always enabled */
