@@ -1,1 +1,12 @@
 # SVM guest-image tests: a small hypervisor per image (owner: SVM tests).
+# Each image is a 64-bit host that runs guests with VMRUN and checks the
+# #VMEXITs against the AMD APM vol 2, chapter 15. The reference run is
+# QEMU TCG with SVM (-cpu max,+svm); hvsim runs them with -cpu zen4.
+set_property(GLOBAL APPEND PROPERTY GUEST_HEADERS
+  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_lib.h ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_vmcb.h)
+set(SVM_LIB svm/svm_lib.c svm/svm_guest.S)
+set(SVM_QEMU_CPU -cpu max,+svm)
+
+guest_image(svm_basic 64 svm/svm_basic.c ${SVM_LIB})
+guest_test(svm_basic svm_basic TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
+  QEMU_ARGS ${SVM_QEMU_CPU})
