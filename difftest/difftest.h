@@ -6,5 +6,8 @@
 /* argv[0] is "difftest". Returns the exit status: 0 no real divergence,
  * 1 real divergences, 2 usage or set-up error. */
 int difftest_main(int argc, char **argv);
+/* `hvsim difftest --image ...`: a whole guest image on the model and on
+ * KVM, compared at a point (difftest/image.c). */
+int dt_image_main(int argc, char **argv);
 
 #endif

@@ -609,6 +609,8 @@ int difftest_main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--merge")) return merge_results(argc, argv, i + 1);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--image")) return dt_image_main(argc, argv);
 
     static struct dt_session s;
     memset(&s, 0, sizeof s);

@@ -591,3 +591,23 @@ const char *machine_boot_warning(const struct machine *m)
 {
     return m->boot.warning;
 }
+
+uint32_t machine_io_in(struct machine *m, unsigned cpu, uint16_t port, unsigned size)
+{
+    return bus_io_in(m, cpu, port, size);
+}
+
+void machine_io_out(struct machine *m, unsigned cpu, uint16_t port, unsigned size, uint32_t val)
+{
+    bus_io_out(m, cpu, port, size, val);
+}
+
+uint64_t machine_mmio_read(struct machine *m, unsigned cpu, uint64_t pa, unsigned size)
+{
+    return bus_mmio_read(m, cpu, pa, size);
+}
+
+void machine_mmio_write(struct machine *m, unsigned cpu, uint64_t pa, unsigned size, uint64_t val)
+{
+    bus_mmio_write(m, cpu, pa, size, val);
+}

@@ -89,4 +89,13 @@ const char *machine_boot_warning(const struct machine *m);
 
 const char *machine_stop_reason_name(enum machine_stop_reason r);
 
+/* The platform as vCPU `cpu` sees it, for a CPU that is not the machine's
+ * own (the differential tester runs a guest image on KVM with this
+ * machine's devices): port I/O and non-RAM physical accesses, exactly as
+ * the machine's vCPUs perform them. */
+uint32_t machine_io_in(struct machine *m, unsigned cpu, uint16_t port, unsigned size);
+void machine_io_out(struct machine *m, unsigned cpu, uint16_t port, unsigned size, uint32_t val);
+uint64_t machine_mmio_read(struct machine *m, unsigned cpu, uint64_t pa, unsigned size);
+void machine_mmio_write(struct machine *m, unsigned cpu, uint64_t pa, unsigned size, uint64_t val);
+
 #endif
