@@ -3,7 +3,7 @@
  * checks and loads (SDM vol 3C, ch. 26 in its order), the VM exit (ch. 28)
  * and VMX abort, and the canonical transition record.
  *
- * Freestanding: only <stdint.h>, <stdbool.h>, <stddef.h>, models/vt/*.h
+ * Freestanding: only <stdint.h>, <stdbool.h>, <stddef.h>, the models/vt headers
  * and this directory's engine headers. No allocation; memory only through
  * struct vt_mem; MSRs only through struct vmx_msr_access.
  *
