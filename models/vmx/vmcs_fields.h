@@ -611,6 +611,7 @@ enum vmcs_field_req {
     VREQ_GUEST_PKRS,  /* entry or exit "load PKRS" */
     VREQ_HOST_PKRS,   /* exit "load PKRS" */
     VREQ_NEVER,       /* dual-monitor treatment (SMM) is not modelled */
+    VREQ_SECONDARY,   /* primary "activate secondary controls" */
 };
 
 struct vmcs_field_desc {

@@ -1,0 +1,219 @@
+/* The VMCS field table (SDM vol 3C, appendix B; checked against Linux's
+ * arch/x86/include/asm/vmx.h): every encoding the model knows, the
+ * capability that makes it exist, and (by its position) its storage slot
+ * in the VMCS region. Freestanding (DESIGN.md). */
+#include "models/vmx/vmcs_fields.h"
+
+/* Appending keeps existing VMCS images readable: never reorder. */
+const struct vmcs_field_desc vmcs_field_table[] = {
+    {0x0000, VREQ_VPID, "VPID"},
+    {0x0002, VREQ_POSTED_INTR, "POSTED_INTR_NV"},
+    {0x0004, VREQ_EPTP_SWITCH, "EPTP_INDEX"},
+    {0x0800, VREQ_ALWAYS, "GUEST_ES_SEL"},
+    {0x0802, VREQ_ALWAYS, "GUEST_CS_SEL"},
+    {0x0804, VREQ_ALWAYS, "GUEST_SS_SEL"},
+    {0x0806, VREQ_ALWAYS, "GUEST_DS_SEL"},
+    {0x0808, VREQ_ALWAYS, "GUEST_FS_SEL"},
+    {0x080a, VREQ_ALWAYS, "GUEST_GS_SEL"},
+    {0x080c, VREQ_ALWAYS, "GUEST_LDTR_SEL"},
+    {0x080e, VREQ_ALWAYS, "GUEST_TR_SEL"},
+    {0x0810, VREQ_VINTR, "GUEST_INTR_STATUS"},
+    {0x0812, VREQ_PML, "GUEST_PML_INDEX"},
+    {0x0c00, VREQ_ALWAYS, "HOST_ES_SEL"},
+    {0x0c02, VREQ_ALWAYS, "HOST_CS_SEL"},
+    {0x0c04, VREQ_ALWAYS, "HOST_SS_SEL"},
+    {0x0c06, VREQ_ALWAYS, "HOST_DS_SEL"},
+    {0x0c08, VREQ_ALWAYS, "HOST_FS_SEL"},
+    {0x0c0a, VREQ_ALWAYS, "HOST_GS_SEL"},
+    {0x0c0c, VREQ_ALWAYS, "HOST_TR_SEL"},
+    {0x2000, VREQ_ALWAYS, "IO_BITMAP_A"},
+    {0x2002, VREQ_ALWAYS, "IO_BITMAP_B"},
+    {0x2004, VREQ_ALWAYS, "MSR_BITMAP"},
+    {0x2006, VREQ_ALWAYS, "EXIT_MSR_STORE_ADDR"},
+    {0x2008, VREQ_ALWAYS, "EXIT_MSR_LOAD_ADDR"},
+    {0x200a, VREQ_ALWAYS, "ENTRY_MSR_LOAD_ADDR"},
+    {0x200c, VREQ_NEVER, "EXECUTIVE_VMCS_PTR"},
+    {0x200e, VREQ_PML, "PML_ADDRESS"},
+    {0x2010, VREQ_ALWAYS, "TSC_OFFSET"},
+    {0x2012, VREQ_TPR_SHADOW, "VIRTUAL_APIC_ADDR"},
+    {0x2014, VREQ_APIC_ACCESS, "APIC_ACCESS_ADDR"},
+    {0x2016, VREQ_POSTED_INTR, "POSTED_INTR_DESC"},
+    {0x2018, VREQ_VMFUNC, "VMFUNC_CONTROLS"},
+    {0x201a, VREQ_EPT, "EPT_POINTER"},
+    {0x201c, VREQ_VINTR, "EOI_EXIT_BITMAP0"},
+    {0x201e, VREQ_VINTR, "EOI_EXIT_BITMAP1"},
+    {0x2020, VREQ_VINTR, "EOI_EXIT_BITMAP2"},
+    {0x2022, VREQ_VINTR, "EOI_EXIT_BITMAP3"},
+    {0x2024, VREQ_EPTP_SWITCH, "EPTP_LIST_ADDR"},
+    {0x2026, VREQ_SHADOW, "VMREAD_BITMAP"},
+    {0x2028, VREQ_SHADOW, "VMWRITE_BITMAP"},
+    {0x202a, VREQ_VE, "VE_INFO_ADDR"},
+    {0x202c, VREQ_XSAVES, "XSS_EXIT_BITMAP"},
+    {0x202e, VREQ_ENCLS, "ENCLS_EXIT_BITMAP"},
+    {0x2030, VREQ_SPP, "SPPT_POINTER"},
+    {0x2032, VREQ_TSC_SCALING, "TSC_MULTIPLIER"},
+    {0x2034, VREQ_TERTIARY, "PROC_CTLS3"},
+    {0x2036, VREQ_ENCLV, "ENCLV_EXIT_BITMAP"},
+    {0x2044, VREQ_EXIT2, "EXIT_CTLS2"},
+    {0x2400, VREQ_EPT, "GUEST_PHYS_ADDR"},
+    {0x2800, VREQ_ALWAYS, "LINK_POINTER"},
+    {0x2802, VREQ_ALWAYS, "GUEST_DEBUGCTL"},
+    {0x2804, VREQ_GUEST_PAT, "GUEST_PAT"},
+    {0x2806, VREQ_GUEST_EFER, "GUEST_EFER"},
+    {0x2808, VREQ_GUEST_PERF, "GUEST_PERF_GLOBAL"},
+    {0x280a, VREQ_EPT, "GUEST_PDPTE0"},
+    {0x280c, VREQ_EPT, "GUEST_PDPTE1"},
+    {0x280e, VREQ_EPT, "GUEST_PDPTE2"},
+    {0x2810, VREQ_EPT, "GUEST_PDPTE3"},
+    {0x2812, VREQ_BNDCFGS, "GUEST_BNDCFGS"},
+    {0x2814, VREQ_RTIT, "GUEST_RTIT_CTL"},
+    {0x2816, VREQ_LBR_CTL, "GUEST_LBR_CTL"},
+    {0x2818, VREQ_GUEST_PKRS, "GUEST_PKRS"},
+    {0x2c00, VREQ_HOST_PAT, "HOST_PAT"},
+    {0x2c02, VREQ_HOST_EFER, "HOST_EFER"},
+    {0x2c04, VREQ_HOST_PERF, "HOST_PERF_GLOBAL"},
+    {0x2c06, VREQ_HOST_PKRS, "HOST_PKRS"},
+    {0x4000, VREQ_ALWAYS, "PIN_CTLS"},
+    {0x4002, VREQ_ALWAYS, "PROC_CTLS"},
+    {0x4004, VREQ_ALWAYS, "EXCEPTION_BITMAP"},
+    {0x4006, VREQ_ALWAYS, "PF_ERROR_MASK"},
+    {0x4008, VREQ_ALWAYS, "PF_ERROR_MATCH"},
+    {0x400a, VREQ_ALWAYS, "CR3_TARGET_COUNT"},
+    {0x400c, VREQ_ALWAYS, "EXIT_CTLS"},
+    {0x400e, VREQ_ALWAYS, "EXIT_MSR_STORE_COUNT"},
+    {0x4010, VREQ_ALWAYS, "EXIT_MSR_LOAD_COUNT"},
+    {0x4012, VREQ_ALWAYS, "ENTRY_CTLS"},
+    {0x4014, VREQ_ALWAYS, "ENTRY_MSR_LOAD_COUNT"},
+    {0x4016, VREQ_ALWAYS, "ENTRY_INTR_INFO"},
+    {0x4018, VREQ_ALWAYS, "ENTRY_EXCEPTION_ERR"},
+    {0x401a, VREQ_ALWAYS, "ENTRY_INSN_LEN"},
+    {0x401c, VREQ_TPR_SHADOW, "TPR_THRESHOLD"},
+    {0x401e, VREQ_SECONDARY, "PROC_CTLS2"},
+    {0x4020, VREQ_PLE, "PLE_GAP"},
+    {0x4022, VREQ_PLE, "PLE_WINDOW"},
+    {0x4024, VREQ_NOTIFY, "NOTIFY_WINDOW"},
+    {0x4400, VREQ_ALWAYS, "VM_INSN_ERROR"},
+    {0x4402, VREQ_ALWAYS, "EXIT_REASON"},
+    {0x4404, VREQ_ALWAYS, "EXIT_INTR_INFO"},
+    {0x4406, VREQ_ALWAYS, "EXIT_INTR_ERROR"},
+    {0x4408, VREQ_ALWAYS, "IDT_VECTORING_INFO"},
+    {0x440a, VREQ_ALWAYS, "IDT_VECTORING_ERROR"},
+    {0x440c, VREQ_ALWAYS, "EXIT_INSN_LEN"},
+    {0x440e, VREQ_ALWAYS, "EXIT_INSN_INFO"},
+    {0x4800, VREQ_ALWAYS, "GUEST_ES_LIMIT"},
+    {0x4802, VREQ_ALWAYS, "GUEST_CS_LIMIT"},
+    {0x4804, VREQ_ALWAYS, "GUEST_SS_LIMIT"},
+    {0x4806, VREQ_ALWAYS, "GUEST_DS_LIMIT"},
+    {0x4808, VREQ_ALWAYS, "GUEST_FS_LIMIT"},
+    {0x480a, VREQ_ALWAYS, "GUEST_GS_LIMIT"},
+    {0x480c, VREQ_ALWAYS, "GUEST_LDTR_LIMIT"},
+    {0x480e, VREQ_ALWAYS, "GUEST_TR_LIMIT"},
+    {0x4810, VREQ_ALWAYS, "GUEST_GDTR_LIMIT"},
+    {0x4812, VREQ_ALWAYS, "GUEST_IDTR_LIMIT"},
+    {0x4814, VREQ_ALWAYS, "GUEST_ES_AR"},
+    {0x4816, VREQ_ALWAYS, "GUEST_CS_AR"},
+    {0x4818, VREQ_ALWAYS, "GUEST_SS_AR"},
+    {0x481a, VREQ_ALWAYS, "GUEST_DS_AR"},
+    {0x481c, VREQ_ALWAYS, "GUEST_FS_AR"},
+    {0x481e, VREQ_ALWAYS, "GUEST_GS_AR"},
+    {0x4820, VREQ_ALWAYS, "GUEST_LDTR_AR"},
+    {0x4822, VREQ_ALWAYS, "GUEST_TR_AR"},
+    {0x4824, VREQ_ALWAYS, "GUEST_INTERRUPTIBILITY"},
+    {0x4826, VREQ_ALWAYS, "GUEST_ACTIVITY"},
+    {0x4828, VREQ_ALWAYS, "GUEST_SMBASE"},
+    {0x482a, VREQ_ALWAYS, "GUEST_SYSENTER_CS"},
+    {0x482e, VREQ_PREEMPT, "PREEMPT_TIMER"},
+    {0x4c00, VREQ_ALWAYS, "HOST_SYSENTER_CS"},
+    {0x6000, VREQ_ALWAYS, "CR0_MASK"},
+    {0x6002, VREQ_ALWAYS, "CR4_MASK"},
+    {0x6004, VREQ_ALWAYS, "CR0_SHADOW"},
+    {0x6006, VREQ_ALWAYS, "CR4_SHADOW"},
+    {0x6008, VREQ_ALWAYS, "CR3_TARGET0"},
+    {0x600a, VREQ_ALWAYS, "CR3_TARGET1"},
+    {0x600c, VREQ_ALWAYS, "CR3_TARGET2"},
+    {0x600e, VREQ_ALWAYS, "CR3_TARGET3"},
+    {0x6400, VREQ_ALWAYS, "EXIT_QUAL"},
+    {0x6402, VREQ_ALWAYS, "IO_RCX"},
+    {0x6404, VREQ_ALWAYS, "IO_RSI"},
+    {0x6406, VREQ_ALWAYS, "IO_RDI"},
+    {0x6408, VREQ_ALWAYS, "IO_RIP"},
+    {0x640a, VREQ_ALWAYS, "GUEST_LINEAR_ADDR"},
+    {0x6800, VREQ_ALWAYS, "GUEST_CR0"},
+    {0x6802, VREQ_ALWAYS, "GUEST_CR3"},
+    {0x6804, VREQ_ALWAYS, "GUEST_CR4"},
+    {0x6806, VREQ_ALWAYS, "GUEST_ES_BASE"},
+    {0x6808, VREQ_ALWAYS, "GUEST_CS_BASE"},
+    {0x680a, VREQ_ALWAYS, "GUEST_SS_BASE"},
+    {0x680c, VREQ_ALWAYS, "GUEST_DS_BASE"},
+    {0x680e, VREQ_ALWAYS, "GUEST_FS_BASE"},
+    {0x6810, VREQ_ALWAYS, "GUEST_GS_BASE"},
+    {0x6812, VREQ_ALWAYS, "GUEST_LDTR_BASE"},
+    {0x6814, VREQ_ALWAYS, "GUEST_TR_BASE"},
+    {0x6816, VREQ_ALWAYS, "GUEST_GDTR_BASE"},
+    {0x6818, VREQ_ALWAYS, "GUEST_IDTR_BASE"},
+    {0x681a, VREQ_ALWAYS, "GUEST_DR7"},
+    {0x681c, VREQ_ALWAYS, "GUEST_RSP"},
+    {0x681e, VREQ_ALWAYS, "GUEST_RIP"},
+    {0x6820, VREQ_ALWAYS, "GUEST_RFLAGS"},
+    {0x6822, VREQ_ALWAYS, "GUEST_PENDING_DBG"},
+    {0x6824, VREQ_ALWAYS, "GUEST_SYSENTER_ESP"},
+    {0x6826, VREQ_ALWAYS, "GUEST_SYSENTER_EIP"},
+    {0x6828, VREQ_GUEST_CET, "GUEST_S_CET"},
+    {0x682a, VREQ_GUEST_CET, "GUEST_SSP"},
+    {0x682c, VREQ_GUEST_CET, "GUEST_ISST"},
+    {0x6c00, VREQ_ALWAYS, "HOST_CR0"},
+    {0x6c02, VREQ_ALWAYS, "HOST_CR3"},
+    {0x6c04, VREQ_ALWAYS, "HOST_CR4"},
+    {0x6c06, VREQ_ALWAYS, "HOST_FS_BASE"},
+    {0x6c08, VREQ_ALWAYS, "HOST_GS_BASE"},
+    {0x6c0a, VREQ_ALWAYS, "HOST_TR_BASE"},
+    {0x6c0c, VREQ_ALWAYS, "HOST_GDTR_BASE"},
+    {0x6c0e, VREQ_ALWAYS, "HOST_IDTR_BASE"},
+    {0x6c10, VREQ_ALWAYS, "HOST_SYSENTER_ESP"},
+    {0x6c12, VREQ_ALWAYS, "HOST_SYSENTER_EIP"},
+    {0x6c14, VREQ_ALWAYS, "HOST_RSP"},
+    {0x6c16, VREQ_ALWAYS, "HOST_RIP"},
+    {0x6c18, VREQ_HOST_CET, "HOST_S_CET"},
+    {0x6c1a, VREQ_HOST_CET, "HOST_SSP"},
+    {0x6c1c, VREQ_HOST_CET, "HOST_ISST"},
+};
+
+const unsigned vmcs_field_count = sizeof vmcs_field_table / sizeof vmcs_field_table[0];
+
+int vmcs_field_slot(uint32_t enc)
+{
+    uint32_t full = enc & ~1u;
+    for (unsigned i = 0; i < vmcs_field_count; i++)
+        if (vmcs_field_table[i].enc == full) return (int)i;
+    return -1;
+}
+
+uint32_t vmcs_field_offset(uint32_t enc)
+{
+    int slot = vmcs_field_slot(enc);
+    return slot < 0 ? 0 : VMCS_DATA_OFFSET + 8u * (uint32_t)slot;
+}
+
+const char *vmcs_field_name(uint32_t enc)
+{
+    int slot = vmcs_field_slot(enc);
+    return slot < 0 ? NULL : vmcs_field_table[slot].name;
+}
+
+unsigned vmcs_field_bytes(uint32_t enc)
+{
+    switch (VMCS_ENC_WIDTH(enc)) {
+    case VMCS_W16: return 2;
+    case VMCS_W32: return 4;
+    default: return 8;
+    }
+}
+
+uint64_t vmcs_field_mask(uint32_t enc)
+{
+    switch (VMCS_ENC_WIDTH(enc)) {
+    case VMCS_W16: return 0xffffu;
+    case VMCS_W32: return 0xffffffffu;
+    default: return ~0ull;
+    }
+}
