@@ -1,1 +1,9 @@
 # VMX guest-image tests: a small hypervisor per image (owner: VMX tests).
+# Written from the Intel SDM vol 3C alone: there is no VMX reference
+# emulator here (QEMU TCG has no VMX), hence NO_QEMU. They run on hvsim's
+# Sapphire Rapids profile, the one that advertises VMX.
+set_property(GLOBAL APPEND PROPERTY GUEST_HEADERS ${CMAKE_CURRENT_SOURCE_DIR}/vmx/vmx_lib.h)
+set(VMX_LIB vmx/vmx_lib.c vmx/vmx_entry.S)
+
+guest_image(vmx_basic 64 vmx/vmx_basic.c ${VMX_LIB})
+guest_test(vmx_basic vmx_basic TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
