@@ -10,3 +10,7 @@ set(SVM_QEMU_CPU -cpu max,+svm)
 guest_image(svm_basic 64 svm/svm_basic.c ${SVM_LIB})
 guest_test(svm_basic svm_basic TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
+
+guest_image(svm_intercepts 64 svm/svm_intercepts.c ${SVM_LIB})
+guest_test(svm_intercepts svm_intercepts TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
+  QEMU_ARGS ${SVM_QEMU_CPU})
