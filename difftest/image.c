@@ -17,6 +17,7 @@
 #include "difftest/difftest.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
@@ -43,7 +44,8 @@ struct image_opts {
 /* What each side reports at the point. */
 struct image_point {
     bool reached;
-    char why[256]; /* when not reached */
+    char why[512]; /* when not reached */
+    bool oracle_failed;
     struct cpu_state st;
     uint8_t *ram; /* ram_size bytes; holes left zero */
 };
@@ -202,6 +204,7 @@ struct kvm_side {
     uint8_t *mem;
     uint64_t mem_size;
     struct machine *platform; /* devices for the exits */
+    bool oracle_failed;       /* the oracle itself gave up (not a verdict) */
 };
 
 static void kvm_close(struct kvm_side *k)
@@ -273,7 +276,33 @@ static bool kvm_set_state(struct kvm_side *k, const struct cpu_state *st)
         g[i] = st->gpr[kvm_gpr_order[i]];
     regs.rip = st->rip;
     regs.rflags = st->rflags;
-    return ioctl(k->vcpu, KVM_SET_REGS, &regs) == 0;
+    if (ioctl(k->vcpu, KVM_SET_REGS, &regs) < 0) return false;
+    /* The MSRs a boot can read before writing them. */
+    static const struct {
+        uint32_t index;
+        size_t off;
+    } msrs[] = {
+        {0x174, offsetof(struct cpu_msrs, sysenter_cs)},
+        {0x175, offsetof(struct cpu_msrs, sysenter_esp)},
+        {0x176, offsetof(struct cpu_msrs, sysenter_eip)},
+        {0x277, offsetof(struct cpu_msrs, pat)},
+        {0xc0000081, offsetof(struct cpu_msrs, star)},
+        {0xc0000082, offsetof(struct cpu_msrs, lstar)},
+        {0xc0000083, offsetof(struct cpu_msrs, cstar)},
+        {0xc0000084, offsetof(struct cpu_msrs, sfmask)},
+        {0xc0000102, offsetof(struct cpu_msrs, kernel_gs_base)},
+    };
+    struct {
+        struct kvm_msrs h;
+        struct kvm_msr_entry e[sizeof msrs / sizeof msrs[0]];
+    } set;
+    memset(&set, 0, sizeof set);
+    set.h.nmsrs = sizeof msrs / sizeof msrs[0];
+    for (unsigned i = 0; i < set.h.nmsrs; i++) {
+        set.e[i].index = msrs[i].index;
+        memcpy(&set.e[i].data, (const uint8_t *)&st->msr + msrs[i].off, 8);
+    }
+    return ioctl(k->vcpu, KVM_SET_MSRS, &set) == (int)set.h.nmsrs;
 }
 
 static bool kvm_get_state(struct kvm_side *k, struct cpu_state *st)
@@ -480,11 +509,18 @@ static bool run_kvm(const struct image_opts *o, const struct cpu_state *init,
         }
         const char *what = r->exit_reason == KVM_EXIT_HLT        ? "HLT (nothing can wake it)"
                            : r->exit_reason == KVM_EXIT_SHUTDOWN ? "shutdown (triple fault)"
-                                                                 : "an unexpected exit";
-        snprintf(pt->why, sizeof pt->why, "KVM stopped with %s (exit reason %u) before the point",
-                 what, r->exit_reason);
+                           : r->exit_reason == KVM_EXIT_INTERNAL_ERROR
+                               ? "an internal error (the host could not emulate an instruction)"
+                               : "an unexpected exit";
+        struct kvm_regs regs;
+        uint64_t rip = ioctl(k.vcpu, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
+        snprintf(pt->why, sizeof pt->why,
+                 "KVM stopped with %s (exit reason %u) at rip %#" PRIx64 " before the point", what,
+                 r->exit_reason, rip);
+        k.oracle_failed = r->exit_reason == KVM_EXIT_INTERNAL_ERROR;
         break;
     }
+    pt->oracle_failed = k.oracle_failed;
     kvm_close(&k);
     return true;
 fail:
@@ -595,6 +631,12 @@ int dt_image_main(int argc, char **argv)
     }
     printf("difftest image: oracle kvm: the host's KVM (guest ring-0 code may be emulated by the "
            "host)\n");
+    if (!kvm.reached && kvm.oracle_failed) {
+        /* The host's own emulator gave up: no verdict on the model. */
+        printf("difftest image: oracle kvm failed: %s\n", kvm.why);
+        rc = 3;
+        goto out;
+    }
     if (!kvm.reached) {
         printf("difftest image: DIVERGE: %s (the model reached it)\n", kvm.why);
         rc = 1;
