@@ -130,7 +130,7 @@ void sys_reset(struct cpu *c, bool init)
     c->rf_armed = false;
     c->delivering = -1;
     c->exc_vector = -1;
-    c->a20_off = false;
+    c->a20_off = c->a20_line_off = false;
     monitor_disarm(c);
     c->shutdown_info[0] = 0;
     memset(c->pdpte, 0, sizeof c->pdpte);
@@ -191,11 +191,18 @@ const struct cpu_profile *cpu_profile(const struct cpu *c)
     return c->prof;
 }
 
+void cpu_a20_refresh(struct cpu *c)
+{
+    bool off = c->a20_line_off && !(c->vmx && vmx_a20_blocked(c));
+    if (c->a20_off == off) return;
+    c->a20_off = off;
+    tlb_flush_all(c, true);
+}
+
 void cpu_set_a20(struct cpu *c, bool enabled)
 {
-    if (c->a20_off == !enabled) return;
-    c->a20_off = !enabled;
-    tlb_flush_all(c, true);
+    c->a20_line_off = !enabled;
+    cpu_a20_refresh(c);
 }
 
 bool cpu_debug_translate(struct cpu *c, uint64_t lin, uint64_t *pa)

@@ -129,6 +129,7 @@ struct cpu {
     uint8_t cpl;
     uint8_t def_osize, def_asize; /* from CS.D/L and the mode: 2, 4 or 8 */
     bool a20_off;                 /* A20 gate masked (address bit 20 forced 0) */
+    bool a20_line_off;            /* the A20M# line's level (cpu_set_a20) */
     bool x2apic;
 
     uint32_t pending; /* PEND_* */

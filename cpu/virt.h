@@ -173,6 +173,16 @@ enum virt_gpa_kind {
     VG_PDPTE,   /* a PAE PDPTE load (MOV CR3, entry) */
 };
 
+/* The guest's own translation of the linear address, passed in gpa_xlate's
+ * ctx on VG_FINAL: U/S=1 at every level, R/W=1 at every level, XD at some
+ * level (paging off: supervisor, writable, executable), and a shadow-stack
+ * access. */
+#define VGX_CTX_MASK      3u
+#define VGX_USER_PAGE     (1u << 4)
+#define VGX_WRITABLE_PAGE (1u << 5)
+#define VGX_NX_PAGE       (1u << 6)
+#define VGX_SHADOW_STACK  (1u << 7)
+
 struct cpu_virt_ops {
     /* An interceptable instruction or event: returns when the guest may
      * go on (possibly with ev->value changed), or exits and never returns. */
@@ -205,6 +215,11 @@ struct cpu_virt_ops {
      * runs without nested paging. */
     uint64_t (*gpa_xlate)(struct cpu *c, uint64_t gpa, int acc, enum virt_gpa_kind kind,
                           uint64_t lin, unsigned ctx);
+    /* (ctx: bits 1:0 the access context, enum mmu_ctx of cpu/mmu.h; on
+     * VG_FINAL also the guest translation's summary VGX_* below, for EPT's
+     * advanced exit information and mode-based execute control (SDM vol
+     * 3C, table 28-7). lin = ~0 for VG_PDPTE and accesses without a linear
+     * address.) */
     /* The guest's view of the time-stamp counter (TSC offset and
      * multiplier) for RDTSC, RDTSCP and RDMSR(TSC). */
     uint64_t (*tsc)(struct cpu *c, uint64_t host_tsc);
@@ -328,6 +343,11 @@ bool vmx_msr_write(struct cpu *c, uint32_t msr, uint64_t val, bool *ok);
 bool svm_efer_write_ok(struct cpu *c, uint64_t new_efer);
 /* INIT is blocked in VMX root operation (SDM vol 3C, 24.8). */
 bool vmx_init_blocked(struct cpu *c);
+/* A20M is blocked in VMX operation (SDM vol 3C, 24.8): the extension calls
+ * cpu_a20_refresh() after VMXON/VMXOFF; the effective gate is the line's
+ * level unless vmx_a20_blocked(). */
+bool vmx_a20_blocked(struct cpu *c);
+void cpu_a20_refresh(struct cpu *c);
 bool vmx_cr_write_ok(struct cpu *c, unsigned cr, uint64_t val);
 
 #endif
