@@ -1,0 +1,339 @@
+/* SVM events (APM vol 2, 15.20 - 15.21): EVENTINJ of each event type into
+ * the guest's IDT, EXITINTINFO when delivery is intercepted, virtual
+ * interrupts (V_IRQ, V_INTR_PRIO, V_TPR, V_IGN_TPR, V_INTR_MASKING),
+ * the VINTR intercept, the interrupt shadow, physical INTR and NMI
+ * intercepts, and GIF holding NMIs. */
+#include "svm_lib.h"
+
+static bool qemu;
+
+GUEST_SNIPPET(g_nops, "nop; nop; nop; nop");
+GUEST_SNIPPET(g_sti_vmmcall, "sti");
+GUEST_SNIPPET(g_cr8, "movq $7, %rax; movq %rax, %cr8; movq %cr8, %rbx");
+/* A bounded spin: RCX iterations, then VMMCALL. */
+GUEST_SNIPPET(g_spin, "1: dec %rcx; jnz 1b");
+
+static void prepare(const char *rip, uint64_t inj)
+{
+    vmcb_init(&vmcb_a, rip);
+    vmcb_a.ctl.event_inj = inj;
+    gexc_clear();
+}
+
+static void test_eventinj(void)
+{
+    /* APM vol 2, 15.20: the event is delivered through the guest IDT as
+     * if it occurred at the guest's first instruction; IF does not block
+     * an injected external interrupt. */
+    prepare(g_nops, EVT_VALID | EVT_TYPE_INTR | 0x30);
+    uint64_t rsp = vmcb_a.save.rsp;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject intr 0x30: guest handler exits");
+    check_eq(gexc.count, 1, "inject intr: one event");
+    check_eq(gexc.vector, 0x30, "inject intr: vector 0x30");
+    check_eq(gexc.rip, (uintptr_t)g_nops, "inject intr: frame RIP = guest RIP");
+    check_eq(gexc.cs, SEL_KCODE64, "inject intr: frame CS");
+    check_eq(gexc.rflags, 0x2, "inject intr: frame RFLAGS (IF was 0)");
+    check_eq(gexc.rsp, rsp, "inject intr: frame RSP");
+    check_eq(gexc.ss, SEL_KDATA, "inject intr: frame SS");
+    check_eq(vmcb_a.ctl.exit_int_info & EVT_VALID, 0,
+             "inject intr: EXITINTINFO.V clear after delivery");
+
+    prepare(g_nops, EVT_VALID | EVT_TYPE_NMI | 2);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject nmi: guest handler exits");
+    check_eq(gexc.vector, 2, "inject nmi: vector 2");
+    check_eq(gexc.rip, (uintptr_t)g_nops, "inject nmi: frame RIP");
+    /* The guest never IRETs: unblock NMIs on this processor. */
+    __asm__ volatile("movq %%rsp, %%rax; pushq $0x10; pushq %%rax; pushfq; pushq $0x18;"
+                     "leaq 1f(%%rip), %%rax; pushq %%rax; iretq; 1:" ::
+                         : "rax", "memory");
+
+    prepare(g_nops, EVT_VALID | EVT_TYPE_EXC | EVT_EV | EVT_ERR(0x1234) | 13);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject #GP(0x1234): guest handler exits");
+    check_eq(gexc.vector, 13, "inject #GP: vector 13");
+    check_eq(gexc.error, 0x1234, "inject #GP: error code pushed");
+    check_eq(gexc.rip, (uintptr_t)g_nops, "inject #GP: frame RIP (fault)");
+
+    prepare(g_nops, EVT_VALID | EVT_TYPE_EXC | 6);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject #UD: guest handler exits");
+    check_eq(gexc.vector, 6, "inject #UD: vector 6, no error code");
+    check_eq(gexc.rip, (uintptr_t)g_nops, "inject #UD: frame RIP");
+
+    /* Type 4 (INTn): with NRIPS the return address is NextRIP (APM vol 2,
+     * 15.20 and 15.7.1), without it the guest RIP. */
+    prepare(g_nops, EVT_VALID | EVT_TYPE_SOFT | 0x80);
+    vmcb_a.ctl.next_rip = (uintptr_t)g_nops + 2;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject int 0x80 (type 4): guest handler exits");
+    check_eq(gexc.vector, 0x80, "inject int 0x80: vector");
+    check_eq(gexc.rip, (uintptr_t)g_nops + (svm_has(SVMF_NRIPS) ? 2 : 0),
+             svm_has(SVMF_NRIPS) ? "inject int 0x80: frame RIP = NextRIP"
+                                 : "inject int 0x80: frame RIP = RIP (no NRIPS)");
+}
+
+static void gate_present(unsigned vec, bool p)
+{
+    if (p)
+        guest_idt[2 * vec] |= 1ull << 47;
+    else
+        guest_idt[2 * vec] &= ~(1ull << 47);
+}
+
+static void test_exitintinfo(void)
+{
+    /* APM vol 2, 15.7.2: an intercept during event delivery saves the
+     * event in EXITINTINFO. Gate 0x31 not present: #NP(0x31*8+2+1). */
+    gate_present(0x31, false);
+    prepare(g_nops, EVT_VALID | EVT_TYPE_INTR | 0x31);
+    vmcb_a.ctl.intercept_exc = 1u << 11;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(11), "intr 0x31 through a not-present gate: #NP exit");
+    /* QEMU 7.2 TCG: vector * 16 in long mode, and no EXT bit. */
+    check_eq_ref(vmcb_a.ctl.exit_info_1, (0x31 << 3) | 3, (0x31 << 4) | 2,
+                 "#NP during delivery: error code (IDT, EXT)");
+    check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_INTR | 0x31,
+             "#NP during delivery: EXITINTINFO = the external interrupt");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_nops, "#NP during delivery: RIP unchanged");
+    gate_present(0x31, true);
+
+    gate_present(13, false);
+    prepare(g_nops, EVT_VALID | EVT_TYPE_EXC | EVT_EV | EVT_ERR(0x1234) | 13);
+    vmcb_a.ctl.intercept_exc = 1u << 11;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(11), "#GP through a not-present gate: #NP exit");
+    check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_EXC | EVT_EV | EVT_ERR(0x1234) | 13,
+             "#NP during #GP delivery: EXITINTINFO = #GP with error code");
+    gate_present(13, true);
+
+    /* Not intercepted: the #NP goes to the guest (error code EXT set). */
+    gate_present(0x31, false);
+    prepare(g_nops, EVT_VALID | EVT_TYPE_INTR | 0x31);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "#NP not intercepted: guest handles it");
+    check_eq(gexc.vector, 11, "#NP not intercepted: vector 11 in the guest");
+    check_eq_ref(gexc.error, (0x31 << 3) | 3, (0x31 << 4) | 2, "#NP in the guest: error code");
+    gate_present(0x31, true);
+}
+
+static void test_virq(void)
+{
+    /* APM vol 2, 15.21.4: V_IRQ is taken when its priority is greater
+     * than V_TPR (or V_IGN_TPR is set) and the guest's IF = 1. */
+    prepare(g_nops, 0);
+    vmcb_a.save.rflags = 0x202;
+    vmcb_a.ctl.vintr =
+        VINTR_IRQ | VINTR_PRIO(5) | VINTR_TPR(2) | VINTR_MASKING | VINTR_VECTOR(0x50);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "v_irq prio 5 > tpr 2: guest handler exits");
+    check_eq(gexc.vector, 0x50, "v_irq: vector 0x50 delivered");
+    check_eq(gexc.rip, (uintptr_t)g_nops, "v_irq: taken before the first instruction");
+    check_eq(gexc.rflags & RFLAGS_IF, RFLAGS_IF, "v_irq: frame RFLAGS.IF = 1");
+    check_eq(vmcb_a.ctl.vintr & VINTR_IRQ, 0, "v_irq: V_IRQ cleared once taken");
+
+    prepare(g_nops, 0);
+    vmcb_a.save.rflags = 0x202;
+    vmcb_a.ctl.vintr =
+        VINTR_IRQ | VINTR_PRIO(5) | VINTR_TPR(5) | VINTR_MASKING | VINTR_VECTOR(0x50);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "v_irq prio 5 = tpr 5: guest runs to VMMCALL");
+    /* QEMU 7.2 TCG blocks only when V_INTR_PRIO < V_TPR: takes it here. */
+    check_eq_ref(gexc.count, 0, 1, "v_irq prio 5 = tpr 5: not delivered");
+    check_eq_ref(vmcb_a.ctl.vintr & VINTR_IRQ, VINTR_IRQ, 0, "v_irq: still pending");
+
+    prepare(g_nops, 0);
+    vmcb_a.save.rflags = 0x202;
+    vmcb_a.ctl.vintr = VINTR_IRQ | VINTR_PRIO(5) | VINTR_TPR(9) | VINTR_IGN_TPR | VINTR_MASKING |
+                       VINTR_VECTOR(0x51);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "v_irq with V_IGN_TPR: guest handler exits");
+    check_eq(gexc.vector, 0x51, "v_irq with V_IGN_TPR: delivered despite TPR 9");
+
+    prepare(g_nops, 0);
+    vmcb_a.save.rflags = 0x2;
+    vmcb_a.ctl.vintr = VINTR_IRQ | VINTR_PRIO(5) | VINTR_MASKING | VINTR_VECTOR(0x50);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "v_irq with guest IF = 0: runs to VMMCALL");
+    check_eq(gexc.count, 0, "v_irq with guest IF = 0: not delivered");
+
+    /* VINTR intercept (APM vol 2, 15.21.6): exit 0x64 instead of taking
+     * the virtual interrupt. */
+    prepare(g_nops, 0);
+    vmcb_a.save.rflags = 0x202;
+    vmcb_a.ctl.intercept_1 |= INT1_VINTR;
+    vmcb_a.ctl.vintr = VINTR_IRQ | VINTR_PRIO(5) | VINTR_MASKING | VINTR_VECTOR(0x50);
+    check_eq(svm_run(&vmcb_a), EXIT_VINTR, "vintr intercept: exit 0x64");
+    check_eq(gexc.count, 0, "vintr intercept: nothing delivered");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_nops, "vintr intercept: RIP at the first instruction");
+    check_eq(vmcb_a.ctl.vintr & VINTR_IRQ, VINTR_IRQ, "vintr intercept: V_IRQ still set");
+
+    /* With V_INTR_MASKING, guest CR8 is V_TPR (APM vol 2, 15.21.2). */
+    prepare(g_cr8, 0);
+    vmcb_a.ctl.vintr = VINTR_MASKING | VINTR_TPR(3);
+    uint64_t host_cr8;
+    __asm__ volatile("mov %%cr8, %0" : "=r"(host_cr8));
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "cr8: guest writes CR8");
+    check_eq(vmcb_a.ctl.vintr & 0xff, 7, "cr8: guest MOV CR8 lands in V_TPR");
+    check_eq(guest_regs.rbx, 7, "cr8: guest reads back V_TPR");
+    uint64_t cr8_after;
+    __asm__ volatile("mov %%cr8, %0" : "=r"(cr8_after));
+    check_eq(cr8_after, host_cr8, "cr8: host TPR untouched");
+}
+
+static void test_shadow(void)
+{
+    /* APM vol 2, 15.21.5: INTERRUPT_SHADOW reports an exit inside the
+     * STI/MOV SS shadow. */
+    prepare(g_sti_vmmcall, 0);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "shadow: STI; VMMCALL exits");
+    check_eq(vmcb_a.ctl.int_state & 1, 1, "shadow: exit right after STI has the shadow bit");
+    prepare(g_nops, 0);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "shadow: NOP; VMMCALL exits");
+    check_eq(vmcb_a.ctl.int_state & 1, 0, "shadow: no shadow after a NOP");
+    /* Entering with the shadow set delays a virtual interrupt by one
+     * instruction. */
+    prepare(g_nops, 0);
+    vmcb_a.save.rflags = 0x202;
+    vmcb_a.ctl.int_state = 1;
+    vmcb_a.ctl.vintr = VINTR_IRQ | VINTR_PRIO(5) | VINTR_MASKING | VINTR_VECTOR(0x50);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "shadow at VMRUN: guest handler exits");
+    check_eq(gexc.vector, 0x50, "shadow at VMRUN: virtual interrupt taken");
+    /* QEMU 7.2 TCG ignores the loaded shadow for virtual interrupts. */
+    check_eq_ref(gexc.rip, (uintptr_t)g_nops + 1, (uintptr_t)g_nops,
+                 "shadow at VMRUN: after one instruction");
+}
+
+static volatile unsigned host_irqs, host_nmis;
+static void on_host_irq(struct frame *f)
+{
+    (void)f;
+    host_irqs++;
+    lapic_eoi();
+}
+static void on_host_nmi(struct frame *f)
+{
+    (void)f;
+    host_nmis++;
+}
+
+static void self_ipi(unsigned vec)
+{
+    lapic_write(LAPIC_ICR_HI, 0);
+    lapic_write(LAPIC_ICR_LO, vec | (1u << 18));
+}
+static void self_nmi(void)
+{
+    lapic_write(LAPIC_ICR_HI, lapic_id() << 24);
+    lapic_write(LAPIC_ICR_LO, 0x400); /* NMI, physical, no shorthand */
+}
+static void spin(unsigned n)
+{
+    for (volatile unsigned i = 0; i < n; i++)
+        ;
+}
+
+static void test_physical(void)
+{
+    lapic_enable();
+    idt_set_handler(0x41, on_host_irq);
+    idt_set_handler(2, on_host_nmi);
+
+    /* APM vol 2, 15.13.1 and 15.21.1: with V_INTR_MASKING the host's IF (as at VMRUN)
+     * masks physical interrupts, not the guest's; the INTR intercept
+     * exits before the interrupt is taken, which stays pending for the
+     * host. */
+    host_irqs = 0;
+    vmcb_init(&vmcb_a, g_spin);
+    vmcb_a.ctl.intercept_1 |= INT1_INTR;
+    vmcb_a.ctl.vintr = VINTR_MASKING;
+    guest_regs.rcx = 100000000;
+    svm_clgi();
+    self_ipi(0x41);
+    sti();
+    svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+    unsigned in_guest = host_irqs;
+    svm_stgi();
+    spin(100);
+    cli();
+    check_eq(vmcb_a.ctl.exit_code, EXIT_INTR, "intr intercept: pending IPI exits with 0x60");
+    check_eq(vmcb_a.save.rflags & RFLAGS_IF, 0, "intr intercept: guest IF was 0");
+    check_eq(in_guest, 0, "intr intercept: interrupt not taken at the exit (GIF = 0)");
+    check_eq(host_irqs, 1, "intr intercept: host takes it after STGI");
+    check(guest_regs.rcx > 0, "intr intercept: the guest's spin was cut short");
+
+    /* The LAPIC timer firing while the guest spins. */
+    host_irqs = 0;
+    vmcb_init(&vmcb_a, g_spin);
+    vmcb_a.ctl.intercept_1 |= INT1_INTR;
+    vmcb_a.ctl.vintr = VINTR_MASKING;
+    guest_regs.rcx = 200000000;
+    lapic_write(LAPIC_TIMER_DIV, 0xb); /* divide by 1 */
+    lapic_write(LAPIC_LVT_TIMER, 0x41);
+    svm_clgi();
+    sti();
+    lapic_write(LAPIC_TIMER_INIT, 20000);
+    svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+    svm_stgi();
+    spin(100);
+    cli();
+    check_eq(vmcb_a.ctl.exit_code, EXIT_INTR, "intr intercept: LAPIC timer exits with 0x60");
+    check_eq(host_irqs, 1, "intr intercept: timer interrupt taken by the host");
+    check_ref(guest_regs.rcx > 0 && guest_regs.rcx < 200000000,
+              "intr intercept: guest ran, then cut",
+              "the timer runs on host time and may fire before the guest's first instruction");
+    lapic_write(LAPIC_LVT_TIMER, 1u << 16);
+
+    /* Without the intercept and with host IF = 0, nothing exits. */
+    host_irqs = 0;
+    vmcb_init(&vmcb_a, g_spin);
+    vmcb_a.ctl.vintr = VINTR_MASKING;
+    guest_regs.rcx = 1000;
+    svm_clgi();
+    self_ipi(0x41);
+    svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+    svm_stgi();
+    check_eq(vmcb_a.ctl.exit_code, EXIT_VMMCALL, "host IF = 0, no INTR intercept: guest finishes");
+    check_eq(host_irqs, 0, "host IF = 0: interrupt still pending");
+    sti();
+    spin(100);
+    cli();
+    check_eq(host_irqs, 1, "host IF = 0: taken once the host sets IF");
+
+    /* NMI intercept (APM vol 2, 15.21.9, table 15-13), the NMI held by
+     * GIF = 0 and still pending after the exit. */
+    host_nmis = 0;
+    vmcb_init(&vmcb_a, g_spin);
+    vmcb_a.ctl.intercept_1 |= INT1_NMI;
+    guest_regs.rcx = 100000000;
+    svm_clgi();
+    self_nmi();
+    spin(2000);
+    unsigned held = host_nmis;
+    svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+    unsigned at_exit = host_nmis;
+    svm_stgi();
+    spin(100);
+    check_eq(held, 0, "clgi: NMI held while GIF = 0");
+    check_eq(vmcb_a.ctl.exit_code, EXIT_NMI, "nmi intercept: exit 0x61 in the guest");
+    check_eq(at_exit, 0, "nmi intercept: NMI still held after the exit");
+    check_eq(host_nmis, 1, "stgi: host takes the NMI");
+
+    /* Not intercepted: the guest's own NMI handler gets it. */
+    host_nmis = 0;
+    vmcb_init(&vmcb_a, g_spin);
+    guest_regs.rcx = 100000000;
+    gexc_clear();
+    svm_clgi();
+    self_nmi();
+    svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+    svm_stgi();
+    check_eq(vmcb_a.ctl.exit_code, EXIT_VMMCALL, "nmi not intercepted: guest handler exits");
+    check_eq(gexc.vector, 2, "nmi not intercepted: delivered to the guest");
+    check_eq(host_nmis, 0, "nmi not intercepted: host never sees it");
+    __asm__ volatile("movq %%rsp, %%rax; pushq $0x10; pushq %%rax; pushfq; pushq $0x18;"
+                     "leaq 1f(%%rip), %%rax; pushq %%rax; iretq; 1:" ::
+                         : "rax", "memory");
+    idt_set_handler(0x41, 0);
+    idt_set_handler(2, 0);
+}
+
+void test_main(void)
+{
+    svm_setup();
+    qemu = on_qemu_tcg();
+    test_eventinj();
+    test_exitintinfo();
+    test_virq();
+    test_shadow();
+    test_physical();
+}
