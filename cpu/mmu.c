@@ -1,9 +1,18 @@
 /* Paging: the page walk for 32-bit, PAE, 4-level and 5-level paging, its
  * permission rules and #PF error codes, and TLB fills (SDM vol 3A, ch. 4;
- * APM vol 2, ch. 5). */
+ * APM vol 2, ch. 5).
+ *
+ * In a guest with nested paging (EPT, NPT) every guest-physical address
+ * the walk uses goes through the vendor's gpa_xlate hook (virt_gpa):
+ * paging-structure reads, A/D writes, PDPTE loads, and the final page,
+ * also with paging off (SDM vol 3C, 29.3.1; APM vol 2, 15.25.5). The hook
+ * exits when the nested tables forbid the access. Faults order as the
+ * manuals give: nested faults of the guest walk, then the guest's #PF,
+ * then the nested fault of the final access (APM vol 2, 15.25.6). */
 #include "mmu.h"
 
 #include "profile.h"
+#include "virt.h"
 
 enum walk_status { WALK_OK, WALK_NOT_PRESENT, WALK_RSVD };
 
@@ -18,7 +27,10 @@ enum walk_status { WALK_OK, WALK_NOT_PRESENT, WALK_RSVD };
 #define ADDR_4K 0x000ffffffffff000ull
 
 struct walk {
-    uint64_t pa; /* physical address of the 4 KiB slice */
+    uint64_t lin; /* the linear address translated, and */
+    unsigned ctx; /* who accesses (enum mmu_ctx): both for the nested hook */
+    bool probe;   /* debugger walk: no nested translation (mmu_probe) */
+    uint64_t pa;  /* (guest-)physical address of the 4 KiB slice */
     uint8_t perm;
     uint8_t pkey;
     uint8_t pagebits;
@@ -46,9 +58,10 @@ static uint64_t a20(const struct cpu *c, uint64_t pa)
     return c->a20_off ? pa & ~(1ull << 20) : pa;
 }
 
-static uint64_t read_entry(struct cpu *c, uint64_t pa, bool ent32)
+static uint64_t read_entry(struct cpu *c, const struct walk *w, uint64_t pa, bool ent32)
 {
     cpu_charge(c, COST_PAGEWALK);
+    if (!w->probe) pa = virt_gpa(c, pa, ACC_READ, VG_WALK, w->lin, w->ctx);
     return cpu_pread(c, pa, ent32 ? 4 : 8);
 }
 
@@ -70,7 +83,7 @@ static enum walk_status walk_32(struct cpu *c, uint64_t lin, struct walk *w)
 {
     w->ent32 = true;
     uint64_t pde_pa = (c->s.cr3 & 0xfffff000u) | ((lin >> 22) & 0x3ff) << 2;
-    uint64_t pde = read_entry(c, pde_pa, true);
+    uint64_t pde = read_entry(c, w, pde_pa, true);
     record(w, pde_pa, pde);
     if (!(pde & PTE_P)) return WALK_NOT_PRESENT;
     accumulate(w, pde, false);
@@ -87,7 +100,7 @@ static enum walk_status walk_32(struct cpu *c, uint64_t lin, struct walk *w)
         return WALK_OK;
     }
     uint64_t pte_pa = (pde & 0xfffff000u) | ((lin >> 12) & 0x3ff) << 2;
-    uint64_t pte = read_entry(c, pte_pa, true);
+    uint64_t pte = read_entry(c, w, pte_pa, true);
     record(w, pte_pa, pte);
     if (!(pte & PTE_P)) return WALK_NOT_PRESENT;
     accumulate(w, pte, false);
@@ -120,7 +133,7 @@ static enum walk_status walk_64(struct cpu *c, uint64_t lin, struct walk *w)
     for (;; level--) {
         unsigned shift = 12 + 9 * (unsigned)(level - 1);
         uint64_t ent_pa = table | ((lin >> shift) & 0x1ff) << 3;
-        uint64_t ent = read_entry(c, ent_pa, false);
+        uint64_t ent = read_entry(c, w, ent_pa, false);
         record(w, ent_pa, ent);
         if (!(ent & PTE_P)) return WALK_NOT_PRESENT;
         if (ent & rsvd) return WALK_RSVD;
@@ -149,6 +162,7 @@ static enum walk_status walk_64(struct cpu *c, uint64_t lin, struct walk *w)
 
 static enum walk_status walk(struct cpu *c, uint64_t lin, struct walk *w)
 {
+    w->lin = lin;
     w->perm = TLB_P_USER | TLB_P_WRITE;
     w->pkey = 0;
     w->nlevels = 0;
@@ -207,19 +221,22 @@ static void set_ad(struct cpu *c, struct walk *w, bool write)
         uint64_t nv = ent | PTE_A;
         if (write && i == w->nlevels - 1) nv |= PTE_D;
         if (nv != ent) {
-            cpu_pwrite(c, w->ent_pa[i], w->ent32 ? 4 : 8, nv);
+            uint64_t pa = virt_gpa(c, w->ent_pa[i], ACC_WRITE, VG_WALK_AD, w->lin, w->ctx);
+            cpu_pwrite(c, pa, w->ent32 ? 4 : 8, nv);
             w->ent[i] = nv;
         }
     }
 }
 
+/* pa: the host-physical page (the guest-physical one translated by the
+ * nested hook in a guest with nested paging). */
 static struct tlb_entry *fill(struct cpu *c, uint64_t lin, int acc, uint64_t pa, uint8_t perm,
                               uint8_t pkey, uint8_t pagebits)
 {
-    uint64_t vpn = lin >> 12;
-    struct tlb_entry *e = tlb_slot(c, acc, vpn);
+    uint64_t key = tlb_key(c, lin);
+    struct tlb_entry *e = tlb_slot(c, acc, key);
     pa = a20(c, pa);
-    e->vpn = vpn;
+    e->vpn = key;
     e->pa = pa;
     e->host = c->bus.ram_page ? c->bus.ram_page(c->bus.opaque, pa) : NULL;
     e->tag = c->tlb.cur_tag;
@@ -232,31 +249,42 @@ static struct tlb_entry *fill(struct cpu *c, uint64_t lin, int acc, uint64_t pa,
 struct tlb_entry *mmu_translate(struct cpu *c, uint64_t lin, int acc, unsigned ctx)
 {
     cpu_charge(c, COST_TLBMISS);
-    if (c->paging == PG_NONE)
-        return fill(c, lin & 0xfffffffffffff000ull, acc, lin & ~0xfffull,
-                    TLB_P_USER | TLB_P_WRITE | TLB_P_DIRTY, 0, 12);
+    if (c->paging == PG_NONE) {
+        /* Linear = guest-physical, still subject to nested paging. */
+        uint64_t pa = virt_gpa(c, lin, acc, VG_FINAL, lin, ctx) & ~0xfffull;
+        return fill(c, lin, acc, pa, TLB_P_USER | TLB_P_WRITE | TLB_P_DIRTY, 0, 12);
+    }
 
     struct walk w;
+    w.ctx = ctx;
+    w.probe = false;
     enum walk_status st = walk(c, lin, &w);
     uint32_t err = base_error(c, acc, ctx);
     if (st == WALK_NOT_PRESENT) cpu_raise_pf(c, lin, err);
     if (st == WALK_RSVD) cpu_raise_pf(c, lin, err | PFEC_P | PFEC_RSVD);
     uint32_t viol = check_rights(c, w.perm, w.pkey, acc, ctx);
     if (viol) cpu_raise_pf(c, lin, err | viol);
+    /* The final page's nested translation comes before the guest's A/D
+     * updates, so a nested fault there leaves the guest entries as they
+     * were (the access restarts after the hypervisor fixes it). */
+    uint64_t pa = virt_gpa(c, w.pa | (lin & 0xfff), acc, VG_FINAL, lin, ctx) & ~0xfffull;
     set_ad(c, &w, acc == ACC_WRITE);
     uint8_t perm = w.perm;
     if (w.ent[w.nlevels - 1] & PTE_D) perm |= TLB_P_DIRTY;
-    return fill(c, lin, acc, w.pa, perm, w.pkey, w.pagebits);
+    return fill(c, lin, acc, pa, perm, w.pkey, w.pagebits);
 }
 
 bool mmu_probe(struct cpu *c, uint64_t lin, uint64_t *pa)
 {
+    if (c->virt && c->virt->ops->gpa_xlate) return false;
     if (c->paging == PG_NONE) {
         *pa = a20(c, lin & 0xffffffffu);
         return true;
     }
     uint64_t saved = c->cycles;
     struct walk w;
+    w.ctx = CTX_SUP;
+    w.probe = true;
     enum walk_status st = walk(c, lin, &w);
     c->cycles = saved;
     if (st != WALK_OK) return false;
@@ -270,6 +298,8 @@ bool mmu_load_pdptes(struct cpu *c, uint64_t cr3)
     uint64_t base = cr3 & 0xffffffe0u;
     /* Reserved: bits 2:1, 8:5, 63 and above MAXPHYADDR (SDM vol 3A, 4.4.1). */
     uint64_t rsvd = rsvd_phys(c) | 0x1e6ull | PTE_XD;
+    /* The four entries share one 32-byte block of one page. */
+    base = virt_gpa(c, base, ACC_READ, VG_PDPTE, ~0ull, CTX_SUP);
     for (int i = 0; i < 4; i++) {
         p[i] = cpu_pread(c, base + 8 * (unsigned)i, 8);
         if ((p[i] & PTE_P) && (p[i] & rsvd)) return false;

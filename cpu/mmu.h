@@ -7,6 +7,15 @@
  * access kind the bits an entry must have (mmu_req) and must not have
  * (mmu_forbid). Anything else, including every fault, goes the slow way
  * through mmu_translate() which walks the tables and raises #PF.
+ *
+ * Entries belong to an address space (0 the host, else a guest's ASID or
+ * VPID; cpu/virt.h) and, within it, to a PCID (tag) unless global: the
+ * space is part of the key (tlb_entry.vpn bits 62:45 above the 45-bit
+ * page number of a 57-bit linear address), so a lookup never matches
+ * another space's entry, global or not (APM vol 2, 15.16; SDM vol 3C,
+ * 29.1). Under nested paging (EPT/NPT) an entry caches the combined
+ * linear -> host-physical translation; each access kind has its own array,
+ * so a write entry exists only after a write was allowed at both levels.
  */
 #ifndef HVSIM_CPU_MMU_H
 #define HVSIM_CPU_MMU_H
@@ -42,20 +51,34 @@ static inline unsigned mmu_ctx_of(const struct cpu *c)
     return (c->s.rflags & RF_AC) ? CTX_SUP_AC : CTX_SUP;
 }
 
-static inline struct tlb_entry *tlb_slot(struct cpu *c, int acc, uint64_t vpn)
+/* Layout of tlb_entry.vpn: page number of the 57-bit linear address, then
+ * the space slot; bit 63 set means invalid. Spaces from TLB_SPACE_OVERFLOW
+ * up share the last slot, which is emptied whenever one of them is
+ * entered (tlb_space.c). */
+#define TLB_LIN_MASK       ((1ull << 57) - 1)
+#define TLB_SPACE_SHIFT    45
+#define TLB_VPN_MASK       ((1ull << TLB_SPACE_SHIFT) - 1)
+#define TLB_SPACE_OVERFLOW ((1u << 18) - 1)
+
+static inline uint64_t tlb_key(const struct cpu *c, uint64_t lin)
+{
+    return ((lin & TLB_LIN_MASK) >> 12) | c->tlb.space_key;
+}
+
+static inline struct tlb_entry *tlb_slot(struct cpu *c, int acc, uint64_t key)
 {
     struct tlb_entry *t = acc == ACC_WRITE  ? c->tlb.write
                           : acc == ACC_EXEC ? c->tlb.exec
                                             : c->tlb.read;
-    return &t[vpn & (TLB_ENTRIES - 1)];
+    return &t[key & (TLB_ENTRIES - 1)];
 }
 
 /* The entry for lin if it is present and usable for this access as is. */
 static inline struct tlb_entry *tlb_hit(struct cpu *c, uint64_t lin, int acc, unsigned ctx)
 {
-    uint64_t vpn = lin >> 12;
-    struct tlb_entry *e = tlb_slot(c, acc, vpn);
-    if (e->vpn != vpn) return NULL;
+    uint64_t key = tlb_key(c, lin);
+    struct tlb_entry *e = tlb_slot(c, acc, key);
+    if (e->vpn != key) return NULL;
     if (e->tag != c->tlb.cur_tag && !(e->perm & TLB_P_GLOBAL)) return NULL;
     uint8_t req = c->mmu_req[ctx][acc];
     if ((e->perm & req) != req || (e->perm & c->mmu_forbid[ctx][acc])) return NULL;
@@ -94,17 +117,27 @@ void mmu_update_perm(struct cpu *c);
 
 /* Load the four PAE PDPTEs from CR3 (SDM vol 3A, 4.4.1). Returns false if
  * a present one has reserved bits set (the caller raises #GP(0)); nothing
- * is changed then. */
+ * is changed then. In a guest with nested paging the reads go through
+ * the gpa_xlate hook (VG_PDPTE), which may exit. */
 bool mmu_load_pdptes(struct cpu *c, uint64_t cr3);
 
-/* Side-effect-free walk for a supervisor read (debugger). */
+/* Side-effect-free walk for a supervisor read (debugger). In a guest with
+ * nested paging it answers false: the vendor hook cannot translate
+ * without side effects (no probe hook in cpu_virt_ops yet). */
 bool mmu_probe(struct cpu *c, uint64_t lin, uint64_t *pa);
 
 /* Physical address width mask from the profile. */
 uint64_t mmu_phys_mask(const struct cpu *c);
 
-/* Invalidations (tlb.c). */
+/* Invalidations (tlb.c). Those declared in cpu_internal.h act on the
+ * current address space, except tlb_flush_all(c, true), which empties
+ * every space (reset, state loads, CR0/CR4/EFER paging changes: dropping
+ * more than required is always allowed). */
 /* INVPCID type 0: one linear address of one PCID, global entries kept. */
 void tlb_flush_page_tag(struct cpu *c, uint16_t tag, uint64_t lin);
+/* Entries of one space: all of them, its non-global ones, or one linear
+ * page of it (global or not) (tlb_space.c callers). */
+void tlb_flush_space(struct cpu *c, uint32_t space, bool include_global);
+void tlb_flush_space_page(struct cpu *c, uint32_t space, uint64_t lin);
 
 #endif
