@@ -40,12 +40,11 @@
 #include <stdint.h>
 
 #include "models/vt/vt_mem.h"
+#include "vmcs_fields.h"
 
-/* ---- Exit reasons this part produces (SDM vol 3C, appendix C) ---- */
-#define VMX_EXIT_EPT_VIOLATION 48
-#define VMX_EXIT_EPT_MISCONFIG 49
-#define VMX_EXIT_VMFUNC        59
-#define VMX_EXIT_PML_FULL      62
+/* Exit reasons (VMX_EXIT_EPT_VIOLATION 48, VMX_EXIT_EPT_MISCONFIG 49,
+ * VMX_EXIT_VMFUNC 59, VMX_EXIT_PML_FULL 62) and the IA32_VMX_EPT_VPID_CAP
+ * bit names (VMX_EPT_CAP_*, VMX_VPID_CAP_*) come from vmcs_fields.h. */
 
 /* ---- EPTP (SDM vol 3C, 25.6.11, table 25-9) ---- */
 #define EPTP_MT_MASK   0x7ull
@@ -78,26 +77,6 @@
 #define EPT_MEMTYPE_WT 4
 #define EPT_MEMTYPE_WP 5
 #define EPT_MEMTYPE_WB 6
-
-/* ---- IA32_VMX_EPT_VPID_CAP (MSR 48CH; SDM vol 3C, A.10) ---- */
-#define VMX_EPT_CAP_EXEC_ONLY         (1ull << 0)
-#define VMX_EPT_CAP_PWL4              (1ull << 6)
-#define VMX_EPT_CAP_PWL5              (1ull << 7)
-#define VMX_EPT_CAP_UC                (1ull << 8)
-#define VMX_EPT_CAP_WB                (1ull << 14)
-#define VMX_EPT_CAP_2M                (1ull << 16)
-#define VMX_EPT_CAP_1G                (1ull << 17)
-#define VMX_EPT_CAP_INVEPT            (1ull << 20)
-#define VMX_EPT_CAP_AD                (1ull << 21)
-#define VMX_EPT_CAP_ADV_EXIT_INFO     (1ull << 22)
-#define VMX_EPT_CAP_SSS               (1ull << 23)
-#define VMX_EPT_CAP_INVEPT_SINGLE     (1ull << 25)
-#define VMX_EPT_CAP_INVEPT_ALL        (1ull << 26)
-#define VMX_EPT_CAP_INVVPID           (1ull << 32)
-#define VMX_EPT_CAP_INVVPID_ADDR      (1ull << 40)
-#define VMX_EPT_CAP_INVVPID_SINGLE    (1ull << 41)
-#define VMX_EPT_CAP_INVVPID_ALL       (1ull << 42)
-#define VMX_EPT_CAP_INVVPID_SINGLE_NG (1ull << 43)
 
 /* ---- Exit qualification of an EPT violation (SDM vol 3C, 28.2.1, table 28-7) ---- */
 #define EPT_QUAL_READ        (1ull << 0)
@@ -253,7 +232,7 @@ bool vmx_pml_log(struct vmx_ept_ctx *ctx, const struct vt_mem *mem, uint64_t gpa
 
 /* ---- VMFUNC (vmx_vmfunc.c; SDM vol 3C, 25.5.6) ---- */
 
-#define VMX_VMFUNC_EPTP_SWITCHING 0
+#define VMX_VMFUNC_FN_EPTP_SWITCH 0 /* EAX of EPTP switching */
 #define VMX_EPTP_LIST_ENTRIES     512
 
 struct vmx_vmfunc_in {
@@ -336,10 +315,9 @@ enum vmx_ept_status vmx_ept_gpa_xlate(struct vmx_ept_ctx *ctx, const struct vt_m
                                       uint64_t gpa, int acc, unsigned kind, uint64_t lin,
                                       unsigned vctx, struct vmx_ept_result *r);
 
-/* Bits of gpa_xlate's ctx argument this part understands, pending their
- * definition in cpu/virt.h (requested from svmnpt / the lead): the
- * guest's page is user-mode, writable, execute-disable; a shadow-stack
- * access. Bits 1:0 are the access context (enum mmu_ctx). */
+/* Bits of gpa_xlate's ctx argument (defined in cpu/virt.h, which a
+ * freestanding file cannot include; the same values): the guest's page is
+ * user-mode, writable, execute-disable; a shadow-stack access. */
 #ifndef VGX_USER_PAGE
 #define VGX_USER_PAGE     (1u << 4)
 #define VGX_WRITABLE_PAGE (1u << 5)

@@ -6,7 +6,7 @@ bool vmx_vmfunc(const struct vt_mem *mem, const struct vmx_vmfunc_in *in, uint64
 {
     /* 25.5.6.2: EAX above 63, or its VM-function control clear: VM exit. */
     if (in->eax > 63 || !((in->vmfunc_controls >> in->eax) & 1)) return false;
-    if (in->eax != VMX_VMFUNC_EPTP_SWITCHING) return false; /* no other function exists */
+    if (in->eax != VMX_VMFUNC_FN_EPTP_SWITCH) return false; /* no other function exists */
 
     /* 25.5.6.3: ECX indexes the 512-entry EPTP list; the entry must be a
      * valid EPTP by the VM-entry rules (26.2.1.1). */
