@@ -7,3 +7,6 @@ set(VMX_LIB vmx/vmx_lib.c vmx/vmx_entry.S)
 
 guest_image(vmx_basic 64 vmx/vmx_basic.c ${VMX_LIB})
 guest_test(vmx_basic vmx_basic TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
+
+guest_image(vmx_exits 64 vmx/vmx_exits.c ${VMX_LIB})
+guest_test(vmx_exits vmx_exits TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")

@@ -406,10 +406,12 @@ bool vmcs_setup_default(void)
     vmw(GUEST_LDTR_LIMIT, 0);
     vmw(GUEST_LDTR_AR, 0x10000); /* unusable */
     vmw(GUEST_LDTR_BASE, 0);
+    /* The runtime's own limits: after a VM exit the host's are FFFF
+     * (SDM vol 3C, 28.5.2), which sgdt/sidt would copy. */
     vmw(GUEST_GDTR_BASE, g.base);
-    vmw(GUEST_GDTR_LIMIT, g.limit);
+    vmw(GUEST_GDTR_LIMIT, GDT_ENTRIES * 8 - 1);
     vmw(GUEST_IDTR_BASE, i.base);
-    vmw(GUEST_IDTR_LIMIT, i.limit);
+    vmw(GUEST_IDTR_LIMIT, 256 * 16 - 1);
     vmw(GUEST_SYSENTER_CS, rdmsr(MSR_SYSENTER_CS));
     vmw(GUEST_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
     vmw(GUEST_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
