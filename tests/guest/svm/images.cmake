@@ -18,3 +18,7 @@ guest_test(svm_intercepts svm_intercepts TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS 
 guest_image(svm_events 64 svm/svm_events.c ${SVM_LIB})
 guest_test(svm_events svm_events TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
+
+guest_image(svm_checks 64 svm/svm_checks.c ${SVM_LIB})
+guest_test(svm_checks svm_checks TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
+  QEMU_ARGS ${SVM_QEMU_CPU})

@@ -1,0 +1,180 @@
+/* VMRUN consistency checks (APM vol 2, 15.5.1, "Canonicalization and
+ * Consistency Checks"; 15.20 for EVENTINJ): one illegal VMCB per check,
+ * each must end in #VMEXIT with EXITCODE = VMEXIT_INVALID (-1) without
+ * running the guest, and the host must carry on after its VMRUN. */
+#include "svm_lib.h"
+
+static volatile uint64_t guest_ran;
+GUEST_SNIPPET(g_mark, "movq $1, guest_ran(%rip)");
+
+typedef void (*mutate_fn)(struct vmcb *v);
+
+static void run_case(const char *name, mutate_fn m, uint64_t want)
+{
+    char what[128];
+    vmcb_init(&vmcb_a, g_mark);
+    m(&vmcb_a);
+    guest_ran = 0;
+    vmcb_a.ctl.exit_code = 0x1234;
+    uint64_t code = svm_run(&vmcb_a);
+    bool host_ok = vmrun_after_rsp == vmrun_host_rsp && vmrun_after_rax == pa(&vmcb_a);
+    if (want == EXIT_INVALID) {
+        snprintf(what, sizeof(what), "%s: VMEXIT_INVALID", name);
+        /* QEMU 7.2 TCG stores the exit code as 32 bits: 0x00000000ffffffff. */
+        check_eq_ref(code, EXIT_INVALID, 0xffffffffull, what);
+        snprintf(what, sizeof(what), "%s: guest did not run, host resumed after VMRUN", name);
+        check(guest_ran == 0 && host_ok, what);
+    } else {
+        snprintf(what, sizeof(what), "%s: accepted (guest runs to VMMCALL)", name);
+        check_eq(code, want, what);
+        snprintf(what, sizeof(what), "%s: guest ran", name);
+        check(guest_ran == 1 && host_ok, what);
+    }
+}
+
+static void m_none(struct vmcb *v)
+{
+    (void)v;
+}
+static void m_svme(struct vmcb *v)
+{
+    v->save.efer &= ~EFER_SVME;
+}
+static void m_nw(struct vmcb *v)
+{
+    v->save.cr0 = (v->save.cr0 & ~(1ull << 30)) | (1ull << 29); /* CD = 0, NW = 1 */
+}
+static void m_cd_nw(struct vmcb *v)
+{
+    v->save.cr0 |= (1ull << 30) | (1ull << 29); /* legal */
+}
+static void m_cr0_hi(struct vmcb *v)
+{
+    v->save.cr0 |= 1ull << 32;
+}
+static void m_cr3_mbz(struct vmcb *v)
+{
+    v->save.cr3 |= 1ull << 60;
+}
+static void m_cr4_mbz(struct vmcb *v)
+{
+    v->save.cr4 |= 1ull << 32;
+}
+static void m_dr6_hi(struct vmcb *v)
+{
+    v->save.dr6 |= 1ull << 32;
+}
+static void m_dr7_hi(struct vmcb *v)
+{
+    v->save.dr7 |= 1ull << 32;
+}
+static void m_efer_mbz(struct vmcb *v)
+{
+    v->save.efer |= 1ull << 63;
+}
+static void m_efer_mbz9(struct vmcb *v)
+{
+    v->save.efer |= 1ull << 9;
+}
+static void m_no_pae(struct vmcb *v)
+{
+    v->save.cr4 &= ~CR4_PAE;
+}
+static void m_no_pe(struct vmcb *v)
+{
+    v->save.cr0 &= ~CR0_PE;
+}
+static void m_cs_l_d(struct vmcb *v)
+{
+    v->save.cs.attrib |= (1u << 9) | (1u << 10); /* L and D */
+}
+static void m_no_vmrun_icpt(struct vmcb *v)
+{
+    v->ctl.intercept_2 &= ~INT2_VMRUN;
+}
+static void m_asid0(struct vmcb *v)
+{
+    v->ctl.asid = 0;
+}
+static void m_msrpm_beyond(struct vmcb *v)
+{
+    v->ctl.intercept_1 |= INT1_MSR;
+    v->ctl.msrpm_base_pa = 1ull << phys_bits;
+}
+static void m_msrpm_straddle(struct vmcb *v)
+{
+    v->ctl.intercept_1 |= INT1_MSR;
+    v->ctl.msrpm_base_pa = (1ull << phys_bits) - 4096;
+}
+static void m_iopm_beyond(struct vmcb *v)
+{
+    v->ctl.intercept_1 |= INT1_IOIO;
+    v->ctl.iopm_base_pa = 1ull << phys_bits;
+}
+static void m_iopm_straddle(struct vmcb *v)
+{
+    v->ctl.intercept_1 |= INT1_IOIO;
+    v->ctl.iopm_base_pa = (1ull << phys_bits) - 8192;
+}
+static void m_evt_type1(struct vmcb *v)
+{
+    v->ctl.event_inj = EVT_VALID | (1ull << 8) | 0x30;
+}
+static void m_evt_type7(struct vmcb *v)
+{
+    v->ctl.event_inj = EVT_VALID | (7ull << 8) | 0x30;
+}
+static void m_evt_exc_nmi(struct vmcb *v)
+{
+    v->ctl.event_inj = EVT_VALID | EVT_TYPE_EXC | 2;
+}
+static void m_evt_exc_0x40(struct vmcb *v)
+{
+    v->ctl.event_inj = EVT_VALID | EVT_TYPE_EXC | 0x40;
+}
+static void m_evt_invalid_bit(struct vmcb *v)
+{
+    v->ctl.event_inj = (7ull << 8) | 0x30; /* V = 0: ignored */
+}
+static void m_cet_no_wp(struct vmcb *v)
+{
+    v->save.cr4 |= 1ull << 23; /* CET */
+    v->save.cr0 &= ~CR0_WP;
+}
+
+void test_main(void)
+{
+    svm_setup();
+    run_case("valid VMCB", m_none, EXIT_VMMCALL);
+    run_case("EFER.SVME = 0", m_svme, EXIT_INVALID);
+    run_case("CR0.CD = 0 and CR0.NW = 1", m_nw, EXIT_INVALID);
+    run_case("CR0.CD = 1 and CR0.NW = 1", m_cd_nw, EXIT_VMMCALL);
+    run_case("CR0[63:32] not zero", m_cr0_hi, EXIT_INVALID);
+    run_case("CR3 MBZ bit 60", m_cr3_mbz, EXIT_INVALID);
+    run_case("CR4 MBZ bit 32", m_cr4_mbz, EXIT_INVALID);
+    run_case("DR6[63:32] not zero", m_dr6_hi, EXIT_INVALID);
+    run_case("DR7[63:32] not zero", m_dr7_hi, EXIT_INVALID);
+    run_case("EFER MBZ bit 63", m_efer_mbz, EXIT_INVALID);
+    run_case("EFER MBZ bit 9", m_efer_mbz9, EXIT_INVALID);
+    run_case("EFER.LME, CR0.PG and CR4.PAE = 0", m_no_pae, EXIT_INVALID);
+    run_case("EFER.LME, CR0.PG and CR0.PE = 0", m_no_pe, EXIT_INVALID);
+    run_case("EFER.LME, CR0.PG, CR4.PAE, CS.L and CS.D", m_cs_l_d, EXIT_INVALID);
+    run_case("VMRUN intercept clear", m_no_vmrun_icpt, EXIT_INVALID);
+    run_case("ASID 0", m_asid0, EXIT_INVALID);
+    run_case("MSRPM base at MAXPHYADDR", m_msrpm_beyond, EXIT_INVALID);
+    run_case("MSRPM reaching MAXPHYADDR", m_msrpm_straddle, EXIT_INVALID);
+    run_case("IOPM base at MAXPHYADDR", m_iopm_beyond, EXIT_INVALID);
+    run_case("IOPM reaching MAXPHYADDR", m_iopm_straddle, EXIT_INVALID);
+    run_case("EVENTINJ reserved type 1", m_evt_type1, EXIT_INVALID);
+    run_case("EVENTINJ reserved type 7", m_evt_type7, EXIT_INVALID);
+    run_case("EVENTINJ exception type with vector 2", m_evt_exc_nmi, EXIT_INVALID);
+    run_case("EVENTINJ exception type with vector 0x40", m_evt_exc_0x40, EXIT_INVALID);
+    run_case("EVENTINJ with V = 0 is ignored", m_evt_invalid_bit, EXIT_VMMCALL);
+    uint32_t a, b, c, d;
+    cpuid_count(7, 0, &a, &b, &c, &d);
+    if (c & (1u << 7))
+        run_case("CR4.CET = 1 with CR0.WP = 0", m_cet_no_wp, EXIT_INVALID);
+    else
+        test_skip("CR4.CET with CR0.WP = 0", "CPUID 7.0 ECX.CET_SS clear");
+    run_case("valid VMCB again", m_none, EXIT_VMMCALL);
+}
