@@ -44,7 +44,13 @@ static bool case_executes(const struct dt_insns *d, const struct dt_case *tc, ui
     }
     /* "@undecodable": the case stopped at bytes Capstone cannot decode
      * (misplaced LOCK and other encodings that must raise #UD). */
-    if (!strcmp(mnemonic, "@undecodable")) found = dt_insns_decode_at(d, tc, stop_rip, NULL) == 0;
+    /* It also covers a case whose path may run through such bytes before it
+     * stopped: Capstone cannot say what they did. */
+    if (!strcmp(mnemonic, "@undecodable")) {
+        found = dt_insns_decode_at(d, tc, stop_rip, NULL) == 0;
+        for (unsigned g = 0; g < d->ngap && !found; g++)
+            found = d->gap[g] < stop_rip;
+    }
     return found;
 }
 
@@ -122,6 +128,7 @@ struct cmp_ctx {
     uint64_t stop_rip, model_rip;
     struct dt_report *r;
     bool undefined_consumed;
+    bool flags_read;                   /* the case reads arithmetic flags */
     const struct dt_known *whole_case; /* a vector=N entry explained the fault */
 };
 
@@ -138,6 +145,9 @@ static void add(struct cmp_ctx *c, const char *field, uint64_t m, uint64_t o, en
     /* A known difference in the fault taken, or in where the case stopped,
      * explains the rest of it: everything after follows from that. */
     if (k && (!strcmp(field, "vector") || !strcmp(field, "rip"))) c->whole_case = k;
+    /* So does a known flags difference that the case goes on to read: a
+     * branch, CMOVcc or ADC decided by the oracle's wrong flag. */
+    if (k && !strcmp(field, "rflags") && c->flags_read) c->whole_case = k;
     if (cls == DT_REAL)
         r->n_real++;
     else if (cls == DT_UNDEFINED)
@@ -184,7 +194,8 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
     memset(r, 0, sizeof *r);
     struct dt_insns insns;
     dt_insns_decode(tc, &insns);
-    struct cmp_ctx c = {tc, &insns, known, oracle_name, oracle->rip, model->rip, r, false, NULL};
+    struct cmp_ctx c = {tc,         &insns, known, oracle_name, oracle->rip,
+                        model->rip, r,      false, false,       NULL};
     unsigned valid = model->valid & oracle->valid;
     bool consumed = false;
     /* A stop outside the case (a branch that left it) ran all of it. */
@@ -192,6 +203,7 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
                            ? oracle->rip
                            : DT_CODE + tc->code_len + 2;
     uint64_t und = dt_undefined_flags(&insns, scan_to, &consumed);
+    c.flags_read = dt_flags_read(&insns, scan_to);
 
     cmp(&c, "vector", (uint64_t)model->vector, (uint64_t)oracle->vector);
     if (valid & DT_V_ERROR) {

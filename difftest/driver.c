@@ -263,26 +263,34 @@ static int parse_opts(int argc, char **argv, struct dt_opts *o, const char **asm
     return -1;
 }
 
+static void print_bytes_run(FILE *f, const struct dt_case *tc, size_t from, size_t to)
+{
+    fprintf(f, "    %08" PRIx64 ":  ", (uint64_t)(DT_CODE + from));
+    for (size_t b = from; b < to; b++)
+        fprintf(f, "%02x ", tc->code[b]);
+    fprintf(f, " (not decodable by Capstone, or not reached by fall-through or a branch)\n");
+}
+
+/* The reachable instructions in address order (they may overlap when a
+ * branch lands inside another instruction), and the byte runs between
+ * them. */
 static void disassemble(FILE *f, const struct dt_case *tc)
 {
     struct dt_insns d;
     if (!dt_insns_decode(tc, &d)) return;
     const cs_insn *insn = d.insn;
     size_t n = d.n;
-    size_t covered = 0;
+    size_t covered = 0; /* offset up to which bytes are shown */
     for (size_t i = 0; i < n; i++) {
+        size_t off = (size_t)(insn[i].address - DT_CODE);
+        if (off > covered) print_bytes_run(f, tc, covered, off);
         fprintf(f, "    %08" PRIx64 ":  ", insn[i].address);
         for (unsigned b = 0; b < 12; b++)
             fprintf(f, b < insn[i].size ? "%02x " : "   ", insn[i].bytes[b]);
         fprintf(f, " %s %s\n", insn[i].mnemonic, insn[i].op_str);
-        covered += insn[i].size;
+        if (off + insn[i].size > covered) covered = off + insn[i].size;
     }
-    if (covered < tc->code_len) {
-        fprintf(f, "    %08" PRIx64 ":  ", (uint64_t)(DT_CODE + covered));
-        for (size_t b = covered; b < tc->code_len; b++)
-            fprintf(f, "%02x ", tc->code[b]);
-        fprintf(f, " (not decodable by Capstone)\n");
-    }
+    if (covered < tc->code_len) print_bytes_run(f, tc, covered, tc->code_len);
     fprintf(f, "    %08" PRIx64 ":  0f 0b                                 ud2 (end of case)\n",
             (uint64_t)(DT_CODE + tc->code_len));
     dt_insns_free(&d);

@@ -10,9 +10,14 @@
 struct dt_insns {
     csh h;
     bool open;     /* Capstone opened: h is valid */
-    cs_insn *insn; /* the case's instructions from its start, up to the first bytes
-                    * Capstone cannot decode */
+    cs_insn *insn; /* the case's instructions reachable from its start by
+                    * fall-through and direct branches (until bytes Capstone
+                    * cannot decode), in address order */
     size_t n;
+    /* Where a run of decoding reached bytes Capstone cannot decode (before
+     * the end of the case), lowest first. */
+    uint64_t gap[8];
+    unsigned ngap;
 };
 
 /* Decode `tc` in its mode. Returns false (with n = 0) if Capstone cannot be

@@ -130,6 +130,36 @@ static uint64_t x87_writes(unsigned id)
     }
 }
 
+/* A shift or rotate whose masked count may be 0 leaves every flag as it
+ * was (SDM vol 2B, SAL/SAR/SHL/SHR "Flags Affected"; RCL/RCR/ROL/ROR;
+ * SHLD/SHRD): a count in CL is not known statically, an immediate is. Such
+ * an instruction defines no flag for this analysis. */
+static bool count_may_be_zero(const cs_insn *in)
+{
+    switch (in->id) {
+    case X86_INS_SHL:
+    case X86_INS_SAL:
+    case X86_INS_SHR:
+    case X86_INS_SAR:
+    case X86_INS_ROL:
+    case X86_INS_ROR:
+    case X86_INS_RCL:
+    case X86_INS_RCR:
+    case X86_INS_SHLD:
+    case X86_INS_SHRD: break;
+    default: return false;
+    }
+    const cs_x86 *x = &in->detail->x86;
+    if (x->op_count < 2) return false; /* the one-bit forms */
+    const cs_x86_op *cnt = &x->operands[x->op_count - 1];
+    if (cnt->type == X86_OP_REG) return true; /* CL */
+    if (cnt->type == X86_OP_IMM) {
+        bool wide = x->operands[0].size == 8;
+        return ((uint64_t)cnt->imm & (wide ? 63u : 31u)) == 0;
+    }
+    return false;
+}
+
 uint64_t dt_undefined_flags(const struct dt_insns *d, uint64_t stop_rip, bool *consumed)
 {
     *consumed = false;
@@ -144,11 +174,22 @@ uint64_t dt_undefined_flags(const struct dt_insns *d, uint64_t stop_rip, bool *c
         if (insn[i].detail && is_x87(&insn[i])) {
             w = x87_writes(insn[i].id);
         } else if (insn[i].detail) {
-            w = written_by(insn[i].detail->x86.eflags);
+            w = count_may_be_zero(&insn[i]) ? 0 : written_by(insn[i].detail->x86.eflags);
             r = read_by(&insn[i]);
         }
         if (r & u) *consumed = true; /* its results now depend on undefined flags */
         u = (u & ~w) | und;
     }
     return u;
+}
+
+bool dt_flags_read(const struct dt_insns *d, uint64_t stop_rip)
+{
+    if (!d->open) return true; /* cannot tell */
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->insn[i].address >= stop_rip) break;
+        if (d->insn[i].detail && !is_x87(&d->insn[i]) && (read_by(&d->insn[i]) & OSZAPC))
+            return true;
+    }
+    return false;
 }

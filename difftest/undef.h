@@ -9,5 +9,8 @@
  * while it was undefined (SETcc, Jcc, ADC, PUSHF...): from there on its
  * results are undefined too. */
 uint64_t dt_undefined_flags(const struct dt_insns *d, uint64_t stop_rip, bool *consumed);
+/* Whether an instruction before stop_rip reads an arithmetic flag (a
+ * conditional jump, CMOVcc, SETcc, ADC, ...). */
+bool dt_flags_read(const struct dt_insns *d, uint64_t stop_rip);
 
 #endif
