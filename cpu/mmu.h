@@ -70,7 +70,9 @@ static inline struct tlb_entry *tlb_slot(struct cpu *c, int acc, uint64_t key)
     struct tlb_entry *t = acc == ACC_WRITE  ? c->tlb.write
                           : acc == ACC_EXEC ? c->tlb.exec
                                             : c->tlb.read;
-    return &t[key & (TLB_ENTRIES - 1)];
+    /* The space also picks the slot, so that a guest and its host using
+     * the same linear page do not evict each other. */
+    return &t[(key ^ (key >> TLB_SPACE_SHIFT)) & (TLB_ENTRIES - 1)];
 }
 
 /* The entry for lin if it is present and usable for this access as is. */
