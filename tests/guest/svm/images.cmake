@@ -22,3 +22,7 @@ guest_test(svm_events svm_events TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen
 guest_image(svm_checks 64 svm/svm_checks.c ${SVM_LIB})
 guest_test(svm_checks svm_checks TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
+
+guest_image(svm_npt 64 svm/svm_npt.c ${SVM_LIB})
+guest_test(svm_npt svm_npt TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
+  QEMU_ARGS ${SVM_QEMU_CPU})
