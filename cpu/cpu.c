@@ -226,3 +226,14 @@ size_t cpu_debug_read(struct cpu *c, uint64_t lin, void *buf, size_t len)
     }
     return done;
 }
+
+void cpu_set_transition_hook(struct cpu *c, cpu_transition_fn fn, void *opaque)
+{
+    c->transition_fn = fn;
+    c->transition_opaque = opaque;
+}
+
+void cpu_virt_report(struct cpu *c, const struct vt_transition *t)
+{
+    if (c->transition_fn) c->transition_fn(c->transition_opaque, c, t);
+}

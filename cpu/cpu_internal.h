@@ -111,6 +111,7 @@ enum cpu_activity { ACT_ACTIVE, ACT_HLT, ACT_SHUTDOWN, ACT_WAIT_SIPI, ACT_MWAIT 
 struct cpu_profile; /* cpu/profile.h */
 struct icache;      /* icache.c */
 struct cpu_virt;    /* cpu/virt.h: the virtualization extension hooks */
+struct vt_transition;
 struct svm_cpu;
 struct vmx_cpu;
 
@@ -176,6 +177,8 @@ struct cpu {
     void *trace_opaque;
     cpu_event_fn event_fn;
     void *event_opaque;
+    void (*transition_fn)(void *opaque, struct cpu *c, const struct vt_transition *t);
+    void *transition_opaque;
 
     /* RDRAND/RDSEED: deterministic, seeded per vCPU. */
     uint64_t rng_state;

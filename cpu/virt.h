@@ -282,6 +282,17 @@ static inline uint64_t virt_gpa(struct cpu *c, uint64_t gpa, int acc, enum virt_
     return gpa;
 }
 
+/* ---- World-switch records (models/vt/vt_transition.h) ---- */
+
+struct vt_transition;
+/* Called for every VM entry, failed entry and VM exit the CPU performs
+ * (the -d vmexit log, trace recording). */
+typedef void (*cpu_transition_fn)(void *opaque, struct cpu *c, const struct vt_transition *t);
+void cpu_set_transition_hook(struct cpu *c, cpu_transition_fn fn, void *opaque);
+/* The extensions report each transition they perform through this; it
+ * calls the hook if one is set. */
+void cpu_virt_report(struct cpu *c, const struct vt_transition *t);
+
 /* ---- Provided by the CPU model for the extensions ---- */
 
 /* The world switch of a VM exit (or a failed entry that returns to the

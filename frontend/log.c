@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/virt.h"
 #include "frontend/disasm.h"
 #include "frontend/options.h"
+#include "models/vt/vt_transition.h"
 #include "sim/machine.h"
 
 #define SEEN_CAP (1u << 20) /* in_asm remembers this many addresses, then shows all */
@@ -131,6 +133,91 @@ static void on_event(void *opaque, struct cpu *c, unsigned vector, bool has_erro
     fputc('\n', l->f);
 }
 
+static const char *reason_name(unsigned r)
+{
+    static const char *const names[VTR_NKINDS] = {
+        [VTR_OTHER] = "other",
+        [VTR_EXCEPTION] = "exception",
+        [VTR_EXTINT] = "external-interrupt",
+        [VTR_NMI] = "nmi",
+        [VTR_SMI] = "smi",
+        [VTR_INIT] = "init",
+        [VTR_SIPI] = "sipi",
+        [VTR_INTR_WINDOW] = "interrupt-window",
+        [VTR_NMI_WINDOW] = "nmi-window",
+        [VTR_TASK_SWITCH] = "task-switch",
+        [VTR_CPUID] = "cpuid",
+        [VTR_HLT] = "hlt",
+        [VTR_INVD] = "invd",
+        [VTR_INVLPG] = "invlpg",
+        [VTR_RDPMC] = "rdpmc",
+        [VTR_RDTSC] = "rdtsc",
+        [VTR_RDTSCP] = "rdtscp",
+        [VTR_RSM] = "rsm",
+        [VTR_VMCALL] = "vmcall",
+        [VTR_VMINSN] = "vm-instruction",
+        [VTR_CR_ACCESS] = "cr-access",
+        [VTR_DR_ACCESS] = "dr-access",
+        [VTR_IO] = "io",
+        [VTR_MSR_READ] = "rdmsr",
+        [VTR_MSR_WRITE] = "wrmsr",
+        [VTR_ENTRY_FAIL_STATE] = "entry-fail-state",
+        [VTR_ENTRY_FAIL_MSR] = "entry-fail-msr",
+        [VTR_MWAIT] = "mwait",
+        [VTR_MONITOR] = "monitor",
+        [VTR_PAUSE] = "pause",
+        [VTR_MTF] = "mtf",
+        [VTR_TPR_BELOW] = "tpr-below-threshold",
+        [VTR_APIC_ACCESS] = "apic-access",
+        [VTR_EOI] = "eoi",
+        [VTR_DESC_TABLE] = "descriptor-table",
+        [VTR_NESTED_PF] = "nested-page-fault",
+        [VTR_NESTED_MISCONFIG] = "nested-misconfig",
+        [VTR_INVEPT] = "invept",
+        [VTR_INVVPID] = "invvpid",
+        [VTR_WBINVD] = "wbinvd",
+        [VTR_XSETBV] = "xsetbv",
+        [VTR_APIC_WRITE] = "apic-write",
+        [VTR_RDRAND] = "rdrand",
+        [VTR_RDSEED] = "rdseed",
+        [VTR_INVPCID] = "invpcid",
+        [VTR_VMFUNC] = "vmfunc",
+        [VTR_PREEMPT_TIMER] = "preemption-timer",
+        [VTR_SHUTDOWN] = "shutdown",
+        [VTR_PUSHF] = "pushf",
+        [VTR_POPF] = "popf",
+        [VTR_IRET] = "iret",
+        [VTR_SWINT] = "software-interrupt",
+        [VTR_ICEBP] = "icebp",
+        [VTR_FERR_FREEZE] = "ferr-freeze",
+        [VTR_XSAVES] = "xsaves",
+        [VTR_XRSTORS] = "xrstors",
+        [VTR_PML_FULL] = "pml-full",
+        [VTR_VIRT_EOI] = "virtualized-eoi",
+        [VTR_BUS_LOCK] = "bus-lock",
+    };
+    return r < VTR_NKINDS && names[r] ? names[r] : "?";
+}
+
+/* One line per world switch, in the vendor's own terms plus the neutral
+ * reason. */
+static void on_transition(void *opaque, struct cpu *c, const struct vt_transition *t)
+{
+    struct hv_log *l = opaque;
+    const char *vendor = t->vendor == VT_SVM ? "svm" : t->vendor == VT_VMX ? "vmx" : "?";
+    if (t->kind == VT_ENTRY) {
+        fprintf(l->f, "VMENTRY cpu%u %s control=%#" PRIx64 " rip=%#" PRIx64 "\n", cpu_index(c),
+                vendor, t->control_pa, t->guest_rip);
+        return;
+    }
+    fprintf(l->f,
+            "%s cpu%u %s reason=%#" PRIx64 " (%s) info1=%#" PRIx64 " info2=%#" PRIx64
+            " intinfo=%#" PRIx64 " rip=%#" PRIx64 " len=%u control=%#" PRIx64 "\n",
+            t->kind == VT_EXIT ? "VMEXIT" : "VMFAIL", cpu_index(c), vendor, t->raw_reason,
+            reason_name(t->reason), t->info1, t->info2, t->intinfo, t->guest_rip, t->insn_len,
+            t->control_pa);
+}
+
 void hv_log_attach(struct hv_log *l, struct machine *m)
 {
     if (!l->mask) return;
@@ -138,5 +225,6 @@ void hv_log_attach(struct hv_log *l, struct machine *m)
         struct cpu *c = machine_cpu(m, i);
         if (l->mask & (HV_LOG_IN_ASM | HV_LOG_EXEC | HV_LOG_CPU)) cpu_set_trace(c, on_insn, l);
         if (l->mask & HV_LOG_INT) cpu_set_event_hook(c, on_event, l);
+        if (l->mask & HV_LOG_VMEXIT) cpu_set_transition_hook(c, on_transition, l);
     }
 }

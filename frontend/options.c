@@ -14,7 +14,8 @@ const struct hv_log_item hv_log_items[] = {
     {"exec", HV_LOG_EXEC, "every instruction executed: vCPU, CS:RIP"},
     {"cpu", HV_LOG_CPU, "the register state before each instruction (slow)"},
     {"pcall", 0, "reserved: hypervisor para-calls (not produced yet)"},
-    {"vmexit", 0, "reserved: VM exits of SVM/VMX guests (not produced yet)"},
+    {"vmexit", HV_LOG_VMEXIT,
+     "every SVM/VMX world switch: VM entries, failed entries and VM exits with their information"},
     {NULL, 0, NULL},
 };
 

@@ -45,6 +45,7 @@ enum hv_display { HV_DISPLAY_DEFAULT, HV_DISPLAY_NONE, HV_DISPLAY_SDL };
 #define HV_LOG_INT    (1u << 1)
 #define HV_LOG_EXEC   (1u << 2)
 #define HV_LOG_CPU    (1u << 3)
+#define HV_LOG_VMEXIT (1u << 4)
 
 struct hv_log_item {
     const char *name;
