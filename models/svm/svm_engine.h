@@ -57,7 +57,7 @@ struct svm_caps {
     bool gmet;            /* EDX[17] */
     bool vnmi;            /* EDX[25] */
     bool long_mode;       /* CPUID 8000_0001 EDX[29] */
-    bool cet;             /* CR4.CET supported (CET consistency checks) */
+    bool cet;             /* CR4.CET supported (informational: cr4_mbz decides) */
     uint32_t nasid;       /* Fn8000_000A EBX: number of ASIDs */
     uint8_t pa_bits;      /* physical-address width (Fn8000_0008 EAX[7:0]) */
     uint8_t va_bits;      /* linear-address width for canonicalization: 48 or 57 */
@@ -283,7 +283,7 @@ struct svm_exit {
     bool v_irq;
     bool v_gif;             /* written when ctrl->v_gif_enable */
     bool v_nmi, v_nmi_mask; /* written when ctrl->v_nmi_enable */
-    bool guest_if;          /* RFLAGS.IF for GUEST_INTERRUPT_MASK */
+    bool guest_if;          /* the guest's RFLAGS.IF: INT_STATE bit 1, GUEST_INTERRUPT_MASK */
 };
 
 /* Step 1: exit information into the VMCB: EXITCODE, EXITINFO1/2,

@@ -141,9 +141,9 @@ enum svm_check svm_check_guest_state(const struct svm_caps *caps, const struct s
     SVM_CC(SVM_CHECK_LME_PG_NO_PE, lme && pg && !(g->cr0 & SVM_CR0_PE));
     SVM_CC(SVM_CHECK_LME_PG_PAE_CS_L_D,
            lme && pg && pae && (cs & SVM_ATTR_L) != 0 && (cs & SVM_ATTR_D) != 0);
-    /* The CET additions to the list (APM vol 2, 15.5.1). */
-    SVM_CC(SVM_CHECK_CR4_CET_NO_WP,
-           caps->cet && (g->cr4 & SVM_CR4_CET) != 0 && !(g->cr0 & SVM_CR0_WP));
+    /* The CET additions to the list (APM vol 2, 15.5.1). A CPU without
+     * CET has CR4.CET in cr4_mbz, so the rule above catches it first. */
+    SVM_CC(SVM_CHECK_CR4_CET_NO_WP, (g->cr4 & SVM_CR4_CET) != 0 && !(g->cr0 & SVM_CR0_WP));
     /* With nested paging the guest's PAT is G_PAT (15.25.8); KVM and Bochs
      * refuse reserved types at VMRUN. */
     SVM_CC(SVM_CHECK_G_PAT, c->np_enable && !svm_pat_valid(g->pat));

@@ -75,8 +75,7 @@ bool svm_save_guest_state(const struct vt_mem *m, uint64_t vmcb_pa, const struct
                 (x->v_nmi_mask ? SVM_V_NMI_MASK : 0);
     /* Table B-1, 0x068: bit 0 the interrupt shadow, bit 1 the guest's
      * RFLAGS.IF (written at #VMEXIT, unused by VMRUN). */
-    uint64_t st = (x->int_shadow ? SVM_INT_SHADOW : 0) |
-                  ((g->rflags & SVM_RFLAGS_IF) ? SVM_GUEST_INT_MASK : 0);
+    uint64_t st = (x->int_shadow ? SVM_INT_SHADOW : 0) | (x->guest_if ? SVM_GUEST_INT_MASK : 0);
     return svm_wr(m, vmcb_pa + VMCB_VINTR, 8, vintr) && svm_wr(m, vmcb_pa + VMCB_INT_STATE, 8, st);
 }
 

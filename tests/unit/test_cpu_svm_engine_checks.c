@@ -133,7 +133,6 @@ END_TEST
 START_TEST(cr4_mbz_bits)
 {
     fx_setup();
-    fx_caps.cet = false;
     for (unsigned b = 0; b < 64; b++) {
         uint64_t bit = 1ull << b;
         if (bit == FX_CR4_PAE) continue;
@@ -230,6 +229,9 @@ START_TEST(cet_needs_wp)
     ck_assert_int_eq(fx_rule(), SVM_CHECK_OK);
     fx_w64(VMCB_CR0, fx_r64(VMCB_CR0) & ~FX_CR0_WP);
     ck_assert_int_eq(fx_rule(), SVM_CHECK_CR4_CET_NO_WP);
+    /* Without CET in the CPU, CR4.CET is an MBZ bit. */
+    fx_caps.cr4_mbz |= FX_CR4_CET;
+    ck_assert_int_eq(fx_rule(), SVM_CHECK_CR4_MBZ);
 }
 END_TEST
 

@@ -409,6 +409,7 @@ START_TEST(vmexit_writes_every_field)
     x.v_gif = true;
     x.v_nmi = false;
     x.v_nmi_mask = true;
+    x.guest_if = true;
     fx_w(FX_VMCB + VMCB_INSN_BYTES + 5, 1, 0xEE); /* stale byte to be cleared */
     ck_assert_int_eq(svm_vmexit(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &c, &g, &x, &h), SVM_OK);
 
