@@ -10,3 +10,9 @@ guest_test(vmx_basic vmx_basic TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPEC
 
 guest_image(vmx_exits 64 vmx/vmx_exits.c ${VMX_LIB})
 guest_test(vmx_exits vmx_exits TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
+
+guest_image(vmx_checks 64 vmx/vmx_checks.c ${VMX_LIB})
+guest_test(vmx_checks vmx_checks TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
+
+guest_image(vmx_events 64 vmx/vmx_events.c ${VMX_LIB})
+guest_test(vmx_events vmx_events TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")

@@ -1,0 +1,442 @@
+/* Events in VMX non-root operation (SDM vol 3C): event injection at VM
+ * entry (26.6) through the guest IDT, interrupt- and NMI-window exiting
+ * (25.2, 26.7.5), external-interrupt exiting with "acknowledge interrupt
+ * on exit" (24.7.1, 28.2.2), NMI exiting, IDT-vectoring information (28.2.4),
+ * the VMX-preemption timer (25.5.1), monitor trap flag (25.5.2) and the HLT
+ * activity state (26.7.? / 24.4.2). */
+#include "vmx_lib.h"
+
+#define VEC_EXT   0x40
+#define VEC_TIMER 0x50
+
+static volatile unsigned ev_count, ev_vec;
+static volatile uint64_t ev_err, ev_ip;
+static volatile uint8_t stop_flag;
+
+static void on_event(struct frame *f)
+{
+    ev_count++;
+    ev_vec = (unsigned)f->vector;
+    ev_err = f->error;
+    ev_ip = f->ip;
+}
+static void on_timer(struct frame *f)
+{
+    on_event(f);
+    lapic_eoi();
+}
+
+/* Guest code entered directly by GUEST_RIP (no C frame needed). */
+__asm__(".text\n"
+        "ev_int41: int $0x41\n"
+        "  movl $0x444f4e45, %eax\n  vmcall\n  ud2\n"
+        "ev_int3: int3\n"
+        "  movl $0x444f4e45, %eax\n  vmcall\n  ud2\n"
+        "ev_iw: nop\n  sti\n  nop\n"
+        "ev_iw_after: cli\n"
+        "  movl $0x444f4e45, %eax\n  vmcall\n  ud2\n"
+        "ev_iw2: nop\n"
+        "ev_iw2_second: nop\n  cli\n"
+        "  movl $0x444f4e45, %eax\n  vmcall\n  ud2\n"
+        "ev_nw: movq %rsp, %rax\n  pushq $0x10\n  pushq %rax\n  pushfq\n  pushq $0x18\n"
+        "  leaq ev_nw_after(%rip), %rax\n  pushq %rax\n  iretq\n"
+        "ev_nw_after: nop\n"
+        "  movl $0x444f4e45, %eax\n  vmcall\n  ud2\n"
+        "ev_spin: pause\n  cmpb $0, stop_flag(%rip)\n  je ev_spin\n"
+        "  movl $0x444f4e45, %eax\n  vmcall\n  ud2\n"
+        "ev_mtf: nop\n"
+        "ev_mtf1: nop\n"
+        "ev_mtf2: nop\n"
+        "  movl $0x444f4e45, %eax\n  vmcall\n  ud2\n"
+        "ev_hlt: hlt\n"
+        "ev_hlt_after: movl $0x444f4e45, %eax\n  vmcall\n  ud2\n");
+extern char ev_int41[], ev_int3[], ev_iw[], ev_iw_after[], ev_iw2[], ev_iw2_second[], ev_nw[],
+    ev_nw_after[], ev_spin[], ev_mtf[], ev_mtf1[], ev_mtf2[], ev_hlt[], ev_hlt_after[];
+uint64_t guest_idt_gate_p_toggle(unsigned vec, bool present);
+
+static char what[160];
+static volatile uint32_t nmi_icr_hi;
+
+/* Sends an NMI to this CPU from inside the guest (no APIC virtualization:
+ * the guest's MMIO reaches the LAPIC), then waits for it. */
+static GUEST_FN void g_send_nmi(void)
+{
+    mmio_write32(LAPIC_BASE_DEFAULT + LAPIC_ICR_HI, nmi_icr_hi);
+    mmio_write32(LAPIC_BASE_DEFAULT + LAPIC_ICR_LO, 0x400); /* NMI, physical */
+    for (int i = 0; i < 1000; i++)
+        pause();
+}
+
+static bool start_at(const char *rip, uint64_t rflags)
+{
+    if (!vmcs_setup_default()) return false;
+    vmx_guest_start(NULL);
+    if (rip) vmw(GUEST_RIP, (uintptr_t)rip);
+    vmw(GUEST_RFLAGS, rflags);
+    ev_count = 0;
+    ev_vec = ~0u;
+    ev_err = 0;
+    ev_ip = 0;
+    stop_flag = 0;
+    return true;
+}
+
+static void diag(uint32_t r)
+{
+    if (r == ~0u)
+        printf("  VM entry: %s (error %llu)\n", vmx_status_name(vmx_run_status),
+               (unsigned long long)(vmx_run_status == VMX_FAIL_VALID ? vmr(VM_INSN_ERROR) : 0));
+    else
+        printf("  exit reason %#x qual %#llx intr %#llx idtv %#llx rip %#llx\n", r,
+               (unsigned long long)vmr(EXIT_QUAL), (unsigned long long)vmr(EXIT_INTR_INFO),
+               (unsigned long long)vmr(IDT_VECTORING_INFO), (unsigned long long)vmr(GUEST_RIP));
+}
+
+static bool expect_reason(uint32_t reason, const char *name)
+{
+    uint32_t r = vmx_run();
+    snprintf(what, sizeof(what), "events: %s: exit reason %u", name, reason);
+    if (check_eq(r, reason, what)) return true;
+    diag(r);
+    return false;
+}
+
+static void done(const char *name)
+{
+    snprintf(what, sizeof(what), "events: %s: guest completes", name);
+    vmx_run_to_done(what);
+}
+
+/* ---- injection (26.6) ---- */
+static void test_injection(void)
+{
+    idt_set_handler(VEC_EXT, on_event);
+    if (start_at(NULL, 0x202)) {
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_EXT | VEC_EXT);
+        done("injected external interrupt");
+        check_eq(ev_count, 1, "events: injected external interrupt delivered once");
+        check_eq(ev_vec, VEC_EXT, "events: injected external interrupt: vector 0x40");
+        check_eq(ev_ip, (uintptr_t)vmx_guest_entry,
+                 "events: injected external interrupt: frame RIP is the entry RIP");
+        check_eq(vmr(ENTRY_INTR_INFO) & INTR_VALID, 0,
+                 "events: VM exit cleared the entry interruption info's valid bit");
+    }
+    idt_set_handler(VEC_EXT, NULL);
+
+    idt_set_handler(2, on_event);
+    if (start_at(NULL, 2)) {
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_NMI | 2);
+        done("injected NMI");
+        check(ev_count == 1 && ev_vec == 2, "events: injected NMI delivered through vector 2");
+    }
+    idt_set_handler(2, NULL);
+
+    idt_set_handler(13, on_event);
+    if (start_at(NULL, 2)) {
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_ERRCODE | INTR_TYPE_HW | 13);
+        vmw(ENTRY_EXC_ERRCODE, 0x1234);
+        done("injected #GP");
+        check(ev_count == 1 && ev_vec == 13, "events: injected #GP delivered through vector 13");
+        check_eq(ev_err, 0x1234, "events: injected #GP pushes the error code 1234");
+    }
+    idt_set_handler(13, NULL);
+
+    idt_set_handler(0x41, on_event);
+    if (start_at(ev_int41, 2)) {
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_SWINT | 0x41);
+        vmw(ENTRY_INSN_LEN, 2);
+        done("injected software interrupt");
+        check(ev_count == 1 && ev_vec == 0x41, "events: injected INT 0x41 delivered");
+        check_eq(ev_ip, (uintptr_t)ev_int41 + 2,
+                 "events: software interrupt: return RIP = entry RIP + instruction length");
+    }
+    idt_set_handler(0x41, NULL);
+
+    idt_set_handler(3, on_event);
+    if (start_at(ev_int3, 2)) {
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_SW_EXC | 3);
+        vmw(ENTRY_INSN_LEN, 1);
+        done("injected software exception #BP");
+        check(ev_count == 1 && ev_vec == 3, "events: injected #BP (type 6) delivered");
+        check_eq(ev_ip, (uintptr_t)ev_int3 + 1, "events: #BP: return RIP = entry RIP + 1");
+    }
+    idt_set_handler(3, NULL);
+}
+
+/* ---- interrupt and NMI windows (25.2) ---- */
+static void test_windows(void)
+{
+    if (start_at(ev_iw, 2) && vmx_ctl_set(PROC_CONTROLS, PROC_INTR_WINDOW)) {
+        if (expect_reason(EXIT_INTR_WINDOW, "interrupt window after STI")) {
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_iw_after,
+                     "events: interrupt window opens after the instruction following STI");
+            check_eq(vmr(GUEST_INTERRUPTIBILITY), 0, "events: interrupt window: no blocking");
+            check_eq(vmr(GUEST_RFLAGS) & RFLAGS_IF, RFLAGS_IF, "events: interrupt window: IF = 1");
+            vmx_ctl_clear(PROC_CONTROLS, PROC_INTR_WINDOW);
+            done("interrupt window");
+        }
+    }
+    if (start_at(ev_iw2, 0x202) && vmx_ctl_set(PROC_CONTROLS, PROC_INTR_WINDOW)) {
+        if (expect_reason(EXIT_INTR_WINDOW, "interrupt window open at entry")) {
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_iw2,
+                     "events: open window: exit before the first guest instruction");
+            vmx_ctl_clear(PROC_CONTROLS, PROC_INTR_WINDOW);
+            done("interrupt window at entry");
+        }
+    }
+    if (start_at(ev_iw2, 0x202) && vmx_ctl_set(PROC_CONTROLS, PROC_INTR_WINDOW)) {
+        vmw(GUEST_INTERRUPTIBILITY, 1); /* blocking by STI */
+        if (expect_reason(EXIT_INTR_WINDOW, "interrupt window with STI blocking at entry")) {
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_iw2_second,
+                     "events: STI blocking at entry: exit after one instruction");
+            vmx_ctl_clear(PROC_CONTROLS, PROC_INTR_WINDOW);
+            done("interrupt window after STI blocking");
+        }
+    }
+
+    if (!vmx_ctl_can_set(PIN_CONTROLS, PIN_NMI | PIN_VIRT_NMI) ||
+        !vmx_ctl_can_set(PROC_CONTROLS, PROC_NMI_WINDOW)) {
+        test_skip("events: NMI window", "virtual NMIs / NMI-window exiting not allowed");
+        return;
+    }
+    if (start_at(ev_nw, 2)) {
+        vmx_ctl_set(PIN_CONTROLS, PIN_NMI | PIN_VIRT_NMI);
+        vmx_ctl_set(PROC_CONTROLS, PROC_NMI_WINDOW);
+        if (expect_reason(EXIT_NMI_WINDOW, "NMI window open at entry"))
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_nw,
+                     "events: NMI window: exit before the first guest instruction");
+    }
+    if (start_at(ev_nw, 2)) {
+        vmx_ctl_set(PIN_CONTROLS, PIN_NMI | PIN_VIRT_NMI);
+        vmx_ctl_set(PROC_CONTROLS, PROC_NMI_WINDOW);
+        vmw(GUEST_INTERRUPTIBILITY, 1u << 3); /* virtual-NMI blocking */
+        if (expect_reason(EXIT_NMI_WINDOW, "NMI window after IRET unblocks virtual NMIs")) {
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_nw_after,
+                     "events: NMI window opens right after the guest's IRET");
+            check_eq(vmr(GUEST_INTERRUPTIBILITY) & 8, 0,
+                     "events: IRET cleared virtual-NMI blocking");
+            vmx_ctl_clear(PROC_CONTROLS, PROC_NMI_WINDOW);
+            done("NMI window");
+        }
+    }
+}
+
+/* ---- external interrupts and NMIs (25.2, 24.7.1) ---- */
+static void timer_fire(unsigned count)
+{
+    lapic_write(LAPIC_TIMER_DIV, 0xb); /* divide by 1 */
+    lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+    lapic_write(LAPIC_TIMER_INIT, count);
+}
+
+static bool lapic_isr_has(unsigned vec)
+{
+    return (lapic_read(LAPIC_ISR + 0x10 * (vec / 32)) >> (vec % 32)) & 1;
+}
+
+static void iret_to_self(void)
+{
+    /* Ends NMI blocking left by an NMI VM exit (SDM vol 3C, 28.? / 6.7.1). */
+    __asm__ volatile("movq %%rsp, %%rax\n pushq $0x10\n pushq %%rax\n pushfq\n pushq $0x18\n"
+                     "leaq 1f(%%rip), %%rax\n pushq %%rax\n iretq\n1:" ::
+                         : "rax", "memory");
+}
+
+static void test_external(void)
+{
+    lapic_enable();
+    idt_set_handler(VEC_TIMER, on_timer);
+    if (start_at(ev_spin, 0x202) && vmx_ctl_set(PIN_CONTROLS, PIN_EXTINT)) {
+        if (vmx_ctl_set(EXIT_CONTROLS, EXIT_ACK_INTR)) {
+            timer_fire(5000);
+            if (expect_reason(EXIT_EXTINT, "LAPIC timer with external-interrupt exiting + ack")) {
+                check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_EXT | VEC_TIMER,
+                         "events: ack on exit: interruption info 80000050");
+                check(lapic_isr_has(VEC_TIMER), "events: ack on exit: vector 0x50 in service");
+                check_eq(ev_count, 0, "events: ack on exit: the host did not take the interrupt");
+                lapic_eoi();
+                stop_flag = 1;
+                done("external-interrupt exiting");
+            }
+        } else {
+            test_skip("events: acknowledge interrupt on exit", "not allowed");
+        }
+    }
+    if (start_at(ev_spin, 2) && vmx_ctl_set(PIN_CONTROLS, PIN_EXTINT)) {
+        vmx_ctl_clear(EXIT_CONTROLS, EXIT_ACK_INTR);
+        timer_fire(5000);
+        /* 26.3 / 25.2: with external-interrupt exiting, RFLAGS.IF = 0 does
+         * not block the exit. */
+        if (expect_reason(EXIT_EXTINT, "external interrupt exits though guest IF = 0")) {
+            check_eq(vmr(EXIT_INTR_INFO) & INTR_VALID, 0,
+                     "events: no ack on exit: interruption info not valid");
+            check(!lapic_isr_has(VEC_TIMER), "events: no ack on exit: vector not in service");
+            __asm__ volatile("sti; nop; nop; cli" ::: "memory");
+            check(ev_count == 1 && ev_vec == VEC_TIMER,
+                  "events: no ack on exit: the host takes the pending interrupt with STI");
+            stop_flag = 1;
+            done("external interrupt without ack");
+        }
+    }
+    lapic_write(LAPIC_LVT_TIMER, 1u << 16);
+    idt_set_handler(VEC_TIMER, NULL);
+
+    /* NMI exiting: the guest sends itself an NMI through the LAPIC. */
+    nmi_icr_hi = lapic_id() << 24;
+    if (start_at(NULL, 2) && vmx_ctl_set(PIN_CONTROLS, PIN_NMI)) {
+        vmx_ctl_clear(PIN_CONTROLS, PIN_VIRT_NMI);
+        vmx_guest_start(g_send_nmi);
+        idt_set_handler(2, on_event);
+        if (expect_reason(EXIT_EXCEPTION, "NMI with NMI exiting")) {
+            check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_NMI | 2,
+                     "events: NMI exit: interruption info 80000202");
+            iret_to_self();
+            done("NMI exiting");
+            check_eq(ev_count, 0, "events: NMI exiting: nothing delivered to the guest or host");
+        }
+        idt_set_handler(2, NULL);
+    }
+}
+
+/* ---- IDT-vectoring information (28.2.4) ---- */
+static void test_vectoring(void)
+{
+    guest_idt_gate_p_toggle(0x44, false);
+    if (start_at(NULL, 0x202)) {
+        vmw(EXCEPTION_BITMAP, 1u << 11);
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_EXT | 0x44);
+        if (expect_reason(EXIT_EXCEPTION, "injected interrupt through a not-present gate")) {
+            check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_ERRCODE | INTR_TYPE_HW | 11,
+                     "events: vectoring: exit interruption info #NP with error code");
+            check_eq(vmr(EXIT_INTR_ERRCODE), 0x44 * 8 + 2 + 1,
+                     "events: vectoring: #NP error code = IDT | EXT | vector 0x44");
+            check_eq(vmr(IDT_VECTORING_INFO), INTR_VALID | INTR_TYPE_EXT | 0x44,
+                     "events: vectoring: IDT-vectoring info = the external interrupt 0x44");
+            check_eq(vmr(GUEST_RIP), (uintptr_t)vmx_guest_entry,
+                     "events: vectoring: guest RIP not advanced");
+        }
+    }
+    guest_idt_gate_p_toggle(0x44, true);
+    guest_idt_gate_p_toggle(0x43, false);
+    if (start_at(ev_int41, 2)) {
+        vmw(EXCEPTION_BITMAP, 1u << 11);
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_SWINT | 0x43);
+        vmw(ENTRY_INSN_LEN, 2);
+        if (expect_reason(EXIT_EXCEPTION, "injected INT 0x43 through a not-present gate")) {
+            check_eq(vmr(EXIT_INTR_ERRCODE), 0x43 * 8 + 2,
+                     "events: vectoring: #NP error code = IDT | vector 0x43 (no EXT)");
+            check_eq(vmr(IDT_VECTORING_INFO), INTR_VALID | INTR_TYPE_SWINT | 0x43,
+                     "events: vectoring: IDT-vectoring info = software interrupt 0x43");
+            check_eq(vmr(EXIT_INSN_LEN), 2,
+                     "events: vectoring of a software interrupt saves its instruction length");
+        }
+    }
+    guest_idt_gate_p_toggle(0x43, true);
+}
+
+/* ---- VMX-preemption timer (25.5.1) ---- */
+static void test_preemption(void)
+{
+    if (!vmx_ctl_can_set(PIN_CONTROLS, PIN_PREEMPT)) {
+        test_skip("events: preemption timer", "not allowed");
+        return;
+    }
+    if (start_at(ev_spin, 2)) {
+        vmx_ctl_set(PIN_CONTROLS, PIN_PREEMPT);
+        vmw(PREEMPT_TIMER, 0);
+        if (expect_reason(EXIT_PREEMPT, "preemption timer 0"))
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_spin,
+                     "events: timer 0 expires before the first guest instruction");
+    }
+    if (start_at(ev_spin, 2)) {
+        vmx_ctl_set(PIN_CONTROLS, PIN_PREEMPT);
+        bool save = vmx_ctl_set(EXIT_CONTROLS, EXIT_SAVE_PREEMPT);
+        unsigned rate = vmx_misc & 0x1f;
+        vmw(PREEMPT_TIMER, 200);
+        uint64_t t0 = rdtsc();
+        bool ok = expect_reason(EXIT_PREEMPT, "preemption timer 200");
+        uint64_t t1 = rdtsc();
+        if (ok) {
+            checkf(t1 - t0 >= (200ull << rate),
+                   "events: timer 200 at rate 2^%u: %llu TSC cycles elapsed, at least %llu", rate,
+                   (unsigned long long)(t1 - t0), 200ull << rate);
+            check_eq(vmr(EXIT_QUAL), 0, "events: preemption timer: qualification 0");
+            if (save) check_eq(vmr(PREEMPT_TIMER), 0, "events: saved preemption timer value is 0");
+            vmx_ctl_clear(PIN_CONTROLS, PIN_PREEMPT);
+            vmx_ctl_clear(EXIT_CONTROLS, EXIT_SAVE_PREEMPT);
+            stop_flag = 1;
+            done("preemption timer");
+        }
+    }
+}
+
+/* ---- monitor trap flag (25.5.2) ---- */
+static void test_mtf(void)
+{
+    if (!start_at(ev_mtf, 2) || !vmx_ctl_set(PROC_CONTROLS, PROC_MTF)) {
+        test_skip("events: monitor trap flag", "not allowed");
+        return;
+    }
+    if (!expect_reason(EXIT_MTF, "MTF after one instruction")) return;
+    check_eq(vmr(GUEST_RIP), (uintptr_t)ev_mtf1, "events: MTF: exit after the first NOP");
+    check_eq(vmr(EXIT_QUAL), 0, "events: MTF: qualification 0");
+    if (!expect_reason(EXIT_MTF, "MTF after the next instruction")) return;
+    check_eq(vmr(GUEST_RIP), (uintptr_t)ev_mtf2, "events: MTF: exit after the second NOP");
+    vmx_ctl_clear(PROC_CONTROLS, PROC_MTF);
+    done("MTF");
+}
+
+/* ---- HLT activity state (24.4.2, 26.7) ---- */
+static void test_hlt_state(void)
+{
+    if (!vmx_ctl_can_set(PIN_CONTROLS, PIN_PREEMPT)) {
+        test_skip("events: HLT activity", "needs the preemption timer");
+        return;
+    }
+    /* A guest HLT without HLT exiting leaves the guest halted. */
+    if (start_at(ev_hlt, 2)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_HLT);
+        vmx_ctl_set(PIN_CONTROLS, PIN_PREEMPT);
+        vmw(PREEMPT_TIMER, 100);
+        if (expect_reason(EXIT_PREEMPT, "timer expires while the guest is halted")) {
+            check_eq(vmr(GUEST_ACTIVITY), 1, "events: activity state HLT saved");
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_hlt_after, "events: halted guest RIP after HLT");
+        }
+    }
+    if (!(vmx_misc & MISC_ACT_HLT)) {
+        test_skip("events: entering in the HLT activity state", "not in IA32_VMX_MISC");
+        return;
+    }
+    if (start_at(ev_hlt_after, 0x202)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_HLT);
+        vmx_ctl_set(PIN_CONTROLS, PIN_PREEMPT);
+        vmw(PREEMPT_TIMER, 100);
+        vmw(GUEST_ACTIVITY, 1);
+        if (expect_reason(EXIT_PREEMPT, "entry in HLT state stays halted")) {
+            check_eq(vmr(GUEST_ACTIVITY), 1, "events: entered HLT state: still halted");
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_hlt_after, "events: entered HLT: RIP unchanged");
+        }
+    }
+    idt_set_handler(VEC_EXT, on_event);
+    if (start_at(ev_hlt_after, 0x202)) {
+        vmw(GUEST_ACTIVITY, 1);
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_EXT | VEC_EXT);
+        done("an injected interrupt wakes a halted guest");
+        check(ev_count == 1 && ev_vec == VEC_EXT,
+              "events: HLT state: injected interrupt delivered");
+        check_eq(vmr(GUEST_ACTIVITY), 0, "events: HLT state: guest active afterwards");
+    }
+    idt_set_handler(VEC_EXT, NULL);
+}
+
+void test_main(void)
+{
+    if (!vmx_setup()) return;
+    test_injection();
+    test_windows();
+    test_external();
+    test_vectoring();
+    test_preemption();
+    test_mtf();
+    test_hlt_state();
+}
