@@ -246,12 +246,25 @@ static struct tlb_entry *fill(struct cpu *c, uint64_t lin, int acc, uint64_t pa,
     return e;
 }
 
+/* The guest translation's rights for the nested hook on the final access
+ * (EPT advanced exit information and mode-based execute control, SDM vol
+ * 3C, table 28-7, 29.3.3.2). */
+static unsigned guest_summary(uint8_t perm)
+{
+    unsigned x = 0;
+    if (perm & TLB_P_USER) x |= VGX_USER_PAGE;
+    if (perm & TLB_P_WRITE) x |= VGX_WRITABLE_PAGE;
+    if (perm & TLB_P_NX) x |= VGX_NX_PAGE;
+    return x;
+}
+
 struct tlb_entry *mmu_translate(struct cpu *c, uint64_t lin, int acc, unsigned ctx)
 {
     cpu_charge(c, COST_TLBMISS);
     if (c->paging == PG_NONE) {
-        /* Linear = guest-physical, still subject to nested paging. */
-        uint64_t pa = virt_gpa(c, lin, acc, VG_FINAL, lin, ctx) & ~0xfffull;
+        /* Linear = guest-physical, still subject to nested paging; the
+         * page counts as supervisor, writable, executable (cpu/virt.h). */
+        uint64_t pa = virt_gpa(c, lin, acc, VG_FINAL, lin, ctx | VGX_WRITABLE_PAGE) & ~0xfffull;
         return fill(c, lin, acc, pa, TLB_P_USER | TLB_P_WRITE | TLB_P_DIRTY, 0, 12);
     }
 
@@ -267,7 +280,9 @@ struct tlb_entry *mmu_translate(struct cpu *c, uint64_t lin, int acc, unsigned c
     /* The final page's nested translation comes before the guest's A/D
      * updates, so a nested fault there leaves the guest entries as they
      * were (the access restarts after the hypervisor fixes it). */
-    uint64_t pa = virt_gpa(c, w.pa | (lin & 0xfff), acc, VG_FINAL, lin, ctx) & ~0xfffull;
+    uint64_t pa =
+        virt_gpa(c, w.pa | (lin & 0xfff), acc, VG_FINAL, lin, ctx | guest_summary(w.perm)) &
+        ~0xfffull;
     set_ad(c, &w, acc == ACC_WRITE);
     uint8_t perm = w.perm;
     if (w.ent[w.nlevels - 1] & PTE_D) perm |= TLB_P_DIRTY;

@@ -245,7 +245,8 @@ START_TEST(paging_off_goes_through_nested_tables)
     const struct xlate_log *l = find_log(VG_FINAL, 0x401000);
     ck_assert_ptr_nonnull(l);
     ck_assert_uint_eq(l->lin, 0x401000);
-    ck_assert_uint_eq(l->ctx, CTX_SUP);
+    /* Paging off: a supervisor, writable, executable page. */
+    ck_assert_uint_eq(l->ctx, CTX_SUP | VGX_WRITABLE_PAGE);
     ck_assert(harness_get64(h, NPT + 8) & A);
 }
 END_TEST
@@ -540,13 +541,30 @@ START_TEST(implicit_supervisor_access_passes_its_context)
     if (setjmp(c->fault_jmp) == 0) cpu_lread(c, 0x401000, 8, true);
     const struct xlate_log *l = find_log(VG_FINAL, 0x401000);
     ck_assert_ptr_nonnull(l);
-    ck_assert_uint_eq(l->ctx, CTX_IMPLICIT);
+    ck_assert_uint_eq(l->ctx, CTX_IMPLICIT | VGX_USER_PAGE | VGX_WRITABLE_PAGE);
     ck_assert_int_eq(l->acc, ACC_READ);
     ck_assert_uint_eq(l->lin, 0x401000);
     l = find_log(VG_WALK, HARNESS_PML4);
     ck_assert_ptr_nonnull(l);
     ck_assert_uint_eq(l->ctx, CTX_IMPLICIT);
     ck_assert_uint_eq(l->lin, 0x401000);
+}
+END_TEST
+
+START_TEST(final_access_carries_the_guest_translation_rights)
+{
+    long4_guest();
+    /* A read-only, supervisor, NX guest page for lin 0xe00000 -> gPA 0x400000. */
+    uint64_t pde = guest_pde_at(0xe00000);
+    harness_put64(h, pde, 0x400000 | P | PS | NX);
+    ck_assert_uint_eq(rd(0xe01000), 0x1100001000ull);
+    const struct xlate_log *l = find_log(VG_FINAL, 0x401000);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_uint_eq(l->ctx, CTX_SUP | VGX_NX_PAGE);
+    ck_assert_uint_eq(l->lin, 0xe01000);
+    const struct xlate_log *w = find_log(VG_WALK, pde);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_uint_eq(w->ctx, CTX_SUP); /* walk accesses carry no summary */
 }
 END_TEST
 
@@ -574,6 +592,7 @@ static Suite *suite(void)
     tcase_add_test(t, host_entries_unaffected_by_guest_asid);
     tcase_add_test(t, debugger_probe_declines_under_nested_paging);
     tcase_add_test(t, implicit_supervisor_access_passes_its_context);
+    tcase_add_test(t, final_access_carries_the_guest_translation_rights);
     suite_add_tcase(s, t);
     return s;
 }
