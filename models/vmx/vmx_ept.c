@@ -173,6 +173,7 @@ enum vmx_ept_status vmx_ept_translate(struct vmx_ept_ctx *ctx, const struct vt_m
     unsigned width = levels == 5 ? 57 : 48;
     if (a->gpa >> width) {
         r->qualification = violation_qual(ctx, a, acc_bits, 0);
+        r->suppress_ve = true; /* no entry decides convertibility: keep the exit */
         fail(r, VMX_EPT_VIOLATION, VMX_EXIT_EPT_VIOLATION, 0);
         return r->status;
     }

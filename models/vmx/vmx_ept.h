@@ -223,6 +223,24 @@ static inline void vmx_ept_ctx_init(struct vmx_ept_ctx *ctx, uint64_t eptp, unsi
 enum vmx_ept_status vmx_ept_translate(struct vmx_ept_ctx *ctx, const struct vt_mem *mem,
                                       const struct vmx_ept_access *a, struct vmx_ept_result *r);
 
+/* ---- EPT-violation #VE (vmx_ept_ve.c; SDM vol 3C, 25.5.7) ---- */
+
+/* With "EPT-violation #VE" = 1, an EPT violation r becomes a
+ * virtualization exception instead of a VM exit when it is convertible
+ * (bit 63 clear in the one entry that decides: the entry that was not
+ * present, or the leaf; r->suppress_ve), CR0.PE = 1, no event is being
+ * delivered through the IDT, and the dword at offset 4 of the
+ * virtualization-exception information area is 0 (25.5.7.1). Then the
+ * area receives exit reason 48, FFFFFFFFH at offset 4, the qualification
+ * (8), guest-linear (16) and guest-physical (24) addresses and the EPTP
+ * index (32) (25.5.7.2, table 25-1), and the function returns true: the
+ * caller delivers #VE (vector 20, a fault without error code, subject to
+ * the exception bitmap). false: the caller makes the VM exit. */
+#define VMX_VE_VECTOR 20
+bool vmx_ept_ve_convert(const struct vt_mem *mem, uint64_t ve_info_pa,
+                        const struct vmx_ept_result *r, uint16_t eptp_index, bool cr0_pe,
+                        bool delivering_event);
+
 /* ---- Page-modification logging (vmx_pml.c; SDM vol 3C, 29.3.6) ---- */
 
 /* Log the 4-KByte page of gpa: PML index > 511 -> false (a
