@@ -97,6 +97,27 @@ static void test_vmrun_state(void)
     check_eq(ds, SEL_KDATA, "host: DS selector restored");
 }
 
+GUEST_SNIPPET(g_rdtsc, "rdtsc");
+
+static void test_tsc_offset(void)
+{
+    /* APM vol 2, 15.5.1 (TSC_OFFSET, VMCB 0x050): the guest's RDTSC reads
+     * the host TSC plus the offset. */
+    vmcb_init(&vmcb_a, g_rdtsc);
+    vmcb_a.ctl.tsc_offset = 1ull << 44;
+    uint64_t before = rdtsc();
+    svm_run(&vmcb_a);
+    uint64_t after = rdtsc();
+    uint64_t g = (guest_regs.rdx << 32) | (uint32_t)vmcb_a.save.rax;
+    check(g >= before + (1ull << 44) && g <= after + (1ull << 44),
+          "tsc_offset: guest RDTSC = host TSC + offset");
+    vmcb_init(&vmcb_a, g_rdtsc);
+    vmcb_a.ctl.tsc_offset = -(int64_t)before / 2;
+    svm_run(&vmcb_a);
+    g = (guest_regs.rdx << 32) | (uint32_t)vmcb_a.save.rax;
+    check(g < rdtsc() - before / 2 + 1 && g >= before / 2, "tsc_offset: a negative offset");
+}
+
 static volatile unsigned ipi_count;
 static void on_ipi(struct frame *f)
 {
@@ -317,6 +338,7 @@ void test_main(void)
     svm_setup();
     test_discovery();
     test_vmrun_state();
+    test_tsc_offset();
     test_gif();
     test_vmload_vmsave();
     test_faults();

@@ -9,7 +9,9 @@ GUEST_SNIPPET(g_mark, "movq $1, guest_ran(%rip)");
 
 typedef void (*mutate_fn)(struct vmcb *v);
 
-static void run_case(const char *name, mutate_fn m, uint64_t want)
+/* qemu_code: what QEMU 7.2 TCG gives where it departs from the APM
+ * (0 = no known deviation). */
+static void run_case_ref(const char *name, mutate_fn m, uint64_t want, uint64_t qemu_code)
 {
     char what[128];
     vmcb_init(&vmcb_a, g_mark);
@@ -26,10 +28,18 @@ static void run_case(const char *name, mutate_fn m, uint64_t want)
         check(guest_ran == 0 && host_ok, what);
     } else {
         snprintf(what, sizeof(what), "%s: accepted (guest runs to VMMCALL)", name);
-        check_eq(code, want, what);
+        check_eq_ref(code, want, qemu_code ? qemu_code : want, what);
         snprintf(what, sizeof(what), "%s: guest ran", name);
-        check(guest_ran == 1 && host_ok, what);
+        if (qemu_code && code == qemu_code)
+            check_ref(false, what, "refused");
+        else
+            check(guest_ran == 1 && host_ok, what);
     }
+}
+
+static void run_case(const char *name, mutate_fn m, uint64_t want)
+{
+    run_case_ref(name, m, want, 0);
 }
 
 static void m_none(struct vmcb *v)
@@ -116,6 +126,17 @@ static void m_iopm_straddle(struct vmcb *v)
     v->ctl.intercept_1 |= INT1_IOIO;
     v->ctl.iopm_base_pa = (1ull << phys_bits) - 8192;
 }
+/* 15.10.1 / 15.11: illegal only if the last byte reaches MAXPHYADDR. */
+static void m_msrpm_last_ok(struct vmcb *v)
+{
+    v->ctl.intercept_1 |= INT1_MSR;
+    v->ctl.msrpm_base_pa = (1ull << phys_bits) - 8192;
+}
+static void m_iopm_last_ok(struct vmcb *v)
+{
+    v->ctl.intercept_1 |= INT1_IOIO;
+    v->ctl.iopm_base_pa = (1ull << phys_bits) - 12288;
+}
 static void m_evt_type1(struct vmcb *v)
 {
     v->ctl.event_inj = EVT_VALID | (1ull << 8) | 0x30;
@@ -165,6 +186,9 @@ void test_main(void)
     run_case("MSRPM reaching MAXPHYADDR", m_msrpm_straddle, EXIT_INVALID);
     run_case("IOPM base at MAXPHYADDR", m_iopm_beyond, EXIT_INVALID);
     run_case("IOPM reaching MAXPHYADDR", m_iopm_straddle, EXIT_INVALID);
+    /* QEMU 7.2 TCG refuses an MSRPM whose last byte is MAXPHYADDR - 1. */
+    run_case_ref("MSRPM ending at MAXPHYADDR - 1", m_msrpm_last_ok, EXIT_VMMCALL, 0xffffffffull);
+    run_case("IOPM ending at MAXPHYADDR - 1", m_iopm_last_ok, EXIT_VMMCALL);
     run_case("EVENTINJ reserved type 1", m_evt_type1, EXIT_INVALID);
     run_case("EVENTINJ reserved type 7", m_evt_type7, EXIT_INVALID);
     run_case("EVENTINJ exception type with vector 2", m_evt_exc_nmi, EXIT_INVALID);

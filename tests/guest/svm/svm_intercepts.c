@@ -1,15 +1,18 @@
-/* SVM intercepts (APM vol 2, 15.8 - 15.14): each instruction intercept
- * with its exit code, RIP at the instruction and next RIP; CR/DR access
- * with decode-assist EXITINFO1 (15.33); exception intercepts with error
- * code and CR2 (15.12); shutdown (15.12); IOIO with its EXITINFO1 bits and
- * IOPM (15.10); MSR intercepts through the MSRPM (15.11); and the order
- * of intercepts against the instructions' own exceptions (15.7.1). */
+/* SVM intercepts (APM vol 2, 15.7 - 15.14): each instruction intercept
+ * (table 15-7) with its exit code, RIP at the instruction and next RIP
+ * (15.7.1); CR/DR access, INTn and INVLPG with decode-assist EXITINFO1
+ * (15.8); exception intercepts with error code, CR2 and instruction bytes
+ * (15.12, 15.8.4); shutdown (15.14.3); PAUSE filtering (15.14.4); IOIO
+ * with its EXITINFO1 bits and the IOPM (15.10); MSR intercepts through the
+ * MSRPM (15.11); and the order of intercepts against the instructions' own
+ * exceptions (table 15-7, 15.11). */
 #include "svm_lib.h"
 
 static char what[128];
 #define W(...) (snprintf(what, sizeof(what), __VA_ARGS__), what)
 
 static bool decode_assists, qemu;
+static void test_pause_filter(void);
 
 static uint64_t run_snip(const char *start, uint32_t i1, uint32_t i2)
 {
@@ -140,6 +143,15 @@ static void test_instructions(void)
                      "invlpg: EXITINFO1 = linear address (decode assists)");
     }
     if (!decode_assists) test_skip("int n / invlpg EXITINFO1", "no decode assists");
+    if (decode_assists) {
+        /* 15.8.4: other intercepts clear the byte count. */
+        vmcb_init(&vmcb_a, g_cpuid);
+        vmcb_a.ctl.intercept_1 |= INT1_CPUID;
+        vmcb_a.ctl.insn_len = 7;
+        svm_run(&vmcb_a);
+        check_eq(vmcb_a.ctl.insn_len, 0, "cpuid exit: guest instruction byte count cleared");
+    }
+    test_pause_filter();
 
     /* Not intercepted: the same instructions just run. */
     check_eq(run_snip(g_cpuid, 0, 0), EXIT_VMMCALL, "cpuid: not intercepted, runs");
@@ -149,6 +161,35 @@ static void test_instructions(void)
     check_eq(vmcb_a.save.rip, (uintptr_t)g_popf + 1, "popf: RIP at the POPF");
     check_eq(run_snip(g_pause, 0, 0), EXIT_VMMCALL, "pause: not intercepted, runs");
     check_eq(run_snip(g_wbinvd, 0, 0), EXIT_VMMCALL, "wbinvd: not intercepted, runs");
+}
+
+GUEST_SNIPPET(g_pause2, "pause; pause");
+__asm__(".pushsection .text\n.globl g_pause10\ng_pause10:\n"
+        ".rept 10\npause\n.endr\nvmmcall\nud2\n.popsection\n");
+extern char g_pause10[];
+
+static void test_pause_filter(void)
+{
+    if (!svm_has(SVMF_PAUSEFILTER)) {
+        test_skip("pause filter", "CPUID 8000_000A EDX.PauseFilter clear");
+        return;
+    }
+    /* APM vol 2, 15.14.4 and table 15-7: the count is decremented per
+     * PAUSE and the intercept fires once it runs out. The two texts
+     * differ on whether that is the N-th or the (N+1)-th PAUSE for a
+     * count of N, so only the range is checked. */
+    vmcb_init(&vmcb_a, g_pause2);
+    vmcb_a.ctl.intercept_1 |= INT1_PAUSE;
+    vmcb_a.ctl.pause_filter_count = 3;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "pause filter 3: two PAUSEs do not exit");
+    vmcb_init(&vmcb_a, g_pause10);
+    vmcb_a.ctl.intercept_1 |= INT1_PAUSE;
+    vmcb_a.ctl.pause_filter_count = 3;
+    check_eq(svm_run(&vmcb_a), EXIT_PAUSE, "pause filter 3: ten PAUSEs exit");
+    check(vmcb_a.save.rip == (uintptr_t)g_pause10 + 4 ||
+              vmcb_a.save.rip == (uintptr_t)g_pause10 + 6,
+          "pause filter 3: exit at the 3rd or 4th PAUSE");
+    check_eq(vmcb_a.ctl.pause_filter_count, 3, "pause filter: VMCB count not written");
 }
 
 /* ---- task switch: a legacy protected-mode guest (paging off) ---- */
@@ -219,8 +260,8 @@ static void test_cr_dr(void)
         {"mov to cr3", g_wr_cr3, g_wr_cr3_end, 1u << 19, EXIT_WRITE_CR(3), (1ull << 63) | 9},
         {"mov to cr4", g_wr_cr4, g_wr_cr4_end, 1u << 20, EXIT_WRITE_CR(4), (1ull << 63) | 1},
         {"mov to cr8", g_wr_cr8, g_wr_cr8_end, 1u << 24, EXIT_WRITE_CR(8), (1ull << 63) | 10},
-        /* APM vol 2, 15.33.1 (decode assists for MOV CRx): LMSW, CLTS and
-         * SMSW give bit 63 = 0 and no GPR number. */
+        /* APM vol 2, 15.8.1: LMSW, CLTS and SMSW give bit 63 = 0 and no
+         * GPR number. */
         {"lmsw", g_lmsw, g_lmsw_end, 1u << 16, EXIT_WRITE_CR(0), 0},
         {"clts", g_clts, g_clts_end, 1u << 16, EXIT_WRITE_CR(0), 0},
         {"smsw", g_smsw, g_smsw_end, 1u << 0, EXIT_READ_CR(0), 0},
@@ -243,8 +284,9 @@ static void test_cr_dr(void)
     }
     if (!decode_assists) test_skip("cr EXITINFO1", "no decode assists");
 
-    /* Selective CR0 write (APM vol 2, 15.9.1): only changes of bits other
-     * than TS and MP exit, with 0x65; the full CR0 write intercept wins. */
+    /* Selective CR0 write (APM vol 2, table 15-7): only changes of bits
+     * other than TS and MP exit, with 0x65; the full CR0 write intercept
+     * wins; LMSW always exits; CLTS never checks it. */
     vmcb_init(&vmcb_a, g_wr_cr0);
     vmcb_a.ctl.intercept_1 |= INT1_CR0_SEL;
     guest_regs.rbx = vmcb_a.save.cr0 ^ CR0_TS;
@@ -263,6 +305,17 @@ static void test_cr_dr(void)
     vmcb_a.ctl.intercept_cr = 1u << 16;
     guest_regs.rbx = vmcb_a.save.cr0 ^ CR0_AM;
     check_eq(svm_run(&vmcb_a), EXIT_WRITE_CR(0), "cr0 selective + cr0 write: 0x10 wins");
+    vmcb_init(&vmcb_a, g_lmsw);
+    vmcb_a.ctl.intercept_1 |= INT1_CR0_SEL;
+    vmcb_a.save.rax = vmcb_a.save.cr0 & 0xffff; /* no change at all */
+    /* QEMU 7.2 TCG applies the selective rule to LMSW too. */
+    check_eq_ref(svm_run(&vmcb_a), EXIT_CR0_SEL, EXIT_VMMCALL,
+                 "cr0 selective: LMSW exits even without a change");
+    vmcb_init(&vmcb_a, g_clts);
+    vmcb_a.ctl.intercept_1 |= INT1_CR0_SEL;
+    vmcb_a.save.cr0 |= CR0_TS;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "cr0 selective: CLTS does not check it");
+    check_eq(vmcb_a.save.cr0 & CR0_TS, 0, "cr0 selective: CLTS cleared TS");
 
     struct {
         const char *name, *start, *end;
@@ -280,7 +333,7 @@ static void test_cr_dr(void)
         guest_regs.r12 = 0x401;
         svm_run(&vmcb_a);
         expect_exit(dr[i].name, dr[i].code, dr[i].start, dr[i].end);
-        /* APM vol 2, 15.33.2: DR intercepts give the GPR number. */
+        /* APM vol 2, 15.8.1, table 15-3: DR intercepts give the GPR. */
         if (decode_assists)
             check_eq(vmcb_a.ctl.exit_info_1, dr[i].info,
                      W("%s: EXITINFO1 GPR (decode assists)", dr[i].name));
@@ -301,6 +354,7 @@ GUEST_SNIPPET(g_ud, "ud2");
 GUEST_SNIPPET(g_bp, "int3");
 GUEST_SNIPPET(g_de, "divl %ecx");
 GUEST_SNIPPET(g_nm, "fnop");
+GUEST_SNIPPET(g_int3_cd, ".byte 0xcd, 0x03");
 GUEST_SNIPPET(g_db, "pushfq; orq $0x100, (%rsp); popfq; nop", ".globl g_db_after\ng_db_after:");
 extern char g_db_after[];
 
@@ -320,9 +374,25 @@ static void exc_case(const char *name, const char *start, const char *end, unsig
 static void test_exceptions(void)
 {
     /* APM vol 2, 15.12: EXITINFO1 = error code; #PF: EXITINFO2 = address. */
-    exc_case("#PF read", g_pf_read, g_pf_read_end, 14, 0x100000123ull);
+    vmcb_init(&vmcb_a, g_pf_read);
+    vmcb_a.ctl.intercept_exc = 1u << 14;
+    vmcb_a.save.rax = 0x100000123ull;
+    vmcb_a.save.cr2 = 0x5555000;
+    svm_run(&vmcb_a);
+    check_eq(vmcb_a.ctl.exit_code, EXIT_EXC(14), "#PF read: exit code 0x4e");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_pf_read, "#PF read: RIP at the faulting instruction");
     check_eq(vmcb_a.ctl.exit_info_1, 0, "#PF read: EXITINFO1 = error code 0");
     check_eq(vmcb_a.ctl.exit_info_2, 0x100000123ull, "#PF read: EXITINFO2 = faulting address");
+    /* APM vol 2, 15.12.15: the intercept is tested before CR2 is written. */
+    check_eq(vmcb_a.save.cr2, 0x5555000, "#PF read: guest CR2 not written");
+    if (decode_assists) {
+        /* 15.8.4: 15 bytes from CS:RIP on a data #PF. */
+        check_eq(vmcb_a.ctl.insn_len, 15, "#PF read: 15 guest instruction bytes fetched");
+        check(memcmp(vmcb_a.ctl.insn_bytes, g_pf_read, 15) == 0,
+              "#PF read: guest instruction bytes = the code at RIP");
+    }
+    if (svm_has(SVMF_NRIPS)) /* 15.7.1: zero for non-instruction intercepts */
+        check_eq(vmcb_a.ctl.next_rip, 0, "#PF read: next RIP reset to 0");
     exc_case("#PF write", g_pf_write, g_pf_write_end, 14, 0x100000456ull);
     check_eq(vmcb_a.ctl.exit_info_1, 2, "#PF write: EXITINFO1 = error code 2 (W)");
     check_eq(vmcb_a.ctl.exit_info_2, 0x100000456ull, "#PF write: EXITINFO2");
@@ -355,6 +425,21 @@ static void test_exceptions(void)
     svm_run(&vmcb_a);
     check_eq(vmcb_a.ctl.exit_code, EXIT_EXC(1), "#DB single step: exit 0x41");
     check_eq(vmcb_a.save.rip, (uintptr_t)g_db_after, "#DB single step: RIP after the NOP");
+    /* 15.12.2: DR6 written as a handler would see it (BS). */
+    check_eq(vmcb_a.save.dr6 & 0x4000, 0x4000, "#DB single step: DR6.BS saved");
+    /* 15.12.2 and 15.12.4: ICEBP and INT n with n < 32 are not caught by
+     * the exception intercepts. */
+    vmcb_init(&vmcb_a, g_icebp);
+    vmcb_a.ctl.intercept_exc = 1u << 1;
+    gexc_clear();
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "ICEBP with #DB intercepted: not intercepted");
+    /* QEMU 7.2 TCG does not implement ICEBP as INT1: #UD. */
+    check_eq_ref(gexc.vector, 1, 6, "ICEBP with #DB intercepted: guest takes vector 1");
+    vmcb_init(&vmcb_a, g_int3_cd);
+    vmcb_a.ctl.intercept_exc = 1u << 3;
+    gexc_clear();
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "INT 3 (CD 03) with #BP intercepted: not intercepted");
+    check_eq(gexc.vector, 3, "INT 3 (CD 03): guest takes vector 3");
     /* Not intercepted, the guest's own IDT gets it. */
     vmcb_init(&vmcb_a, g_ud);
     gexc_clear();
@@ -501,6 +586,16 @@ static void test_msr(void)
     msrpm_set(MSR_SYSENTER_CS + 1, true, true);
     check_eq(msr_run(g_rdmsr, MSR_SYSENTER_CS), EXIT_VMMCALL, "msrpm: neighbour MSR bits ignored");
     msrpm_set(MSR_SYSENTER_CS + 1, false, false);
+    /* 15.11: VMRUN ignores the low 12 bits of MSRPM_BASE_PA. */
+    msrpm_set(MSR_STAR, true, false);
+    vmcb_init(&vmcb_a, g_rdmsr);
+    vmcb_a.ctl.intercept_1 |= INT1_MSR;
+    vmcb_a.ctl.msrpm_base_pa = pa(svm_msrpm) | 0xabc;
+    guest_regs.rcx = MSR_STAR;
+    /* QEMU 7.2 TCG adds the low bits to the bitmap address. */
+    check_eq_ref(svm_run(&vmcb_a), EXIT_MSR, EXIT_VMMCALL,
+                 "msrpm base with low bits set: same bitmap used");
+    msrpm_set(MSR_STAR, false, false);
     /* APM vol 2, 15.11: MSRs outside the three ranges always exit. */
     check_eq(msr_run(g_rdmsr, 0x40000000u), EXIT_MSR, "msr 0x40000000 outside the MSRPM: exits");
     check_eq(msr_run(g_rdmsr, 0xc0002000u), EXIT_MSR, "msr 0xc0002000 outside the MSRPM: exits");

@@ -181,6 +181,14 @@ static void test_npf(void)
     *npte(t5) = 0;
     run_rd(pa(t5) + 0x10);
     expect_npf("not present, read", g_rd, NPF_FINAL | PTE_U, pa(t5) + 0x10);
+    if (svm_has(SVMF_DECODEASSISTS)) {
+        /* APM vol 2, 15.8.4: a data #NPF stores 15 bytes from CS:RIP. */
+        check_eq(vmcb_a.ctl.insn_len, 15, "not present, read: 15 instruction bytes fetched");
+        check(memcmp(vmcb_a.ctl.insn_bytes, g_rd, 15) == 0,
+              "not present, read: instruction bytes = the code at RIP");
+    }
+    if (svm_has(SVMF_NRIPS)) /* 15.7.1 */
+        check_eq(vmcb_a.ctl.next_rip, 0, "#NPF: next RIP reset to 0");
     run_wr(pa(t5) + 0x18, 1);
     expect_npf("not present, write", g_wr, NPF_FINAL | PTE_U | PTE_W, pa(t5) + 0x18);
 
