@@ -244,6 +244,24 @@ enum vmx_ept_status vmx_ept_translate(struct vmx_ept_ctx *ctx, const struct vt_m
     return r->status;
 }
 
+/* SDM vol 3A, table 12-7, the EPT type in the MTRR's place: rows by EPT
+ * type, columns by PAT type (UC WC - - WT WP WB UC-). */
+uint8_t vmx_ept_effective_memtype(uint8_t ept_type, bool ipat, uint8_t pat_type, bool cr0_cd)
+{
+    enum { UC = 0, WC = 1, WT = 4, WP = 5, WB = 6, UCM = 7 };
+    static const uint8_t table[8][8] = {
+        [UC] = {[UC] = UC, [WC] = WC, [WT] = UC, [WP] = UC, [WB] = UC, [UCM] = UC},
+        [WC] = {[UC] = UC, [WC] = WC, [WT] = UC, [WP] = UC, [WB] = WC, [UCM] = WC},
+        [WT] = {[UC] = UC, [WC] = WC, [WT] = WT, [WP] = WP, [WB] = WT, [UCM] = UC},
+        [WP] = {[UC] = UC, [WC] = WC, [WT] = WT, [WP] = WP, [WB] = WP, [UCM] = WC},
+        [WB] = {[UC] = UC, [WC] = WC, [WT] = WT, [WP] = WP, [WB] = WB, [UCM] = UC},
+    };
+    if (cr0_cd) return UC;
+    ept_type &= 7;
+    if (ipat) return ept_type;
+    return table[ept_type][pat_type & 7];
+}
+
 enum vmx_ept_status vmx_ept_gpa_xlate(struct vmx_ept_ctx *ctx, const struct vt_mem *mem,
                                       uint64_t gpa, int acc, unsigned kind, uint64_t lin,
                                       unsigned vctx, struct vmx_ept_result *r)

@@ -213,6 +213,15 @@ static inline void vmx_ept_ctx_init(struct vmx_ept_ctx *ctx, uint64_t eptp, unsi
     *ctx = (struct vmx_ept_ctx){.eptp = eptp, .caps = vmx_ept_caps(), .maxphyaddr = maxphyaddr};
 }
 
+/* The memory type of a translated guest-physical access (SDM vol 3C,
+ * 29.3.7.2): the EPT leaf's type when its ignore-PAT bit is set (or CR0.CD
+ * makes everything UC), else the EPT type combined with the guest's PAT
+ * type as an MTRR type would be (SDM vol 3A, 12.5.2.2, table 12-7).
+ * pat_type is the PAT entry's type (0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-).
+ * The model does not simulate caches; this is recorded for the TLB and
+ * traces. */
+uint8_t vmx_ept_effective_memtype(uint8_t ept_type, bool ipat, uint8_t pat_type, bool cr0_cd);
+
 /* Translate one guest-physical access through the EPT paging structures
  * that ctx->eptp names (SDM vol 3C, 29.3.2-29.3.6). Reads the structures
  * through mem (a read that fails counts as all ones: a misconfiguration);

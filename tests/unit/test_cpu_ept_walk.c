@@ -634,6 +634,25 @@ START_TEST(apic_access_hook)
 }
 END_TEST
 
+START_TEST(effective_memory_type)
+{
+    /* Ignore-PAT: the EPT type. */
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WB, true, 0, false), EPT_MEMTYPE_WB);
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WC, true, 6, false), EPT_MEMTYPE_WC);
+    /* Combined like MTRR and PAT (SDM vol 3A, table 12-7). */
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WB, false, 6, false), EPT_MEMTYPE_WB);
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WB, false, 0, false), EPT_MEMTYPE_UC);
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WB, false, 4, false), EPT_MEMTYPE_WT);
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_UC, false, 6, false), EPT_MEMTYPE_UC);
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_UC, false, 1, false), EPT_MEMTYPE_WC);
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WC, false, 7, false), EPT_MEMTYPE_WC);
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WT, false, 5, false), EPT_MEMTYPE_WP);
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WP, false, 6, false), EPT_MEMTYPE_WP);
+    /* CR0.CD: UC whatever the tables say. */
+    ck_assert_uint_eq(vmx_ept_effective_memtype(EPT_MEMTYPE_WB, true, 6, true), EPT_MEMTYPE_UC);
+}
+END_TEST
+
 static Suite *ept_walk_suite(void)
 {
     Suite *s = suite_create("ept_walk");
@@ -672,6 +691,7 @@ static Suite *ept_walk_suite(void)
     tcase_add_test(t, ad_untouched_on_violation);
     tcase_add_test(t, gpa_xlate_adapter);
     tcase_add_test(t, apic_access_hook);
+    tcase_add_test(t, effective_memory_type);
     suite_add_tcase(s, t);
     return s;
 }
