@@ -244,6 +244,20 @@ enum vmx_ept_status vmx_ept_translate(struct vmx_ept_ctx *ctx, const struct vt_m
     return r->status;
 }
 
+bool vmx_ept_probe(const struct vmx_ept_ctx *ctx, const struct vt_mem *mem, uint64_t gpa,
+                   uint64_t *hpa)
+{
+    struct vmx_ept_ctx quiet = *ctx;
+    quiet.eptp &= ~EPTP_AD; /* no flag is written without EPT A/D */
+    quiet.pml = false;
+    quiet.apic_access = NULL;
+    struct vmx_ept_access a = {.gpa = gpa, .acc = VMX_EPT_ACC_READ, .kind = VMX_EPT_FINAL};
+    struct vmx_ept_result r;
+    if (vmx_ept_translate(&quiet, mem, &a, &r) != VMX_EPT_OK) return false;
+    *hpa = r.hpa;
+    return true;
+}
+
 /* SDM vol 3A, table 12-7, the EPT type in the MTRR's place: rows by EPT
  * type, columns by PAT type (UC WC - - WT WP WB UC-). */
 uint8_t vmx_ept_effective_memtype(uint8_t ept_type, bool ipat, uint8_t pat_type, bool cr0_cd)

@@ -232,6 +232,12 @@ uint8_t vmx_ept_effective_memtype(uint8_t ept_type, bool ipat, uint8_t pat_type,
 enum vmx_ept_status vmx_ept_translate(struct vmx_ept_ctx *ctx, const struct vt_mem *mem,
                                       const struct vmx_ept_access *a, struct vmx_ept_result *r);
 
+/* Side-effect-free translation for debuggers and traces: a data read of
+ * gpa, with no accessed/dirty flag, PML entry or APIC-access hook. true
+ * with *hpa when the read would be allowed. */
+bool vmx_ept_probe(const struct vmx_ept_ctx *ctx, const struct vt_mem *mem, uint64_t gpa,
+                   uint64_t *hpa);
+
 /* ---- EPT-violation #VE (vmx_ept_ve.c; SDM vol 3C, 25.5.7) ---- */
 
 /* With "EPT-violation #VE" = 1, an EPT violation r becomes a

@@ -653,6 +653,26 @@ START_TEST(effective_memory_type)
 }
 END_TEST
 
+START_TEST(probe_has_no_side_effects)
+{
+    ctx.eptp = make_eptp(root, true);
+    ctx.pml = true;
+    ctx.pml_addr = 0x900000;
+    ctx.pml_index = 511;
+    ept_map(&env, root, 0x5000, 0x6000, 1, EPT_RWX | EPT_WB);
+    ept_map(&env, root, 0x7000, 0x7000, 1, EPT_X | EPT_WB);
+    env.writes = 0;
+    uint64_t hpa = 0;
+    ck_assert(vmx_ept_probe(&ctx, &env.mem, 0x5123, &hpa));
+    ck_assert_uint_eq(hpa, 0x6123);
+    ck_assert(!vmx_ept_probe(&ctx, &env.mem, 0x7000, &hpa)); /* not readable */
+    ck_assert(!vmx_ept_probe(&ctx, &env.mem, 0x9000, &hpa)); /* not mapped */
+    ck_assert_uint_eq(env.writes, 0);
+    ck_assert_uint_eq(ctx.pml_index, 511);
+    ck_assert_uint_eq(ctx.eptp & EPTP_AD, EPTP_AD); /* caller's context unchanged */
+}
+END_TEST
+
 static Suite *ept_walk_suite(void)
 {
     Suite *s = suite_create("ept_walk");
@@ -692,6 +712,7 @@ static Suite *ept_walk_suite(void)
     tcase_add_test(t, gpa_xlate_adapter);
     tcase_add_test(t, apic_access_hook);
     tcase_add_test(t, effective_memory_type);
+    tcase_add_test(t, probe_has_no_side_effects);
     suite_add_tcase(s, t);
     return s;
 }
