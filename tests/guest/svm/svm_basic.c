@@ -167,6 +167,38 @@ static void test_gif(void)
     idt_set_handler(0x40, 0);
 }
 
+static volatile unsigned db_count;
+static void on_db(struct frame *f)
+{
+    (void)f;
+    db_count++;
+    write_dr(7, 0x400); /* the breakpoint is a fault: disarm it */
+}
+__asm__(".pushsection .text\n.globl bp_target\nbp_target:\n nop\n ret\n.popsection\n");
+extern char bp_target[];
+
+static void test_gif_breakpoint(void)
+{
+    /* APM vol 2, 15.17, table 15-10: with GIF = 0 a breakpoint-register
+     * match is ignored and discarded. */
+    idt_set_handler(1, on_db);
+    db_count = 0;
+    write_dr(0, (uintptr_t)bp_target);
+    write_dr(7, 0x401); /* L0, execute, 1 byte */
+    svm_clgi();
+    ((void (*)(void))bp_target)();
+    svm_stgi();
+    unsigned with_gif0 = db_count;
+    write_dr(7, 0x401);
+    ((void (*)(void))bp_target)();
+    unsigned with_gif1 = db_count;
+    write_dr(7, 0x400);
+    idt_set_handler(1, 0);
+    /* QEMU 7.2 TCG does not gate breakpoints on GIF. */
+    check_eq_ref(with_gif0, 0, 1, "gif = 0: instruction breakpoint ignored");
+    check_eq(with_gif1 - with_gif0, 1, "gif = 1: instruction breakpoint taken");
+}
+
 static void vmload(const struct vmcb *v)
 {
     __asm__ volatile("vmload %%rax" ::"a"(pa(v)) : "memory");
@@ -340,6 +372,7 @@ void test_main(void)
     test_vmrun_state();
     test_tsc_offset();
     test_gif();
+    test_gif_breakpoint();
     test_vmload_vmsave();
     test_faults();
     test_vmmcall_ud();

@@ -23,9 +23,12 @@ static void run_case_ref(const char *name, mutate_fn m, uint64_t want, uint64_t 
     if (want == EXIT_INVALID) {
         snprintf(what, sizeof(what), "%s: VMEXIT_INVALID", name);
         /* QEMU 7.2 TCG stores the exit code as 32 bits: 0x00000000ffffffff. */
-        check_eq_ref(code, EXIT_INVALID, 0xffffffffull, what);
+        check_eq_ref(code, EXIT_INVALID, qemu_code ? qemu_code : 0xffffffffull, what);
         snprintf(what, sizeof(what), "%s: guest did not run, host resumed after VMRUN", name);
-        check(guest_ran == 0 && host_ok, what);
+        if (qemu_code && code == qemu_code)
+            check_ref(false, what, "accepted");
+        else
+            check(guest_ran == 0 && host_ok, what);
     } else {
         snprintf(what, sizeof(what), "%s: accepted (guest runs to VMMCALL)", name);
         check_eq_ref(code, want, qemu_code ? qemu_code : want, what);
@@ -153,6 +156,10 @@ static void m_evt_exc_0x40(struct vmcb *v)
 {
     v->ctl.event_inj = EVT_VALID | EVT_TYPE_EXC | 0x40;
 }
+static void m_evt_br_64(struct vmcb *v)
+{
+    v->ctl.event_inj = EVT_VALID | EVT_TYPE_EXC | 5; /* #BR: impossible in 64-bit mode */
+}
 static void m_evt_invalid_bit(struct vmcb *v)
 {
     v->ctl.event_inj = (7ull << 8) | 0x30; /* V = 0: ignored */
@@ -193,6 +200,10 @@ void test_main(void)
     run_case("EVENTINJ reserved type 7", m_evt_type7, EXIT_INVALID);
     run_case("EVENTINJ exception type with vector 2", m_evt_exc_nmi, EXIT_INVALID);
     run_case("EVENTINJ exception type with vector 0x40", m_evt_exc_0x40, EXIT_INVALID);
+    /* APM vol 2, 15.20: "an event that is impossible for the guest mode
+     * (e.g., a #BR exception when the guest is in 64-bit mode)". */
+    /* QEMU 7.2 TCG delivers it. */
+    run_case_ref("EVENTINJ #BR into a 64-bit guest", m_evt_br_64, EXIT_INVALID, EXIT_VMMCALL);
     run_case("EVENTINJ with V = 0 is ignored", m_evt_invalid_bit, EXIT_VMMCALL);
     uint32_t a, b, c, d;
     cpuid_count(7, 0, &a, &b, &c, &d);
