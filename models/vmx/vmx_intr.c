@@ -1,0 +1,195 @@
+/* Events in VMX non-root operation: the instruction-boundary VM exits
+ * (TPR below threshold, MTF, VMX-preemption timer, NMI and interrupt
+ * windows, NMIs and external interrupts; SDM vol 3C, 25.2, 26.7 and the
+ * priority order of 6.9 with VMX's additions), INIT and SIPI, the
+ * exception bitmap (25.2), and the delivery of the event a VM entry
+ * injects (27.6). */
+#include "cpu/sysops.h"
+#include "vmx_cpu.h"
+
+static _Noreturn void exit_at_boundary(struct cpu *c, uint32_t reason, uint64_t qual,
+                                       uint32_t intr_info)
+{
+    struct vmx_exit_info info = {.reason = reason, .qual = qual, .intr_info = intr_info};
+    vmx_vmexit(c, &info);
+}
+
+/* Keep the CPU calling the boundary hook while a boundary-level exit may
+ * become due. */
+static void rearm(struct cpu *c)
+{
+    struct vmx_cpu *v = c->vmx;
+    if ((v->ctl.proc & (VMX_PROC_MTF | VMX_PROC_INTR_WINDOW | VMX_PROC_NMI_WINDOW)) ||
+        v->preempt_active || v->mtf_pending || v->tpr_below_pending ||
+        (v->ctl.pin & (VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING)))
+        c->pending |= PEND_CHECK;
+}
+
+bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
+{
+    struct vmx_cpu *v = c->vmx;
+    const struct vmx_controls *k = &v->ctl;
+    /* Record the shadow covering this boundary for the guest state an
+     * exit saves. */
+    v->shadow = (uint8_t)shadow;
+    v->shadow_insns = c->insns;
+    bool completed = c->insns != v->mtf_insns;
+    v->mtf_insns = c->insns;
+
+    /* Trap-like exits right after the instruction (SDM vol 3C, 30.1.2). */
+    if (v->tpr_below_pending) {
+        v->tpr_below_pending = false;
+        exit_at_boundary(c, VMX_EXIT_TPR_BELOW, 0, 0);
+    }
+    /* Monitor trap flag: after every completed instruction or delivered
+     * event; priority below SMI/INIT, above debug traps (25.5.2). */
+    if (v->mtf_pending || ((k->proc & VMX_PROC_MTF) && completed)) {
+        v->mtf_pending = false;
+        exit_at_boundary(c, VMX_EXIT_MTF, 0, 0);
+    }
+    if (traps) {
+        /* Debug traps come next; the CPU delivers them (the exception
+         * bitmap may turn them into an exit). */
+        rearm(c);
+        return false;
+    }
+    if (v->preempt_active && vmx_preempt_now(c) == 0)
+        exit_at_boundary(c, VMX_EXIT_PREEMPT_TIMER, 0, 0);
+    bool nmi_blocked = (k->pin & VMX_PIN_VIRTUAL_NMIS) ? v->vnmi_blocked : c->nmi_blocked;
+    /* NMI-window exiting: no (virtual-)NMI blocking and no MOV-SS
+     * blocking (25.2). */
+    if ((k->proc & VMX_PROC_NMI_WINDOW) && !nmi_blocked && shadow != 2 &&
+        c->activity != ACT_WAIT_SIPI && c->activity != ACT_SHUTDOWN)
+        exit_at_boundary(c, VMX_EXIT_NMI_WINDOW, 0, 0);
+    if ((c->pending & PEND_NMI) && (k->pin & VMX_PIN_NMI_EXITING) && shadow != 2 &&
+        ((k->pin & VMX_PIN_VIRTUAL_NMIS) || !c->nmi_blocked)) {
+        c->pending &= ~PEND_NMI;
+        exit_at_boundary(c, VMX_EXIT_EXCEPTION_NMI, 0,
+                         EXC_NMI | (VMX_INTR_TYPE_NMI << 8) | VMX_INTR_INFO_VALID);
+    }
+    /* Interrupt-window exiting: RFLAGS.IF = 1 and no STI/MOV-SS blocking. */
+    if ((k->proc & VMX_PROC_INTR_WINDOW) && (cpu_rflags(c) & RF_IF) && !shadow &&
+        c->activity != ACT_WAIT_SIPI && c->activity != ACT_SHUTDOWN)
+        exit_at_boundary(c, VMX_EXIT_INTR_WINDOW, 0, 0);
+    /* External-interrupt exiting: RFLAGS.IF does not mask the interrupt
+     * (25.3); with "acknowledge interrupt on exit" the processor takes
+     * the vector and reports it (28.2.2). */
+    if ((c->pending & PEND_INTR) && (k->pin & VMX_PIN_EXT_INTR_EXITING) && !shadow &&
+        c->activity != ACT_WAIT_SIPI && c->activity != ACT_SHUTDOWN) {
+        uint32_t intr_info = 0;
+        if (k->exit & VMX_EXIT_ACK_INTR) {
+            int vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque, c->index) : -1;
+            if (vec < 0 || vec > 255) {
+                rearm(c);
+                return true; /* the request went away */
+            }
+            intr_info = (uint32_t)vec | (VMX_INTR_TYPE_EXT << 8) | VMX_INTR_INFO_VALID;
+        }
+        exit_at_boundary(c, VMX_EXIT_EXT_INTR, 0, intr_info);
+    }
+    rearm(c);
+    return false;
+}
+
+/* INIT exits in non-root operation (SDM vol 3C, 25.2); SMIs are not
+ * modelled (no SMM), so they are left to the CPU. */
+bool vmx_signal(struct cpu *c, enum cpu_line line)
+{
+    if (line == CPU_LINE_INIT) {
+        c->pending &= ~PEND_INIT;
+        exit_at_boundary(c, VMX_EXIT_INIT, 0, 0);
+    }
+    return false;
+}
+
+static uint32_t type_of(enum event_type t)
+{
+    switch (t) {
+    case EV_EXTINT: return VMX_INTR_TYPE_EXT;
+    case EV_NMI: return VMX_INTR_TYPE_NMI;
+    case EV_SWINT: return VMX_INTR_TYPE_SW_INT;
+    case EV_PRIVSWEXC: return VMX_INTR_TYPE_PRIV_SW_EXC;
+    case EV_SWEXC: return VMX_INTR_TYPE_SW_EXC;
+    default: return VMX_INTR_TYPE_HW_EXC;
+    }
+}
+
+/* The exception bitmap, with the #PF error-code mask and match (SDM vol
+ * 3C, 25.2), and NMI exiting for NMIs the CPU is about to deliver. */
+void vmx_exception(struct cpu *c, unsigned vector, enum event_type type, bool has_err, uint32_t err)
+{
+    struct vmx_cpu *v = c->vmx;
+    const struct vmx_controls *k = &v->ctl;
+    if (v->injecting) {
+        /* Event injection is not subject to the exception bitmap. */
+        v->injecting = false;
+        return;
+    }
+    bool exits;
+    switch (type) {
+    case EV_EXTINT:
+    case EV_SWINT: exits = false; break;
+    case EV_NMI: exits = k->pin & VMX_PIN_NMI_EXITING; break;
+    default:
+        exits = (k->exception_bitmap >> (vector & 31)) & 1;
+        if (vector == EXC_PF) {
+            bool match = (err & k->pf_error_mask) == k->pf_error_match;
+            exits = exits ? match : !match;
+        }
+        break;
+    }
+    if (!exits) {
+        /* A delivered exception ends the instruction: MTF exits after the
+         * delivery (25.5.2). */
+        if ((k->proc & VMX_PROC_MTF) && type == EV_HWEXC) v->mtf_pending = true;
+        return;
+    }
+    struct vmx_exit_info info = {.reason = VMX_EXIT_EXCEPTION_NMI};
+    uint32_t t = type_of(type);
+    info.intr_info = vector | (t << 8) | VMX_INTR_INFO_VALID;
+    if (type == EV_HWEXC && has_err) {
+        info.intr_info |= VMX_INTR_INFO_DELIVER_EC;
+        info.intr_error = err;
+    }
+    /* Exit qualification (SDM vol 3C, 28.2.1): the #PF linear address;
+     * for #DB the DR6-format B3-B0, BD, BS bits. */
+    if (vector == EXC_PF && type == EV_HWEXC) info.qual = c->exc_cr2;
+    if (vector == EXC_DB && type == EV_HWEXC) info.qual = c->s.dr6 & 0x600full;
+    if (t == VMX_INTR_TYPE_SW_EXC || t == VMX_INTR_TYPE_PRIV_SW_EXC)
+        info.insn_len = (uint32_t)(c->next_rip - c->insn_rip);
+    /* The exit reports the instruction that caused the event. */
+    c->s.rip = c->insn_rip;
+    vmx_vmexit(c, &info);
+}
+
+/* SDM vol 3C, 27.6.1: the injected event is delivered through the guest
+ * IDT as if it had occurred at the guest RIP; software interrupts and
+ * exceptions push RIP + the VM-entry instruction length. */
+void vmx_inject(struct cpu *c, const struct vmx_event *ev)
+{
+    struct vmx_cpu *v = c->vmx;
+    enum event_type t;
+    switch (ev->type) {
+    case VMX_INTR_TYPE_EXT: t = EV_EXTINT; break;
+    case VMX_INTR_TYPE_NMI: t = EV_NMI; break;
+    case VMX_INTR_TYPE_SW_INT: t = EV_SWINT; break;
+    case VMX_INTR_TYPE_PRIV_SW_EXC: t = EV_PRIVSWEXC; break;
+    case VMX_INTR_TYPE_SW_EXC: t = EV_SWEXC; break;
+    default: t = EV_HWEXC; break;
+    }
+    c->activity = ACT_ACTIVE;
+    v->injecting = true;
+    v->inject_len = ev->insn_len;
+    c->insn_rip = c->s.rip;
+    if (t == EV_SWINT || t == EV_PRIVSWEXC || t == EV_SWEXC) c->s.rip += ev->insn_len;
+    c->next_rip = c->s.rip;
+    if (t == EV_HWEXC && ev->vector == EXC_PF) c->exc_cr2 = c->s.cr2;
+    cpu_deliver_event(c, ev->vector, t, ev->has_error, ev->error_code);
+    v->injecting = false;
+    if (t == EV_NMI && (v->ctl.pin & VMX_PIN_VIRTUAL_NMIS)) {
+        /* An injected NMI sets blocking by virtual NMI (27.6.1.2). */
+        v->vnmi_blocked = true;
+        c->nmi_blocked = false;
+    }
+    c->next_rip = c->s.rip;
+}
