@@ -643,6 +643,95 @@ static void test_priority(void)
              "cpl 3 cpuid: intercepted (CPUID has no privilege check)");
 }
 
+GUEST_SNIPPET(g_u_rdtsc, "rdtsc");
+GUEST_SNIPPET(g_u_rdtscp, "rdtscp");
+GUEST_SNIPPET(g_u_rdpmc, "rdpmc");
+GUEST_SNIPPET(g_u_invlpg, "invlpg (%rax)");
+GUEST_SNIPPET(g_u_rdcr0, "mov %cr0, %rax");
+GUEST_SNIPPET(g_u_in, "inb $0x80, %al");
+GUEST_SNIPPET(g_u_int34, "int $0x34");
+GUEST_SNIPPET(g_u_xsetbv, "xsetbv");
+GUEST_SNIPPET(g_u_wbinvd, "wbinvd");
+GUEST_SNIPPET(g_u_ac, "movl (%rax), %ebx");
+GUEST_SNIPPET(g_k_pushf, "pushfq");
+GUEST_SNIPPET(g_k_iret, "iretq");
+
+struct prio_case {
+    const char *name, *snip;
+    unsigned cpl;
+    uint32_t i1, i2, exc;
+    uint64_t cr0_or, cr4_or, rflags, rsp, rax;
+    uint64_t want;      /* exit code; EXIT_VMMCALL = the guest's handler ran */
+    unsigned want_vec;  /* guest vector when want == EXIT_VMMCALL */
+    uint64_t qemu_want; /* QEMU 7.2 TCG's exit code where it departs, else 0 */
+};
+
+static void test_priority_table(void)
+{
+    /* APM vol 2, table 15-7 (the "Priority" column) and 15.10.2. */
+    static uint8_t misaligned[16] __attribute__((aligned(16)));
+    const struct prio_case c[] = {
+        {"rdtsc, CR4.TSD, CPL 3: #GP before the intercept", g_u_rdtsc, 3, INT1_RDTSC, 0, 0, 0, 4, 2,
+         0, 0, EXIT_VMMCALL, 13, 0},
+        {"rdtscp, CR4.TSD, CPL 3: #GP before the intercept", g_u_rdtscp, 3, 0, INT2_RDTSCP, 0, 0, 4,
+         2, 0, 0, EXIT_VMMCALL, 13, 0},
+        {"rdpmc, CR4.PCE = 0, CPL 3: #GP before the intercept", g_u_rdpmc, 3, INT1_RDPMC, 0, 0, 0,
+         0, 2, 0, 0, EXIT_VMMCALL, 13, 0},
+        {"invlpg at CPL 3: #GP before the intercept", g_u_invlpg, 3, INT1_INVLPG, 0, 0, 0, 0, 2, 0,
+         0x1000, EXIT_VMMCALL, 13, 0},
+        {"wbinvd at CPL 3: #GP before the intercept", g_u_wbinvd, 3, 0, INT2_WBINVD, 0, 0, 0, 2, 0,
+         0, EXIT_VMMCALL, 13, 0},
+        {"in at CPL 3, IOPL 0, no TSS bitmap: #GP before IOIO", g_u_in, 3, INT1_IOIO, 0, 0, 0, 0, 2,
+         0, 0, EXIT_VMMCALL, 13, 0},
+        {"int 0x34 at CPL 3 through a DPL-0 gate: the intercept first", g_u_int34, 3, INT1_INTN, 0,
+         0, 0, 0, 2, 0, 0, EXIT_SWINT, 0, 0},
+        {"xsetbv at CPL 3: the intercept before #GP", g_u_xsetbv, 3, 0, INT2_XSETBV, 0, 0,
+         CR4_OSXSAVE, 2, 0, 1, EXIT_XSETBV, 0, EXIT_VMMCALL},
+        {"pushf with an unmapped stack: the intercept first", g_k_pushf, 0, INT1_PUSHF, 0, 0, 0, 0,
+         2, 0x100000100ull, 0, EXIT_PUSHF, 0, 0},
+        {"iret with an unmapped stack: the intercept first", g_k_iret, 0, INT1_IRET, 0, 0, 0, 0, 2,
+         0x100000100ull, 0, EXIT_IRET, 0, 0},
+        {"#AC at CPL 3 (CR0.AM, RFLAGS.AC): intercepted", g_u_ac, 3, 0, 0, 1u << 17, CR0_AM, 0,
+         0x40002, 0, pa(misaligned) + 1, EXIT_EXC(17), 0, EXIT_VMMCALL},
+    };
+    char what[160];
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        vmcb_init(&vmcb_a, c[i].snip);
+        if (c[i].cpl == 3) {
+            seg_from_gdt(&vmcb_a.save.cs, SEL_UCODE64);
+            seg_from_gdt(&vmcb_a.save.ss, SEL_UDATA);
+            vmcb_a.save.cs.sel |= 3;
+            vmcb_a.save.ss.sel |= 3;
+            vmcb_a.save.cpl = 3;
+            vmcb_a.save.rsp = pa(user_stack_top) - 64;
+        }
+        if (c[i].rsp) vmcb_a.save.rsp = c[i].rsp;
+        vmcb_a.ctl.intercept_1 |= c[i].i1;
+        vmcb_a.ctl.intercept_2 |= c[i].i2;
+        vmcb_a.ctl.intercept_exc = c[i].exc;
+        vmcb_a.save.cr0 |= c[i].cr0_or;
+        vmcb_a.save.cr4 |= c[i].cr4_or;
+        vmcb_a.save.rflags = c[i].rflags;
+        vmcb_a.save.rax = c[i].rax;
+        guest_regs.rcx = 0;
+        guest_regs.rdx = 0;
+        memset(svm_iopm, 0xff, sizeof(svm_iopm));
+        if (c[i].snip == g_u_int34) guest_idt[2 * 0x34] &= ~(3ull << 45);
+        gexc_clear();
+        uint64_t code = svm_run(&vmcb_a);
+        guest_idt[2 * 0x34] |= 3ull << 45;
+        snprintf(what, sizeof(what), "%s: exit %#llx", c[i].name, (unsigned long long)c[i].want);
+        check_eq_ref(code, c[i].want, c[i].qemu_want ? c[i].qemu_want : c[i].want, what);
+        if (code == EXIT_EXC(17)) /* 15.12.17: the #AC error code (0) */
+            check_eq(vmcb_a.ctl.exit_info_1, 0, "#AC: EXITINFO1 = error code 0");
+        if (c[i].want == EXIT_VMMCALL) {
+            snprintf(what, sizeof(what), "%s: guest vector %u", c[i].name, c[i].want_vec);
+            check_eq(gexc.vector, c[i].want_vec, what);
+        }
+    }
+    memset(svm_iopm, 0, sizeof(svm_iopm));
+}
+
 void test_main(void)
 {
     svm_setup();
@@ -656,4 +745,5 @@ void test_main(void)
     test_ioio();
     test_msr();
     test_priority();
+    test_priority_table();
 }
