@@ -178,6 +178,9 @@ enum svm_check svm_check_guest_state(const struct svm_caps *caps, const struct s
  * (NMI), 9, 15, 20, 22-29, 31 or >= 32; BR and OF also fail when the
  * guest is in 64-bit mode, where BOUND and INTO do not exist). */
 enum svm_check svm_check_eventinj(uint64_t eventinj, bool guest_64bit);
+/* The subset #VMEXIT applies to the host state it reloads (15.5.1): the
+ * CR0, CR3, CR4, EFER and CS rules. A failure shuts the processor down. */
+enum svm_check svm_check_host_state(const struct svm_caps *caps, const struct vt_state *h);
 
 /* ===================================================================== */
 /* Events: EVENTINJ and EXITINTINFO share one format (APM vol 2, 15.20). */
@@ -208,8 +211,10 @@ enum svm_tlb_flush {
 
 enum svm_status {
     SVM_OK = 0,
-    SVM_INVALID,   /* consistency check failed: VMEXIT_INVALID */
-    SVM_MEM_ERROR, /* vt_mem refused an access */
+    SVM_INVALID,      /* consistency check failed: VMEXIT_INVALID */
+    SVM_MEM_ERROR,    /* vt_mem refused an access */
+    SVM_HOST_INVALID, /* #VMEXIT: the reloaded host state fails svm_check_host_state
+                       * (APM vol 2, 15.5.1): the processor shuts down */
 };
 
 /* What a VMRUN produced besides the guest state. */
@@ -306,7 +311,9 @@ bool svm_save_guest_state(const struct vt_mem *m, uint64_t vmcb_pa, const struct
 bool svm_load_host(const struct vt_mem *m, uint64_t hsave_pa, const struct svm_ctrl *ctrl,
                    struct vt_state *h);
 
-/* The whole #VMEXIT: steps 1-3. *host = state to resume the host in (CPL 0). */
+/* The whole #VMEXIT: steps 1-3, then the host-state checks. SVM_OK:
+ * *host = state to resume the host in (CPL 0). SVM_HOST_INVALID: the
+ * VMCB is written, *host is what was reloaded, the CPU must shut down. */
 enum svm_status svm_vmexit(const struct svm_caps *caps, const struct vt_mem *m, uint64_t vmcb_pa,
                            uint64_t hsave_pa, const struct svm_ctrl *ctrl,
                            const struct vt_state *guest, const struct svm_exit *x,

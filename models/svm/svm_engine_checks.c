@@ -109,15 +109,16 @@ static bool svm_pat_valid(uint64_t pat)
     return true;
 }
 
-enum svm_check svm_check_guest_state(const struct svm_caps *caps, const struct svm_ctrl *c,
-                                     const struct vt_state *g)
+/* The rules on control registers, EFER and CS that VMRUN applies to the
+ * guest and #VMEXIT to the host it reloads. */
+static enum svm_check svm_check_cpu_state(const struct svm_caps *caps, const struct vt_state *g,
+                                          bool check_dr)
 {
     const bool lme = (g->efer & SVM_EFER_LME) != 0;
     const bool pg = (g->cr0 & SVM_CR0_PG) != 0;
     const bool pae = (g->cr4 & SVM_CR4_PAE) != 0;
     const uint16_t cs = g->seg[VT_CS].attr;
 
-    SVM_CC(SVM_CHECK_EFER_SVME_CLEAR, !(g->efer & SVM_EFER_SVME));
     SVM_CC(SVM_CHECK_CR0_CD_NW, !(g->cr0 & SVM_CR0_CD) && (g->cr0 & SVM_CR0_NW));
     SVM_CC(SVM_CHECK_CR0_HIGH, (g->cr0 >> 32) != 0);
     /* CR3 by paging mode (APM vol 2, 3.1.2): long mode holds a 52-bit
@@ -131,8 +132,8 @@ enum svm_check svm_check_guest_state(const struct svm_caps *caps, const struct s
     else
         SVM_CC(SVM_CHECK_CR3_MBZ_LEGACY, (g->cr3 >> 32) != 0);
     SVM_CC(SVM_CHECK_CR4_MBZ, (g->cr4 & caps->cr4_mbz) != 0);
-    SVM_CC(SVM_CHECK_DR6_HIGH, (g->dr6 >> 32) != 0);
-    SVM_CC(SVM_CHECK_DR7_HIGH, (g->dr7 >> 32) != 0);
+    SVM_CC(SVM_CHECK_DR6_HIGH, check_dr && (g->dr6 >> 32) != 0);
+    SVM_CC(SVM_CHECK_DR7_HIGH, check_dr && (g->dr7 >> 32) != 0);
     /* EFER has no architectural bit above 31 (APM vol 2, 3.1.7). */
     SVM_CC(SVM_CHECK_EFER_MBZ, (g->efer & (caps->efer_mbz | 0xFFFFFFFF00000000ull)) != 0);
     SVM_CC(SVM_CHECK_EFER_LM_UNSUPPORTED,
@@ -144,8 +145,25 @@ enum svm_check svm_check_guest_state(const struct svm_caps *caps, const struct s
     /* The CET additions to the list (APM vol 2, 15.5.1). A CPU without
      * CET has CR4.CET in cr4_mbz, so the rule above catches it first. */
     SVM_CC(SVM_CHECK_CR4_CET_NO_WP, (g->cr4 & SVM_CR4_CET) != 0 && !(g->cr0 & SVM_CR0_WP));
+    return SVM_CHECK_OK;
+}
+
+enum svm_check svm_check_guest_state(const struct svm_caps *caps, const struct svm_ctrl *c,
+                                     const struct vt_state *g)
+{
+    SVM_CC(SVM_CHECK_EFER_SVME_CLEAR, !(g->efer & SVM_EFER_SVME));
+    enum svm_check rule = svm_check_cpu_state(caps, g, true);
+    if (rule != SVM_CHECK_OK) return rule;
     /* With nested paging the guest's PAT is G_PAT (15.25.8); KVM and Bochs
      * refuse reserved types at VMRUN. */
     SVM_CC(SVM_CHECK_G_PAT, c->np_enable && !svm_pat_valid(g->pat));
     return SVM_CHECK_OK;
+}
+
+/* "#VMEXIT performs the appropriate subset of these consistency checks on
+ * host state" (15.5.1): the rules on what it reloads from the host save
+ * area (DR6 and DR7 are not reloaded; DR7 becomes 0x400). */
+enum svm_check svm_check_host_state(const struct svm_caps *caps, const struct vt_state *h)
+{
+    return svm_check_cpu_state(caps, h, false);
 }

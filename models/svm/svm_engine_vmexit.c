@@ -125,5 +125,6 @@ enum svm_status svm_vmexit(const struct svm_caps *caps, const struct vt_mem *m, 
     if (!svm_write_exit_info(caps, m, vmcb_pa, x)) return SVM_MEM_ERROR;
     if (!svm_save_guest_state(m, vmcb_pa, ctrl, guest, x)) return SVM_MEM_ERROR;
     if (!svm_load_host(m, hsave_pa, ctrl, host)) return SVM_MEM_ERROR;
+    if (svm_check_host_state(caps, host) != SVM_CHECK_OK) return SVM_HOST_INVALID;
     return SVM_OK;
 }

@@ -619,6 +619,39 @@ START_TEST(vmexit_memory_refused)
 }
 END_TEST
 
+START_TEST(vmexit_checks_host_state)
+{
+    fx_setup();
+    struct svm_ctrl c = ctrl_of_vmcb();
+    struct vt_state host, g, h;
+    fx_host(&host);
+    ck_assert_int_eq(svm_check_host_state(&fx_caps, &host), SVM_CHECK_OK);
+    ck_assert(svm_save_host(&fx_mem, FX_HSAVE, &host, FX_NEXT_RIP));
+    guest_at_exit(&g);
+    struct svm_exit x = {0};
+    x.code = VMEXIT_HLT;
+    ck_assert_int_eq(svm_vmexit(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &c, &g, &x, &h), SVM_OK);
+    /* A host save area changed behind the processor's back. */
+    fx_w(FX_HSAVE + VMCB_CR0, 8, host.cr0 | FX_CR0_NW);
+    ck_assert_int_eq(svm_vmexit(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &c, &g, &x, &h),
+                     SVM_HOST_INVALID);
+    ck_assert_uint_eq(fx_r64(VMCB_EXITCODE), VMEXIT_HLT); /* the VMCB was written */
+    fx_w(FX_HSAVE + VMCB_CR0, 8, host.cr0);
+    fx_w(FX_HSAVE + VMCB_CR4, 8, 0); /* long mode without PAE */
+    ck_assert_int_eq(svm_vmexit(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &c, &g, &x, &h),
+                     SVM_HOST_INVALID);
+    ck_assert_int_eq(svm_check_host_state(&fx_caps, &h), SVM_CHECK_LME_PG_NO_PAE);
+    /* PE forced on the way back: a host with PE clear in the save area
+     * is not refused for it. */
+    fx_w(FX_HSAVE + VMCB_CR4, 8, host.cr4);
+    fx_w(FX_HSAVE + VMCB_CR0, 8, host.cr0 & ~FX_CR0_PE);
+    ck_assert_int_eq(svm_vmexit(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &c, &g, &x, &h), SVM_OK);
+    /* DR6/DR7 are not reloaded and not checked. */
+    g.dr6 = 1ull << 40;
+    ck_assert_int_eq(svm_vmexit(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &c, &g, &x, &h), SVM_OK);
+}
+END_TEST
+
 static Suite *svm_switch_suite(void)
 {
     Suite *s = suite_create("svm_engine_switch");
@@ -639,6 +672,7 @@ static Suite *svm_switch_suite(void)
     tcase_add_test(tc, vmrun_vmexit_round_trip_restores_host);
     tcase_add_test(tc, vmexit_host_fixups);
     tcase_add_test(tc, vmexit_memory_refused);
+    tcase_add_test(tc, vmexit_checks_host_state);
     suite_add_tcase(s, tc);
     return s;
 }
