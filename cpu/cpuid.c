@@ -160,8 +160,11 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         return;
     case 0x8000000au:
         if (profile_has(p, FEAT_SVM)) {
-            out[0] = 1;   /* SVM revision */
-            out[1] = 256; /* ASIDs */
+            /* APM vol 3, E.4.9: EAX = SVM revision 1, EBX = number of
+             * ASIDs (models/svm/svm_cpu.h SVM_NASID), EDX = the features
+             * the model implements. */
+            out[0] = 1;
+            out[1] = 32768;
             out[3] = p->feat[FW_8A_EDX];
         }
         return;
