@@ -357,9 +357,10 @@ static void test_preemption(void)
         bool ok = expect_reason(EXIT_PREEMPT, "preemption timer 200");
         uint64_t t1 = rdtsc();
         if (ok) {
-            checkf(t1 - t0 >= (200ull << rate),
+            /* The first decrement may come after a partial period. */
+            checkf(t1 - t0 >= (199ull << rate),
                    "events: timer 200 at rate 2^%u: %llu TSC cycles elapsed, at least %llu", rate,
-                   (unsigned long long)(t1 - t0), 200ull << rate);
+                   (unsigned long long)(t1 - t0), 199ull << rate);
             check_eq(vmr(EXIT_QUAL), 0, "events: preemption timer: qualification 0");
             if (save) check_eq(vmr(PREEMPT_TIMER), 0, "events: saved preemption timer value is 0");
             vmx_ctl_clear(PIN_CONTROLS, PIN_PREEMPT);

@@ -292,7 +292,7 @@ static void test_cr(void)
             done("CR0 exits");
             check_eq(g_out[0], (cr0 | CR0_TS) & ~CR0_MP,
                      "exits: MOV from CR0 returns the read-shadow bits for owned bits");
-            check_eq(g_out[1], (uint32_t)((cr0 | CR0_TS) & ~CR0_MP),
+            check_eq(g_out[1] & 0xffff, ((cr0 | CR0_TS) & ~CR0_MP) & 0xffff,
                      "exits: SMSW returns the read-shadow bits for owned bits");
             check_eq(vmr(GUEST_CR0), cr0 & ~CR0_TS, "exits: guest CR0 keeps the owned bits' value");
         }
@@ -420,6 +420,16 @@ static GUEST_FN void g_msr(void)
     __asm__ volatile(G_SITE(x_rdmsr_c2000, "rdmsr") : "=a"(a), "=d"(d) : "c"(0xc0002000u));
     __asm__ volatile(G_SITE(x_wrmsr_out, "wrmsr")::"c"(0x40000000u), "a"(0), "d"(0) : "memory");
 }
+DECL_SITE(x_rdmsr_efer);
+DECL_SITE(x_wrmsr_pat);
+static GUEST_FN void g_msr2(void)
+{
+    uint32_t a, d;
+    __asm__ volatile(G_SITE(x_rdmsr_efer, "rdmsr") : "=a"(a), "=d"(d) : "c"(MSR_EFER));
+    __asm__ volatile("rdmsr" : "=a"(a), "=d"(d) : "c"(MSR_PAT));
+    g_out[0] = ((uint64_t)d << 32) | a;
+    __asm__ volatile(G_SITE(x_wrmsr_pat, "wrmsr")::"c"(MSR_PAT), "a"(a), "d"(d) : "memory");
+}
 static GUEST_FN void g_msr_any(void)
 {
     uint32_t a, d;
@@ -446,6 +456,18 @@ static void test_msr(void)
             done("MSR bitmaps: clear bits do not exit");
             check_eq(g_out[0], 6, "exits: RDMSR: the guest gets the emulated value");
             check_eq(g_out[1], 0x12345000, "exits: RDMSR with a clear bit reads the real MSR");
+        }
+    }
+    if (start(g_msr2) && vmx_ctl_set(PROC_CONTROLS, PROC_MSR_BITMAPS)) {
+        memset(msr_bitmap, 0, 4096);
+        msr_bitmap[0x400 + 0x80 / 8] |= 1u << (0x80 % 8);       /* read, high: EFER */
+        msr_bitmap[0x800 + MSR_PAT / 8] |= 1u << (MSR_PAT % 8); /* write, low: PAT */
+        vmw(MSR_BITMAP, (uintptr_t)msr_bitmap);
+        bool ok = EXPECT("RDMSR with its read-high bit set", EXIT_RDMSR, x_rdmsr_efer, 0);
+        ok = ok && EXPECT("WRMSR with its write-low bit set", EXIT_WRMSR, x_wrmsr_pat, 0);
+        if (ok) {
+            done("MSR bitmaps, the other two quarters");
+            check_eq(g_out[0], rdmsr(MSR_PAT), "exits: RDMSR of PAT with its read bit clear");
         }
     }
     if (start(g_msr_any)) {
