@@ -129,12 +129,11 @@ static void m_iopm_straddle(struct vmcb *v)
     v->ctl.intercept_1 |= INT1_IOIO;
     v->ctl.iopm_base_pa = (1ull << phys_bits) - 8192;
 }
-/* 15.10.1 / 15.11: illegal only if the last byte reaches MAXPHYADDR. */
-static void m_msrpm_last_ok(struct vmcb *v)
-{
-    v->ctl.intercept_1 |= INT1_MSR;
-    v->ctl.msrpm_base_pa = (1ull << phys_bits) - 8192;
-}
+/* 15.10.1: illegal if the IOPM's last byte reaches MAXPHYADDR. The IOPM
+ * is 64K+3 bits (8 KB + 1 byte) but described as 12 KB; a base 12 KB
+ * below the limit is legal either way. (For the MSRPM, the APM's "last
+ * byte" and kvm-unit-tests' expectation that a base 8 KB below the limit
+ * is illegal disagree, so that boundary is not tested.) */
 static void m_iopm_last_ok(struct vmcb *v)
 {
     v->ctl.intercept_1 |= INT1_IOIO;
@@ -193,8 +192,6 @@ void test_main(void)
     run_case("MSRPM reaching MAXPHYADDR", m_msrpm_straddle, EXIT_INVALID);
     run_case("IOPM base at MAXPHYADDR", m_iopm_beyond, EXIT_INVALID);
     run_case("IOPM reaching MAXPHYADDR", m_iopm_straddle, EXIT_INVALID);
-    /* QEMU 7.2 TCG refuses an MSRPM whose last byte is MAXPHYADDR - 1. */
-    run_case_ref("MSRPM ending at MAXPHYADDR - 1", m_msrpm_last_ok, EXIT_VMMCALL, 0xffffffffull);
     run_case("IOPM ending at MAXPHYADDR - 1", m_iopm_last_ok, EXIT_VMMCALL);
     run_case("EVENTINJ reserved type 1", m_evt_type1, EXIT_INVALID);
     run_case("EVENTINJ reserved type 7", m_evt_type7, EXIT_INVALID);
