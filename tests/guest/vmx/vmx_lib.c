@@ -286,7 +286,18 @@ bool vmx_setup(void)
     f0 = rdmsr(MSR_VMX_CR4_FIXED0);
     f1 = rdmsr(MSR_VMX_CR4_FIXED1);
     write_cr4((read_cr4() | f0 | CR4_VMXE) & f1);
-    if (rdmsr(MSR_VMX_PROCBASED) >> 63) vmx_ept_cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+    /* A.10: IA32_VMX_EPT_VPID_CAP exists when EPT or VPID may be enabled. */
+    if ((rdmsr(MSR_VMX_PROCBASED) >> 63) &&
+        ((rdmsr(MSR_VMX_PROCBASED2) >> 32) & (PROC2_EPT | PROC2_VPID)))
+        vmx_ept_cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+    printf("  VMX caps: basic %#llx misc %#llx pin %#llx proc %#llx proc2 %#llx exit %#llx "
+           "entry %#llx ept/vpid %#llx\n",
+           (unsigned long long)vmx_basic, (unsigned long long)vmx_misc,
+           (unsigned long long)vmx_ctl_msr(MSR_VMX_PINBASED),
+           (unsigned long long)vmx_ctl_msr(MSR_VMX_PROCBASED),
+           (unsigned long long)((rdmsr(MSR_VMX_PROCBASED) >> 63) ? rdmsr(MSR_VMX_PROCBASED2) : 0),
+           (unsigned long long)vmx_ctl_msr(MSR_VMX_EXIT),
+           (unsigned long long)vmx_ctl_msr(MSR_VMX_ENTRY), (unsigned long long)vmx_ept_cap);
     memset(vmxon_region, 0, sizeof(vmxon_region));
     *(uint32_t *)vmxon_region = vmx_revision;
     int st = vmxon((uintptr_t)vmxon_region);
