@@ -330,17 +330,22 @@
 #define SVM_CLEAN_AVIC       (1u << 11)
 #define SVM_CLEAN_CET        (1u << 12) /* S_CET, SSP, ISST_ADDR */
 
-/* ---- #NPF EXITINFO1 (APM vol 2, 15.25.6) ------------------------------ */
+/* ---- #NPF EXITINFO1 (APM vol 2, 15.25.6): the #PF error-code bits of
+ * the access, plus where in the walk it faulted (Linux PFERR_GUEST_*). */
 #define SVM_NPF_P           (1ull << 0)
 #define SVM_NPF_RW          (1ull << 1)
 #define SVM_NPF_US          (1ull << 2)
 #define SVM_NPF_RSVD        (1ull << 3)
 #define SVM_NPF_ID          (1ull << 4)
+#define SVM_NPF_PK          (1ull << 5)
 #define SVM_NPF_SS          (1ull << 6)  /* shadow-stack access */
+#define SVM_NPF_RMP         (1ull << 31) /* SEV-SNP RMP check */
 #define SVM_NPF_GUEST_FINAL (1ull << 32) /* fault on the final guest physical address */
 #define SVM_NPF_GUEST_TABLE (1ull << 33) /* fault on a guest page-table access */
-#define SVM_NPF_SSS         (1ull << 36) /* supervisor shadow-stack page */
-#define SVM_NPF_VMPL        (1ull << 37) /* SEV-SNP VMPL violation */
+#define SVM_NPF_GUEST_PAGE  SVM_NPF_GUEST_TABLE
+#define SVM_NPF_ENC         (1ull << 34) /* SEV: encrypted access */
+#define SVM_NPF_SIZEM       (1ull << 35) /* SEV-SNP: page-size mismatch */
+#define SVM_NPF_VMPL        (1ull << 36) /* SEV-SNP: VMPL violation */
 
 /* ---- Intercept EXITINFO1 for CR/DR accesses with decode assists
  * (APM vol 2, 15.35.1): bit 63 = MOV CRn/DRn, 3:0 = GPR number. ----- */
