@@ -657,6 +657,13 @@ GUEST_SNIPPET(g_u_wbinvd, "wbinvd");
 GUEST_SNIPPET(g_u_ac, "movl (%rax), %ebx");
 GUEST_SNIPPET(g_k_pushf, "pushfq");
 GUEST_SNIPPET(g_k_iret, "iretq");
+GUEST_SNIPPET(g_k_wrcr4, "mov %cr4, %rax; xor %rbx, %rax; mov %rax, %cr4");
+GUEST_SNIPPET(g_k_wrcr0, "mov %cr0, %rax; and $~1, %rax; mov %rax, %cr0");
+GUEST_SNIPPET(g_k_wrcr3, "mov %cr3, %rax; or %rbx, %rax; mov %rax, %cr3");
+GUEST_SNIPPET(g_k_wrdr7, "mov $0x400, %rax; or %rbx, %rax; mov %rax, %dr7");
+GUEST_SNIPPET(g_u_invd, "invd");
+GUEST_SNIPPET(g_u_vmload, "vmload %rax");
+GUEST_SNIPPET(g_u_vmmcall, "vmmcall");
 
 struct prio_case {
     const char *name, *snip;
@@ -666,35 +673,56 @@ struct prio_case {
     uint64_t want;      /* exit code; EXIT_VMMCALL = the guest's handler ran */
     unsigned want_vec;  /* guest vector when want == EXIT_VMMCALL */
     uint64_t qemu_want; /* QEMU 7.2 TCG's exit code where it departs, else 0 */
+    uint32_t icr, idr;  /* CR / DR intercept bits */
+    uint64_t rbx;
 };
 
 static void test_priority_table(void)
 {
-    /* APM vol 2, table 15-7 (the "Priority" column) and 15.10.2. */
+    /* APM vol 2, table 15-7 (the "Priority" column) and 15.10.2. For MOV
+     * CRn/DRn the table puts the instruction's own #GP checks (CPL,
+     * illegal or reserved bits) before the intercept; QEMU 7.2 TCG checks
+     * the intercept first. */
     static uint8_t misaligned[16] __attribute__((aligned(16)));
     const struct prio_case c[] = {
         {"rdtsc, CR4.TSD, CPL 3: #GP before the intercept", g_u_rdtsc, 3, INT1_RDTSC, 0, 0, 0, 4, 2,
-         0, 0, EXIT_VMMCALL, 13, 0},
+         0, 0, EXIT_VMMCALL, 13, 0, 0, 0, 0},
         {"rdtscp, CR4.TSD, CPL 3: #GP before the intercept", g_u_rdtscp, 3, 0, INT2_RDTSCP, 0, 0, 4,
-         2, 0, 0, EXIT_VMMCALL, 13, 0},
+         2, 0, 0, EXIT_VMMCALL, 13, 0, 0, 0, 0},
         {"rdpmc, CR4.PCE = 0, CPL 3: #GP before the intercept", g_u_rdpmc, 3, INT1_RDPMC, 0, 0, 0,
-         0, 2, 0, 0, EXIT_VMMCALL, 13, 0},
+         0, 2, 0, 0, EXIT_VMMCALL, 13, 0, 0, 0, 0},
         {"invlpg at CPL 3: #GP before the intercept", g_u_invlpg, 3, INT1_INVLPG, 0, 0, 0, 0, 2, 0,
-         0x1000, EXIT_VMMCALL, 13, 0},
+         0x1000, EXIT_VMMCALL, 13, 0, 0, 0, 0},
         {"wbinvd at CPL 3: #GP before the intercept", g_u_wbinvd, 3, 0, INT2_WBINVD, 0, 0, 0, 2, 0,
-         0, EXIT_VMMCALL, 13, 0},
+         0, EXIT_VMMCALL, 13, 0, 0, 0, 0},
         {"in at CPL 3, IOPL 0, no TSS bitmap: #GP before IOIO", g_u_in, 3, INT1_IOIO, 0, 0, 0, 0, 2,
-         0, 0, EXIT_VMMCALL, 13, 0},
+         0, 0, EXIT_VMMCALL, 13, 0, 0, 0, 0},
         {"int 0x34 at CPL 3 through a DPL-0 gate: the intercept first", g_u_int34, 3, INT1_INTN, 0,
-         0, 0, 0, 2, 0, 0, EXIT_SWINT, 0, 0},
+         0, 0, 0, 2, 0, 0, EXIT_SWINT, 0, 0, 0, 0, 0},
         {"xsetbv at CPL 3: the intercept before #GP", g_u_xsetbv, 3, 0, INT2_XSETBV, 0, 0,
-         CR4_OSXSAVE, 2, 0, 1, EXIT_XSETBV, 0, EXIT_VMMCALL},
+         CR4_OSXSAVE, 2, 0, 1, EXIT_XSETBV, 0, EXIT_VMMCALL, 0, 0, 0},
         {"pushf with an unmapped stack: the intercept first", g_k_pushf, 0, INT1_PUSHF, 0, 0, 0, 0,
-         2, 0x100000100ull, 0, EXIT_PUSHF, 0, 0},
+         2, 0x100000100ull, 0, EXIT_PUSHF, 0, 0, 0, 0, 0},
         {"iret with an unmapped stack: the intercept first", g_k_iret, 0, INT1_IRET, 0, 0, 0, 0, 2,
-         0x100000100ull, 0, EXIT_IRET, 0, 0},
+         0x100000100ull, 0, EXIT_IRET, 0, 0, 0, 0, 0},
         {"#AC at CPL 3 (CR0.AM, RFLAGS.AC): intercepted", g_u_ac, 3, 0, 0, 1u << 17, CR0_AM, 0,
-         0x40002, 0, pa(misaligned) + 1, EXIT_EXC(17), 0, EXIT_VMMCALL},
+         0x40002, 0, pa(misaligned) + 1, EXIT_EXC(17), 0, EXIT_VMMCALL, 0, 0, 0},
+        {"mov to cr4 with a reserved bit: #GP before the CR4 intercept", g_k_wrcr4, 0, 0, 0, 0, 0,
+         0, 2, 0, 0, EXIT_VMMCALL, 13, EXIT_WRITE_CR(4), 1u << 20, 0, 1ull << 40},
+        {"mov to cr0 with PG and not PE: #GP before the CR0 intercept", g_k_wrcr0, 0, 0, 0, 0, 0, 0,
+         2, 0, 0, EXIT_VMMCALL, 13, EXIT_WRITE_CR(0), 1u << 16, 0, CR0_PG},
+        {"mov to cr3 with MBZ bit 52: #GP before the CR3 intercept", g_k_wrcr3, 0, 0, 0, 0, 0, 0, 2,
+         0, 0, EXIT_VMMCALL, 13, EXIT_WRITE_CR(3), 1u << 19, 0, 1ull << 52},
+        {"mov to dr7 with bits 63:32: #GP before the DR7 intercept", g_k_wrdr7, 0, 0, 0, 0, 0, 0, 2,
+         0, 0, EXIT_VMMCALL, 13, EXIT_WRITE_DR(7), 0, 1u << 23, 1ull << 32},
+        {"mov from cr0 at CPL 3: #GP before the CR0 read intercept", g_u_rdcr0, 3, 0, 0, 0, 0, 0, 2,
+         0, 0, EXIT_VMMCALL, 13, 0, 1u << 0, 0, 0},
+        {"invd at CPL 3: #GP before the intercept", g_u_invd, 3, INT1_INVD, 0, 0, 0, 0, 2, 0, 0,
+         EXIT_VMMCALL, 13, 0, 0, 0, 0},
+        {"vmload at CPL 3: #GP before the intercept", g_u_vmload, 3, 0, INT2_VMLOAD, 0, 0, 0, 2, 0,
+         0, EXIT_VMMCALL, 13, 0, 0, 0, 0},
+        {"vmmcall at CPL 3: intercepted (no CPL check)", g_u_vmmcall, 3, 0, 0, 0, 0, 0, 2, 0, 0,
+         EXIT_VMMCALL, 0xff, 0, 0, 0, 0},
     };
     char what[160];
     for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -715,8 +743,11 @@ static void test_priority_table(void)
         vmcb_a.save.cr4 |= c[i].cr4_or;
         vmcb_a.save.rflags = c[i].rflags;
         vmcb_a.save.rax = c[i].rax;
+        vmcb_a.ctl.intercept_cr = c[i].icr;
+        vmcb_a.ctl.intercept_dr = c[i].idr;
         guest_regs.rcx = 0;
         guest_regs.rdx = 0;
+        guest_regs.rbx = c[i].rbx;
         memset(svm_iopm, 0xff, sizeof(svm_iopm));
         if (c[i].snip == g_u_int34) guest_idt[2 * 0x34] &= ~(3ull << 45);
         gexc_clear();
@@ -726,7 +757,8 @@ static void test_priority_table(void)
         check_eq_ref(code, c[i].want, c[i].qemu_want ? c[i].qemu_want : c[i].want, what);
         if (code == EXIT_EXC(17)) /* 15.12.17: the #AC error code (0) */
             check_eq(vmcb_a.ctl.exit_info_1, 0, "#AC: EXITINFO1 = error code 0");
-        if (c[i].want == EXIT_VMMCALL) {
+        if (c[i].want == EXIT_VMMCALL && c[i].want_vec != 0xff &&
+            !(qemu && c[i].qemu_want && code == c[i].qemu_want)) {
             snprintf(what, sizeof(what), "%s: guest vector %u", c[i].name, c[i].want_vec);
             check_eq(gexc.vector, c[i].want_vec, what);
         }
