@@ -98,6 +98,10 @@ uint32_t vmx_ctl_may1(const struct vmx_caps *caps, uint32_t which);
 /* Whether the field exists with these caps (VMREAD/VMWRITE of a field
  * that does not exist fail with error 12). enc may have the high bit. */
 bool vmx_field_supported(const struct vmx_caps *caps, uint64_t enc);
+/* Whether VMWRITE of the field fails with error 13 (a read-only
+ * exit-information field) with these caps: type 1 (VM-exit information)
+ * and IA32_VMX_MISC[29] not offered. */
+bool vmx_field_readonly(const struct vmx_caps *caps, uint64_t enc);
 /* Highest index (encoding bits 9:1) of any supported field
  * (IA32_VMX_VMCS_ENUM bits 9:1). */
 unsigned vmx_vmcs_enum_max_index(const struct vmx_caps *caps);
@@ -213,6 +217,8 @@ struct vmx_controls {
     uint32_t entry_intr_info, entry_exception_err, entry_insn_len;
     uint32_t preempt_timer;
     uint64_t link_pointer;
+    uint16_t guest_intr_status; /* RVI (7:0) and SVI (15:8), virtual-interrupt delivery */
+    uint16_t pml_index;
 };
 
 /* Fill ctl from the VMCS (fields of unsupported features read as 0). */

@@ -147,6 +147,11 @@ bool vmx_field_supported(const struct vmx_caps *caps, uint64_t enc)
     return req_met(caps, vmcs_field_table[slot].req);
 }
 
+bool vmx_field_readonly(const struct vmx_caps *caps, uint64_t enc)
+{
+    return VMCS_ENC_TYPE(enc) == VMCS_T_EXIT && !caps->vmwrite_any;
+}
+
 unsigned vmx_vmcs_enum_max_index(const struct vmx_caps *caps)
 {
     unsigned max = 0;

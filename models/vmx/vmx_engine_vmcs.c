@@ -109,8 +109,7 @@ unsigned vmx_vmwrite(const struct vmx_env *env, uint64_t vmcs_pa, uint64_t enc, 
                      uint64_t val)
 {
     if (!vmx_field_supported(env->caps, enc)) return VMXERR_UNSUPPORTED_FIELD;
-    if (VMCS_ENC_TYPE(enc) == VMCS_T_EXIT && !env->caps->vmwrite_any)
-        return VMXERR_VMWRITE_READ_ONLY;
+    if (vmx_field_readonly(env->caps, enc)) return VMXERR_VMWRITE_READ_ONLY;
     uint32_t full = (uint32_t)enc & ~1u;
     uint64_t v;
     if (VMCS_ENC_HIGH(enc)) {
@@ -200,6 +199,8 @@ bool vmx_read_controls(const struct vmx_env *env, uint64_t pa, struct vmx_contro
     c.entry_insn_len = (uint32_t)rd_if(env, pa, VMCS_ENTRY_INSN_LEN);
     c.preempt_timer = (uint32_t)rd_if(env, pa, VMCS_PREEMPT_TIMER);
     c.link_pointer = rd_if(env, pa, VMCS_LINK_POINTER);
+    c.guest_intr_status = (uint16_t)rd_if(env, pa, VMCS_GUEST_INTR_STATUS);
+    c.pml_index = (uint16_t)rd_if(env, pa, VMCS_GUEST_PML_INDEX);
     *ctl = c;
     return true;
 }
