@@ -340,6 +340,132 @@ static void test_physical(void)
     idt_set_handler(2, 0);
 }
 
+GUEST_SNIPPET(g_int35, "int $0x35");
+GUEST_SNIPPET(g_int3b, "int3");
+GUEST_SNIPPET(g_vmmcall_only, "");
+
+static void test_exitintinfo_types(void)
+{
+    /* APM vol 2, 15.7.2, table 15-1: INTn is type 4 (software interrupt);
+     * INT3, INTO and INT1 are type 3 (exceptions); NMI is type 2. */
+    gate_present(0x35, false);
+    prepare(g_int35, 0);
+    vmcb_a.ctl.intercept_exc = 1u << 11;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(11), "int 0x35 through a not-present gate: #NP exit");
+    check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_SOFT | 0x35,
+             "int 0x35: EXITINTINFO type 4 (software interrupt)");
+    /* QEMU 7.2 TCG: vector * 16 in long mode. */
+    check_eq_ref(vmcb_a.ctl.exit_info_1, (0x35 << 3) | 2, (0x35 << 4) | 2,
+                 "int 0x35: #NP error code (IDT, not EXT)");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_int35, "int 0x35: RIP at the INT");
+    gate_present(0x35, true);
+
+    gate_present(3, false);
+    prepare(g_int3b, 0);
+    vmcb_a.ctl.intercept_exc = 1u << 11;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(11), "int3 through a not-present gate: #NP exit");
+    /* QEMU 7.2 TCG records INT3 as a software interrupt (type 4). */
+    check_eq_ref(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_EXC | 3,
+                 EVT_VALID | EVT_TYPE_SOFT | 3, "int3: EXITINTINFO type 3 (exception)");
+    gate_present(3, true);
+
+    gate_present(2, false);
+    prepare(g_nops, EVT_VALID | EVT_TYPE_NMI | 2);
+    vmcb_a.ctl.intercept_exc = 1u << 11;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(11), "nmi through a not-present gate: #NP exit");
+    check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_NMI | 2, "nmi: EXITINTINFO type 2");
+    check_eq_ref(vmcb_a.ctl.exit_info_1, (2 << 3) | 3, (2 << 4) | 2,
+                 "nmi: #NP error code (IDT, EXT)");
+    gate_present(2, true);
+}
+
+static void test_trap_flag(void)
+{
+    /* A guest RFLAGS.TF loaded by VMRUN traps after the first guest
+     * instruction, not before it (as kvm-unit-tests' svm_test_singlestep
+     * checks; APM vol 2, 15.5 loads RFLAGS like any other state). */
+    prepare(g_nops, 0);
+    vmcb_a.save.rflags = 0x102;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "tf at VMRUN: guest #DB handler exits");
+    check_eq(gexc.vector, 1, "tf at VMRUN: single-step #DB");
+    check_eq(gexc.rip, (uintptr_t)g_nops + 1, "tf at VMRUN: after the first instruction");
+    prepare(g_vmmcall_only, 0);
+    vmcb_a.save.rflags = 0x102;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "tf at VMRUN, VMMCALL first: exits");
+    check_eq(gexc.count, 0, "tf at VMRUN, VMMCALL first: no trap before the intercept");
+    check_eq(vmcb_a.save.rflags & RFLAGS_TF, RFLAGS_TF, "tf at VMRUN: TF saved in the VMCB");
+}
+
+#define V_GIF_BIT    (1ull << 9)
+#define V_GIF_ENABLE (1ull << 25)
+#define V_NMI        (1ull << 11)
+#define V_NMI_MASK   (1ull << 12)
+#define V_NMI_ENABLE (1ull << 26)
+GUEST_SNIPPET(g_stgi_g, "stgi");
+GUEST_SNIPPET(g_clgi_g, "clgi");
+GUEST_SNIPPET(g_stgi_nop, "stgi", "nop");
+GUEST_SNIPPET(g_iret_nop, "nop");
+
+static void test_vgif(void)
+{
+    if (!svm_has(SVMF_VGIF)) {
+        test_skip("vgif", "CPUID 8000_000A EDX.vGIF clear");
+        return;
+    }
+    /* APM vol 2, 15.33 (virtual GIF): with V_GIF_ENABLE the guest's
+     * STGI/CLGI (not intercepted) set and clear V_GIF, which gates
+     * virtual interrupts. */
+    prepare(g_stgi_g, 0);
+    vmcb_a.ctl.vintr = V_GIF_ENABLE;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "vgif: guest STGI runs");
+    check_eq(vmcb_a.ctl.vintr & V_GIF_BIT, V_GIF_BIT, "vgif: STGI sets V_GIF");
+    prepare(g_clgi_g, 0);
+    vmcb_a.ctl.vintr = V_GIF_ENABLE | V_GIF_BIT;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "vgif: guest CLGI runs");
+    check_eq(vmcb_a.ctl.vintr & V_GIF_BIT, 0, "vgif: CLGI clears V_GIF");
+    prepare(g_stgi_nop, 0);
+    vmcb_a.save.rflags = 0x202;
+    vmcb_a.ctl.vintr =
+        V_GIF_ENABLE | VINTR_IRQ | VINTR_PRIO(5) | VINTR_MASKING | VINTR_VECTOR(0x52);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "vgif = 0: virtual interrupt waits for STGI");
+    check_eq(gexc.vector, 0x52, "vgif: virtual interrupt taken after STGI");
+    check_eq(gexc.rip, (uintptr_t)g_stgi_nop_end, "vgif: at the instruction after STGI");
+}
+
+static void test_vnmi(void)
+{
+    if (!(svm_edx & (1u << 25))) {
+        test_skip("vnmi", "CPUID 8000_000A EDX.VNMI clear");
+        return;
+    }
+    /* APM vol 2, 15.21.10. */
+    prepare(g_nops, 0);
+    vmcb_a.ctl.vintr = V_NMI_ENABLE | V_NMI;
+    check_eq(svm_run(&vmcb_a), EXIT_INVALID, "vnmi: V_NMI_ENABLE without the NMI intercept");
+    prepare(g_nops, 0);
+    vmcb_a.ctl.intercept_1 |= INT1_NMI;
+    vmcb_a.ctl.vintr = V_NMI_ENABLE | V_NMI;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "vnmi: guest NMI handler exits");
+    check_eq(gexc.vector, 2, "vnmi: virtual NMI delivered as vector 2");
+    check_eq(gexc.rip, (uintptr_t)g_nops, "vnmi: before the first instruction");
+    check_eq(vmcb_a.ctl.vintr & (V_NMI | V_NMI_MASK), V_NMI_MASK,
+             "vnmi: V_NMI cleared, V_NMI_MASK set (no IRET yet)");
+    prepare(g_nops, 0);
+    vmcb_a.ctl.intercept_1 |= INT1_NMI;
+    vmcb_a.ctl.vintr = V_NMI_ENABLE | V_NMI | V_NMI_MASK;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "vnmi masked: guest runs to VMMCALL");
+    check_eq(gexc.count, 0, "vnmi masked: not delivered");
+    check_eq(vmcb_a.ctl.vintr & V_NMI, V_NMI, "vnmi masked: still pending");
+    prepare(g_iret_nop, 0);
+    guest_exc_mode = GEXC_IRET;
+    vmcb_a.ctl.intercept_1 |= INT1_NMI;
+    vmcb_a.ctl.vintr = V_NMI_ENABLE | V_NMI;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "vnmi + IRET: guest returns and exits");
+    check_eq(gexc.count, 1, "vnmi + IRET: one NMI");
+    check_eq(vmcb_a.ctl.vintr & (V_NMI | V_NMI_MASK), 0, "vnmi + IRET: IRET clears V_NMI_MASK");
+    guest_exc_mode = GEXC_VMMCALL;
+}
+
 void test_main(void)
 {
     svm_setup();
@@ -348,5 +474,9 @@ void test_main(void)
     test_exitintinfo();
     test_virq();
     test_shadow();
+    test_exitintinfo_types();
+    test_trap_flag();
+    test_vgif();
+    test_vnmi();
     test_physical();
 }
