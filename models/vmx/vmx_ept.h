@@ -5,25 +5,29 @@
  * on top of them (SDM vol 3C, ch. 29; 28.2.1; 26.2.1.1; 25.5.6.3).
  *
  * Two halves:
- *  - vmx_ept.c, vmx_pml.c, vmx_vmfunc.c are freestanding (only <stdint.h>,
- *    <stdbool.h>, <stddef.h>, models/vt/vt_mem.h and this header): the
- *    walk reaches the EPT paging structures, the PML page and the EPTP list
- *    only through a struct vt_mem, so that the hypervisor core (nested EPT)
- *    and the trace replayer can use the very same code;
+ *  - vmx_ept.c (walk, checks, probe, memory type, and vmx_ept_gpa_xlate(),
+ *    the adapter from cpu_virt_ops.gpa_xlate's arguments), vmx_pml.c,
+ *    vmx_ept_ve.c and vmx_vmfunc.c are freestanding (only <stdint.h>,
+ *    <stdbool.h>, <stddef.h>, models/vt/vt_mem.h, vmcs_fields.h and this
+ *    header): the walk reaches the EPT paging structures, the PML page, the
+ *    #VE information area and the EPTP list only through a struct vt_mem,
+ *    so that the hypervisor core (nested EPT) and the trace replayer can
+ *    use the very same code;
  *  - vmx_ept_tlb.c is the CPU side: address spaces and INVEPT/INVVPID
- *    through cpu/virt.h's cpu_tlb_* functions, and vmx_ept_gpa_xlate(), the
- *    adapter from cpu_virt_ops.gpa_xlate's arguments to vmx_ept_translate().
+ *    through cpu/virt.h's cpu_tlb_* functions.
  *
  * How the VMX glue (vmxcpu) uses it, when "enable EPT" is 1:
  *   at VM entry: fill a struct vmx_ept_ctx from the VMCS (vmx_ept_ctx_init
  *     then the fields) and keep it per vCPU; pick the TLB space with
  *     vmx_tlb_enter();
- *   in cpu_virt_ops.gpa_xlate: r = vmx_ept_gpa_xlate(c, &ctx, mem, gpa, acc,
- *     kind, lin, vctx, &res); when res.status is VMX_EPT_OK return res.hpa;
+ *   in cpu_virt_ops.gpa_xlate: vmx_ept_gpa_xlate(&ctx, mem, gpa, acc, kind,
+ *     lin, vctx, &res); when res.status is VMX_EPT_OK return res.hpa;
  *     otherwise write res.exit_reason, res.qualification, res.gpa (reasons
  *     48 and 49) and res.lin (48 with bit 7 of the qualification) to the
- *     VMCS exit-information fields and exit; write ctx.pml_index back to
- *     the VMCS guest PML index field (it changes when a write is logged);
+ *     VMCS exit-information fields and exit (or, for a violation with
+ *     "EPT-violation #VE", try vmx_ept_ve_convert() first); write
+ *     ctx.pml_index back to the VMCS guest PML index field (it changes
+ *     when a write is logged);
  *   at VM exit: vmx_tlb_exit();
  *   INVEPT / INVVPID after the instruction's own checks (CPL, operand and
  *     descriptor checks, types from vmx_ept_caps(), VMfailValid 28 for a
