@@ -84,7 +84,8 @@ static bool misconfigured(const struct vmx_ept_ctx *ctx, uint64_t e, int level, 
 
 /* Bits 2:0 of the qualification (table 28-7): what the access was. With
  * EPT A/D, guest paging-structure accesses count as writes and set both
- * bits 0 and 1 (29.3.3.2, 29.3.5). */
+ * bits 0 and 1 (29.3.3.2, 29.3.5), except PDPTE-register loads, which
+ * stay reads (29.3.3.2). */
 static uint64_t access_bits(const struct vmx_ept_access *a, bool ad)
 {
     switch (a->kind) {
