@@ -166,7 +166,7 @@ START_TEST(caps_misc_fixed_enum_ept)
     ck_assert_uint_eq(cap(MSR_IA32_VMX_VMCS_ENUM), 0x32);
     fx_caps.proc2 &= ~VMX_PROC2_TSC_SCALING;
     ck_assert_uint_eq(cap(MSR_IA32_VMX_VMCS_ENUM), 0x2e); /* preemption-timer value 482EH */
-    ck_assert_uint_eq(cap(MSR_IA32_VMX_EPT_VPID_CAP), 0x00000f0106734141ull);
+    ck_assert_uint_eq(cap(MSR_IA32_VMX_EPT_VPID_CAP), 0x00000f0106334141ull);
     ck_assert_uint_eq(cap(MSR_IA32_VMX_VMFUNC), 1);
     uint64_t v;
     ck_assert(!vmx_cap_msr(&fx_caps, MSR_IA32_VMX_PROCBASED_CTLS3, &v));
