@@ -30,6 +30,7 @@ __asm__(".pushsection .text\n"
 extern char g_state[], g_state_vmmcall[], g_state_end[];
 
 GUEST_SNIPPET(g_vmmcall, "vmmcall");
+GUEST_SNIPPET(g_nops2, "nop; nop");
 
 static void test_discovery(void)
 {
@@ -365,6 +366,166 @@ static void test_vmmcall_ud(void)
     guest_exc_mode = GEXC_VMMCALL;
 }
 
+static unsigned wrmsr_vec(uint32_t msr, uint64_t v)
+{
+    exc_clear();
+    __asm__ volatile(EXC_TRY("wrmsr")::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+                     : "memory");
+    return last_exc.vector;
+}
+static unsigned rdmsr_vec(uint32_t msr, uint64_t *v)
+{
+    uint32_t lo = 0, hi = 0;
+    exc_clear();
+    __asm__ volatile(EXC_TRY("rdmsr") : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+    *v = ((uint64_t)hi << 32) | lo;
+    return last_exc.vector;
+}
+
+static void test_msrs(void)
+{
+    /* APM vol 2, 15.30.4: VM_HSAVE_PA holds a 4-KB aligned address; an
+     * unaligned value is refused with #GP(0). QEMU 7.2 TCG takes it. */
+    check_eq_ref(wrmsr_vec(MSR_VM_HSAVE_PA, pa(&hsave_area) + 8), 13, 0xffffffffu,
+                 "vm_hsave_pa: unaligned write raises #GP");
+    wrmsr(MSR_VM_HSAVE_PA, pa(&hsave_area));
+    check_eq(rdmsr(MSR_VM_HSAVE_PA), pa(&hsave_area), "vm_hsave_pa: still the aligned value");
+    /* 15.30.1: VM_CR, SVMDIS (bit 4) clear since SVM could be enabled. */
+    uint64_t vmcr = 0;
+    unsigned v = rdmsr_vec(MSR_VM_CR, &vmcr);
+    check_eq_ref(v, 0xffffffffu, 13, "vm_cr: readable");
+    if (v == 0xffffffffu) check_eq(vmcr & (1u << 4), 0, "vm_cr: SVMDIS clear");
+    if (svm_has(SVMF_TSCRATE)) {
+        /* 15.30.5: TSC_RATIO (C000_0104h), 8.32 fixed point, reset 1.0. */
+        uint64_t r = rdmsr(0xc0000104u);
+        check_eq(r, 1ull << 32, "tsc_ratio: reset value 1.0");
+        check_eq(wrmsr_vec(0xc0000104u, 1ull << 40), 13, "tsc_ratio: reserved bits raise #GP");
+        wrmsr(0xc0000104u, 2ull << 32);
+        vmcb_init(&vmcb_a, g_rdtsc);
+        uint64_t before = rdtsc();
+        svm_run(&vmcb_a);
+        uint64_t after = rdtsc();
+        wrmsr(0xc0000104u, 1ull << 32);
+        uint64_t g = (guest_regs.rdx << 32) | (uint32_t)vmcb_a.save.rax;
+        check(g >= 2 * before && g <= 2 * after, "tsc_ratio 2.0: guest TSC runs at twice the rate");
+        check(after - before < before, "tsc_ratio: the host's TSC is not scaled");
+    } else {
+        test_skip("tsc_ratio", "CPUID 8000_000A EDX.TscRateMsr clear");
+    }
+}
+
+GUEST_SNIPPET(g_vmload_vmsave, "vmload %rax; movq %rbx, %rax; vmsave %rax");
+GUEST_SNIPPET(g_read_ds, "movq %ds:0x100000, %rax");
+
+static void test_guest_vmload_vmsave(void)
+{
+    /* Not intercepted (and no virtual VMLOAD/VMSAVE), the guest's VMLOAD
+     * and VMSAVE work on physical memory like the host's. */
+    vmsave(&vmcb_b);
+    memset(&vmcb_c, 0, sizeof(vmcb_c));
+    vmcb_init(&vmcb_a, g_vmload_vmsave);
+    vmcb_a.save.rax = pa(&vmcb_b);
+    guest_regs.rbx = pa(&vmcb_c);
+    /* QEMU 7.2 TCG exits with VMLOAD whenever nested paging is off. */
+    uint64_t c0 = svm_run(&vmcb_a);
+    check_eq_ref(c0, EXIT_VMMCALL, EXIT_VMLOAD, "guest vmload/vmsave not intercepted: they run");
+    if (c0 == EXIT_VMMCALL) {
+        check_eq(vmcb_c.save.star, vmcb_b.save.star, "guest vmsave wrote STAR");
+        check_eq(vmcb_c.save.tr.sel, vmcb_b.save.tr.sel, "guest vmsave wrote TR");
+    }
+    vmload(&vmcb_b);
+
+    /* Canonicalization (15.5.1 and kvm-unit-tests' test_canonicalization):
+     * VMRUN accepts a non-canonical DS base; VMLOAD/VMSAVE keep FS base
+     * canonical. */
+    vmcb_init(&vmcb_a, g_read_ds);
+    vmcb_a.save.ds.base = 0x0000800000000000ull;
+    uint64_t code = svm_run(&vmcb_a);
+    /* In 64-bit mode the DS base is not used: the read works. */
+    check_eq(code, EXIT_VMMCALL, "vmrun with a non-canonical DS base: entered and ran");
+    vmsave(&vmcb_b);
+    uint64_t saved_fs = vmcb_b.save.fs.base;
+    vmcb_b.save.fs.base = 0x1000123456789000ull; /* non-canonical for 48 and 57 bits */
+    vmload(&vmcb_b);
+    vmsave(&vmcb_c);
+    uint64_t fsb = vmcb_c.save.fs.base;
+    vmcb_b.save.fs.base = saved_fs;
+    vmload(&vmcb_b);
+    uint32_t ea, eb, ec, ed;
+    cpuid(0x80000008, &ea, &eb, &ec, &ed);
+    unsigned va = (ea >> 8) & 0xff;
+    /* Not in the APM's text (15.5.1 names VMRUN and #VMEXIT), but what
+     * kvm-unit-tests' test_canonicalization requires of silicon. */
+    check_ref((uint64_t)((int64_t)(fsb << (64 - va)) >> (64 - va)) == fsb,
+              "vmload of a non-canonical FS base: VMSAVE stores a canonical value",
+              "stores the value as loaded");
+}
+
+static volatile unsigned host_db;
+static volatile uint64_t host_db_ip;
+static void on_host_db(struct frame *f)
+{
+    host_db++;
+    host_db_ip = f->ip;
+    f->flags &= ~RFLAGS_TF;
+}
+extern char host_tf_after[];
+
+static void test_vmrun_debug(void)
+{
+    /* APM vol 2, 15.6: #VMEXIT disables all breakpoints in the host DR7. */
+    write_dr(0, 0x1000);
+    write_dr(7, 0x401);
+    vmcb_init(&vmcb_a, g_vmmcall);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "dr7: guest runs");
+    /* QEMU 7.2 TCG restores the host DR7 as it was. */
+    check_eq_ref(read_dr(7) & 0xff, 0, 1, "dr7: #VMEXIT disabled the host's breakpoints");
+    write_dr(7, 0x400);
+
+    /* The guest's DR7 comes from the VMCB (DR0-3 are shared); guest
+     * RFLAGS.RF = 1 suppresses the breakpoint on the first instruction
+     * (15.5.1, "VMRUN and TF/RF Bits in EFLAGS"). */
+    write_dr(0, (uintptr_t)g_vmmcall);
+    vmcb_init(&vmcb_a, g_vmmcall);
+    vmcb_a.save.dr7 = 0x401;
+    gexc_clear();
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "guest dr7: breakpoint handler exits");
+    /* QEMU 7.2 TCG does not arm breakpoints from the VMCB's DR7. */
+    check_eq_ref(gexc.vector, 1, ~0ull, "guest dr7: instruction breakpoint #DB in the guest");
+    if (gexc.vector == 1) {
+        check_eq(gexc.rip, (uintptr_t)g_vmmcall, "guest dr7: fault at the breakpoint");
+        check_eq(vmcb_a.save.dr6 & 1, 1, "guest dr7: guest DR6.B0 saved");
+    }
+    vmcb_init(&vmcb_a, g_vmmcall);
+    vmcb_a.save.dr7 = 0x401;
+    vmcb_a.save.rflags = 0x10002; /* RF */
+    gexc_clear();
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "guest RF = 1: first instruction runs");
+    check_eq(gexc.count, 0, "guest RF = 1: breakpoint suppressed");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_vmmcall, "guest RF = 1: exit at the VMMCALL");
+    write_dr(0, 0);
+    write_dr(7, 0x400);
+
+    /* Host TF over VMRUN: one #DB after the #VMEXIT, at the instruction
+     * after VMRUN; the guest is not traced. */
+    idt_set_handler(1, on_host_db);
+    host_db = 0;
+    vmcb_init(&vmcb_a, g_nops2);
+    gexc_clear();
+    __asm__ volatile("clgi\n pushfq\n orq $0x100, (%%rsp)\n popfq\n vmrun %%rax\n"
+                     ".globl host_tf_after\nhost_tf_after:\n stgi" ::"a"(pa(&vmcb_a))
+                     : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+                       "r14", "r15", "memory");
+    idt_set_handler(1, 0);
+    check_eq(vmcb_a.ctl.exit_code, EXIT_VMMCALL, "host TF: guest ran to VMMCALL");
+    check_eq(gexc.count, 0, "host TF: no #DB inside the guest");
+    check_eq(host_db, 1, "host TF: one #DB in the host");
+    /* 15.5.1: the trap follows VMRUN's completion; table 15-10: a TF trap
+     * is not held by GIF = 0. QEMU 7.2 TCG takes it after the STGI. */
+    check_eq_ref(host_db_ip, (uintptr_t)host_tf_after, (uintptr_t)host_tf_after + 3,
+                 "host TF: trap right after the VMRUN (GIF = 0 does not hold it)");
+}
+
 void test_main(void)
 {
     svm_setup();
@@ -376,4 +537,7 @@ void test_main(void)
     test_vmload_vmsave();
     test_faults();
     test_vmmcall_ud();
+    test_msrs();
+    test_guest_vmload_vmsave();
+    test_vmrun_debug();
 }
