@@ -37,6 +37,12 @@ static enum exc_class exc_class_of(int v)
 
 _Noreturn static void raise_common(struct cpu *c, unsigned vector, bool has_error, uint32_t err)
 {
+    /* A fault during event delivery that the hypervisor intercepts exits
+     * with the first event in EXITINTINFO / IDT-vectoring information,
+     * before the double-fault and shutdown rules apply (APM vol 2, 15.7.2;
+     * SDM vol 3C, 27.2.4). c->exc_cr2 already holds a #PF's address. */
+    if (c->delivering >= 0 && c->virt)
+        c->virt->ops->exception(c, vector, EV_HWEXC, has_error, has_error ? err : 0);
     if (c->delivering >= 0) {
         enum exc_class first = exc_class_of(c->delivering), second = exc_class_of((int)vector);
         if (first == CLS_DF) {

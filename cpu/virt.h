@@ -220,6 +220,9 @@ struct cpu_virt_ops {
      * advanced exit information and mode-based execute control (SDM vol
      * 3C, table 28-7). lin = ~0 for VG_PDPTE and accesses without a linear
      * address.) */
+    /* Side-effect-free guest-physical translation for the debugger and
+     * tools: no A/D bits, no exit; false when not mapped. NULL: identity. */
+    bool (*gpa_probe)(struct cpu *c, uint64_t gpa, uint64_t *hpa);
     /* The guest's view of the time-stamp counter (TSC offset and
      * multiplier) for RDTSC, RDTSCP and RDMSR(TSC). */
     uint64_t (*tsc)(struct cpu *c, uint64_t host_tsc);

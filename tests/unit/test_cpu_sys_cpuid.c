@@ -81,7 +81,11 @@ START_TEST(features_advertised)
     ck_assert(bit(r[2], FEAT_UMIP) && bit(r[2], FEAT_PKU) && bit(r[2], FEAT_LA57));
     cpuid(0x80000001, 0, r);
     ck_assert(bit(r[3], FEAT_LM) && bit(r[3], FEAT_NX) && bit(r[3], FEAT_PDPE1GB));
-    ck_assert(!bit(r[2], FEAT_SVM));
+    bool svm = bit(r[2], FEAT_SVM);
+    cpuid(0x8000000a, 0, r);
+    /* Leaf 8000_000AH describes SVM exactly when SVM is advertised (APM
+     * vol 3, E.4.9): revision 1 and a non-zero ASID count, else zeros. */
+    ck_assert(svm ? (r[0] == 1 && r[1] != 0) : (r[0] == 0 && r[1] == 0 && r[3] == 0));
     cpuid(0x80000008, 0, r);
     ck_assert_uint_eq(r[0] & 0xff, cpu_profile_default()->phys_bits);
     ck_assert_uint_eq((r[0] >> 8) & 0xff, 57);
