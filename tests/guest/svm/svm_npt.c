@@ -79,6 +79,8 @@ static void vmcb_npt(struct vmcb *v, const void *rip)
 }
 
 GUEST_SNIPPET(g_rd, "movq (%rbx), %rax");
+GUEST_SNIPPET(g_rd32, "movl (%rbx), %eax");
+GUEST_SNIPPET(g_wr32, "movl %ecx, (%rbx)");
 GUEST_SNIPPET(g_wr, "movq %rcx, (%rbx)");
 GUEST_SNIPPET(g_rdwr, "movq (%rbx), %rax", "movq %rcx, (%rbx)");
 GUEST_SNIPPET(g_pat, "movl $0x277, %ecx; rdmsr; movq %rax, %rsi; movq %rdx, %rdi;"
@@ -385,6 +387,55 @@ static void test_tlb(void)
     blk.gpt2[0] = pa(blk.t[0]) | PTE_P | PTE_W;
 }
 
+static void test_more(void)
+{
+    /* Reserved bit in the nested PML4E (PS, bit 7): the first nested walk,
+     * for the guest's own PML4 on the first fetch, faults with RSV and
+     * bit 33 (as kvm-unit-tests' svm_npt_rsvd_bits_test expects). */
+    npml4[0] |= PTE_PS;
+    vmcb_npt(&vmcb_a, g_rd);
+    guest_regs.rbx = pa(blk.t[0]);
+    svm_run(&vmcb_a);
+    npml4[0] &= ~PTE_PS;
+    expect_npf("nested PML4E reserved bit 7", 0, NPF_WALK | PTE_U | PTE_W | PTE_P | 8,
+               pa(blk.gpml4));
+
+    /* The guest reaches the local APIC's MMIO through the nested tables
+     * (kvm-unit-tests' npt_l1mmio), and a read-only nested mapping of it
+     * faults on a write. */
+    /* APIC registers take 32-bit accesses. */
+    vmcb_npt(&vmcb_a, g_rd32);
+    guest_regs.rbx = LAPIC_BASE_DEFAULT + LAPIC_VERSION;
+    svm_run(&vmcb_a);
+    check_eq(vmcb_a.save.rax & 0xffffffff, lapic_read(LAPIC_VERSION),
+             "npt mmio: guest reads the LAPIC version register");
+    *npde(LAPIC_BASE_DEFAULT) &= ~PTE_W;
+    vmcb_npt(&vmcb_a, g_wr32);
+    guest_regs.rbx = LAPIC_BASE_DEFAULT + LAPIC_TPR;
+    guest_regs.rcx = 0;
+    svm_run(&vmcb_a);
+    expect_npf("npt mmio: write to a read-only nested LAPIC page", g_wr32,
+               NPF_FINAL | PTE_U | PTE_W | PTE_P, LAPIC_BASE_DEFAULT + LAPIC_TPR);
+    *npde(LAPIC_BASE_DEFAULT) |= PTE_W;
+
+    /* A 1-GB nested page (APM vol 2, 15.25.3; CPUID Page1GB): gPA 1 GB
+     * maps to hPA 0. */
+    uint32_t a, b, c, d;
+    cpuid(0x80000001, &a, &b, &c, &d);
+    if (d & (1u << 26)) {
+        uint64_t *t0 = (uint64_t *)blk.t[0];
+        t0[9] = 0x1919;
+        npdpt[1] = 0 | PTE_P | PTE_W | PTE_U | PTE_PS;
+        run_rd((1ull << 30) + pa(&t0[9]));
+        check_eq(vmcb_a.ctl.exit_code, EXIT_VMMCALL, "1-GB nested page: guest read");
+        check_eq(vmcb_a.save.rax, 0x1919, "1-GB nested page: gPA 1 GB + x reads hPA x");
+        check_eq(npdpt[1] & PTE_A, PTE_A, "1-GB nested page: A set");
+        npdpt[1] = pa(npd[1]) | PTE_P | PTE_W | PTE_U;
+    } else {
+        test_skip("1-GB nested page", "CPUID 8000_0001 EDX.Page1GB clear");
+    }
+}
+
 void test_main(void)
 {
     svm_setup();
@@ -401,4 +452,5 @@ void test_main(void)
     test_paging_off();
     test_gpat();
     test_tlb();
+    test_more();
 }
