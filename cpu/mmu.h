@@ -10,8 +10,8 @@
  *
  * Entries belong to an address space (0 the host, else a guest's ASID or
  * VPID; cpu/virt.h) and, within it, to a PCID (tag) unless global: the
- * space is part of the key (tlb_entry.vpn bits 62:45 above the 45-bit
- * page number of a 57-bit linear address), so a lookup never matches
+ * space is part of the key (tlb_entry.vpn bits 62:52, above the linear
+ * page number), so a lookup never matches
  * another space's entry, global or not (APM vol 2, 15.16; SDM vol 3C,
  * 29.1). Under nested paging (EPT/NPT) an entry caches the combined
  * linear -> host-physical translation; each access kind has its own array,
@@ -51,18 +51,18 @@ static inline unsigned mmu_ctx_of(const struct cpu *c)
     return (c->s.rflags & RF_AC) ? CTX_SUP_AC : CTX_SUP;
 }
 
-/* Layout of tlb_entry.vpn: page number of the 57-bit linear address, then
- * the space slot; bit 63 set means invalid. Spaces from TLB_SPACE_OVERFLOW
- * up share the last slot, which is emptied whenever one of them is
- * entered (tlb_space.c). */
-#define TLB_LIN_MASK       ((1ull << 57) - 1)
-#define TLB_SPACE_SHIFT    45
+/* Layout of tlb_entry.vpn: bits 51:0 the linear page number (all 64 bits
+ * of the address, so that a non-canonical address never hits and takes
+ * the slow path's #GP/#SS), bits 62:52 the space slot; bit 63 set means
+ * invalid. Spaces from TLB_SPACE_OVERFLOW up share the last slot, which is
+ * emptied whenever one of them is entered (tlb_space.c). */
+#define TLB_SPACE_SHIFT    52
 #define TLB_VPN_MASK       ((1ull << TLB_SPACE_SHIFT) - 1)
-#define TLB_SPACE_OVERFLOW ((1u << 18) - 1)
+#define TLB_SPACE_OVERFLOW ((1u << 11) - 1)
 
 static inline uint64_t tlb_key(const struct cpu *c, uint64_t lin)
 {
-    return ((lin & TLB_LIN_MASK) >> 12) | c->tlb.space_key;
+    return (lin >> 12) | c->tlb.space_key;
 }
 
 static inline struct tlb_entry *tlb_slot(struct cpu *c, int acc, uint64_t key)

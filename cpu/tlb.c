@@ -86,8 +86,7 @@ static bool match_page(const struct tlb_entry *e, const void *arg)
     const struct page_match *m = arg;
     if (entry_space_bits(e) != m->space_bits) return false;
     unsigned bits = e->pagebits ? e->pagebits : 12;
-    if ((((e->vpn & TLB_VPN_MASK) << 12) >> bits) != ((m->lin & TLB_LIN_MASK) >> bits))
-        return false;
+    if ((((e->vpn & TLB_VPN_MASK) << 12) >> bits) != (m->lin >> bits)) return false;
     if (e->perm & TLB_P_GLOBAL) return !m->keep_global;
     return m->any_tag || e->tag == m->tag;
 }

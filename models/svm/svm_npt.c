@@ -123,6 +123,9 @@ static enum npt_status walk_64(struct cpu *c, const struct svm_npt_ctx *n, uint6
     } else {
         table = n->ncr3 & NADDR_4K & mask;
         level = n->mode == SVM_NPT_LM5 ? 5 : 4;
+        /* A gPA beyond what the tables index would alias a lower one:
+         * treat it as unmapped (svm_npt.h). */
+        if (gpa >> (level == 5 ? 57 : 48)) return NPT_NOT_PRESENT;
     }
     for (;; level--) {
         unsigned shift = 12 + 9 * (unsigned)(level - 1);

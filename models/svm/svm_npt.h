@@ -77,8 +77,8 @@
  *    of PML5E/PML4E as AMD defines them, large-page address bits 12+1..,
  *    legacy-PAE PDPE bits 2:1, 8:5 and 62:52) fault with RSVD and P.
  *  - A guest-physical address that the nested format cannot map (at or
- *    above 4 GiB with PAE or 32-bit nested tables) is reported as not
- *    present at the top level.
+ *    above 4 GiB with PAE or 32-bit nested tables, 2^48 with 4-level
+ *    tables) is reported as not present at the top level.
  *
  * EXITINFO1 (APM vol 2, 15.25.6): bit 0 P (the nested entry was present:
  * protection or reserved-bit fault), bit 1 RW (write access), bit 2 US

@@ -199,6 +199,9 @@ START_TEST(not_present_at_each_level)
     struct svm_npt_ctx n = lm4_ctx();
     /* PML4E 1 is empty. */
     ck_assert_uint_eq(final_fault(&n, 1ull << 39, ACC_READ), EI_FINAL | 0x4);
+    /* Beyond the 48 bits that 4-level tables index: never an alias of
+     * gPA 0x1000. */
+    ck_assert_uint_eq(final_fault(&n, (1ull << 48) | 0x1000, ACC_READ), EI_FINAL | 0x4);
     /* PDPE 2. */
     ck_assert_uint_eq(final_fault(&n, 2ull << 30, ACC_WRITE), EI_FINAL | 0x6);
     /* PDE 5. */

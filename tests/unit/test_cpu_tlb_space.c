@@ -226,9 +226,12 @@ START_TEST(large_space_ids_share_a_slot_without_leaking)
     ck_assert_uint_eq(rd(LIN), 0x0e00e00e0);
     cpu_tlb_set_space(c, 0x50000);
     ck_assert(!cached(LIN));
-    /* A small id next to them is its own space. */
-    cpu_tlb_set_space(c, 0x3fffe);
-    ck_assert(!cached(LIN));
+    /* The largest id with a slot of its own keeps its entries. */
+    cpu_tlb_set_space(c, TLB_SPACE_OVERFLOW - 1);
+    rd(LIN);
+    cpu_tlb_set_space(c, 0x60000);
+    cpu_tlb_set_space(c, TLB_SPACE_OVERFLOW - 1);
+    ck_assert(cached(LIN));
 }
 END_TEST
 
@@ -260,6 +263,29 @@ START_TEST(pcid_tags_within_a_space)
 }
 END_TEST
 
+static int try_vread(uint64_t lin)
+{
+    if (setjmp(c->fault_jmp)) return c->exc_vector;
+    cpu_vread(c, SEG_DS, lin, 8);
+    return -1;
+}
+
+START_TEST(non_canonical_address_never_hits)
+{
+    /* The key keeps every bit of the address: a non-canonical alias of a
+     * cached page misses and faults (SDM vol 3A, 3.3.7.1). */
+    map(LIN, OLD, G);
+    for (uint32_t space = 0; space < 2; space++) {
+        cpu_tlb_set_space(c, space ? 0x7ff : 0);
+        rd(LIN);
+        ck_assert(!cached(LIN | (1ull << 63)));
+        ck_assert(!cached(LIN | (0x7ffull << 52)));
+        ck_assert_int_eq(try_vread(LIN | (1ull << 63)), 13);
+        ck_assert_int_eq(try_vread(LIN | (1ull << 52)), 13);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_tlb_space");
@@ -277,6 +303,7 @@ static Suite *suite(void)
     tcase_add_test(t, large_space_ids_share_a_slot_without_leaking);
     tcase_add_test(t, same_space_switch_is_a_no_op);
     tcase_add_test(t, pcid_tags_within_a_space);
+    tcase_add_test(t, non_canonical_address_never_hits);
     suite_add_tcase(s, t);
     return s;
 }
