@@ -169,6 +169,44 @@ static void m_cet_no_wp(struct vmcb *v)
     v->save.cr0 &= ~CR0_WP;
 }
 
+enum sweep_reg { SW_CR0, SW_CR3, SW_CR4, SW_DR6, SW_DR7, SW_EFER };
+
+/* Each bit of [lo, hi] alone must make VMRUN fail; returns the mask of
+ * bits that did not (0 = all refused). */
+static uint64_t sweep(enum sweep_reg r, unsigned lo, unsigned hi)
+{
+    uint64_t bad = 0;
+    for (unsigned bit = lo; bit <= hi; bit++) {
+        vmcb_init(&vmcb_a, g_mark);
+        uint64_t *f = r == SW_CR0   ? &vmcb_a.save.cr0
+                      : r == SW_CR3 ? &vmcb_a.save.cr3
+                      : r == SW_CR4 ? &vmcb_a.save.cr4
+                      : r == SW_DR6 ? &vmcb_a.save.dr6
+                      : r == SW_DR7 ? &vmcb_a.save.dr7
+                                    : &vmcb_a.save.efer;
+        *f |= 1ull << bit;
+        guest_ran = 0;
+        uint64_t code = svm_run(&vmcb_a);
+        if ((code != EXIT_INVALID && !(on_qemu_tcg() && code == 0xffffffffull)) || guest_ran)
+            bad |= 1ull << bit;
+    }
+    return bad;
+}
+
+static void test_sweeps(void)
+{
+    /* APM vol 2, 15.5.1, one bit at a time (as kvm-unit-tests'
+     * svm_guest_state_test does). EFER: bit 9 and 63:22 are MBZ (APM vol
+     * 2, 3.1.7); the bits in between depend on the model. */
+    check_eq(sweep(SW_CR0, 32, 63), 0, "each of CR0[63:32] alone: VMEXIT_INVALID");
+    check_eq(sweep(SW_CR3, 52, 63), 0, "each of CR3[63:52] (long mode) alone: VMEXIT_INVALID");
+    check_eq(sweep(SW_CR4, 32, 63), 0, "each of CR4[63:32] alone: VMEXIT_INVALID");
+    check_eq(sweep(SW_DR6, 32, 63), 0, "each of DR6[63:32] alone: VMEXIT_INVALID");
+    check_eq(sweep(SW_DR7, 32, 63), 0, "each of DR7[63:32] alone: VMEXIT_INVALID");
+    check_eq(sweep(SW_EFER, 22, 63) | sweep(SW_EFER, 9, 9), 0,
+             "each of EFER[63:22] and EFER[9] alone: VMEXIT_INVALID");
+}
+
 void test_main(void)
 {
     svm_setup();
@@ -208,5 +246,6 @@ void test_main(void)
         run_case("CR4.CET = 1 with CR0.WP = 0", m_cet_no_wp, EXIT_INVALID);
     else
         test_skip("CR4.CET with CR0.WP = 0", "CPUID 7.0 ECX.CET_SS clear");
+    test_sweeps();
     run_case("valid VMCB again", m_none, EXIT_VMMCALL);
 }
