@@ -526,6 +526,95 @@ static void test_vmrun_debug(void)
                  "host TF: trap right after the VMRUN (GIF = 0 does not hold it)");
 }
 
+/* 16-bit guest code for real mode, paged real mode and virtual-8086 mode. */
+__asm__(".pushsection .text\n.code16\n.globl g_real\ng_real:\n"
+        " movw $0x1234, %ax\n movw %cs, %bx\n"
+        ".globl g_real_vmmcall\ng_real_vmmcall:\n vmmcall\n ud2\n.code64\n.popsection\n");
+__asm__(".pushsection .text\n.code32\n.globl g_pm32\ng_pm32:\n movl $0x5678, %eax\n"
+        ".globl g_pm32_vmmcall\ng_pm32_vmmcall:\n vmmcall\n ud2\n.code64\n.popsection\n");
+extern char g_real[], g_real_vmmcall[], g_pm32[], g_pm32_vmmcall[];
+static uint32_t pd32[1024] __attribute__((aligned(4096)));
+
+static void seg16(struct vmcb_seg *s, uint16_t sel, uint32_t base, uint16_t attr)
+{
+    s->sel = sel;
+    s->base = base;
+    s->limit = 0xffff;
+    s->attrib = attr;
+}
+
+/* A guest in real mode (pe = 0) or virtual-8086 mode (vm = 1) running
+ * g_real through CS = FFFFh (base FFFF0h). */
+static void vmcb_16(struct vmcb *v, bool pe, bool pg, bool vm)
+{
+    vmcb_init(v, 0);
+    seg16(&v->save.cs, 0xffff, 0xffff0, vm ? 0xf3 : 0x9b);
+    seg16(&v->save.ss, 0, 0, vm ? 0xf3 : 0x93);
+    seg16(&v->save.ds, 0, 0, vm ? 0xf3 : 0x93);
+    seg16(&v->save.es, 0, 0, vm ? 0xf3 : 0x93);
+    v->save.rip = (uintptr_t)g_real - 0xffff0;
+    v->save.rsp = 0x7000;
+    v->save.idtr.base = 0;
+    v->save.idtr.limit = 0x3ff;
+    v->save.efer = EFER_SVME;
+    v->save.cr4 = pg ? CR4_PSE : 0;
+    v->save.cr3 = pg ? pa(pd32) : 0;
+    v->save.cr0 = (pe ? CR0_PE : 0) | (pg ? CR0_PG : 0) | 0x10 | CR0_NE;
+    v->save.rflags = vm ? 0x20002 : 2;
+    v->save.cpl = vm ? 0 : 3; /* APM 15.5.1: VMRUN forces 0 (real) or 3 (v86) */
+}
+
+static void test_modes(void)
+{
+    if ((uintptr_t)g_real_vmmcall + 3 > 0xffff0 + 0xffff) {
+        test_skip("real/v86 mode guests", "16-bit code linked above 10FFEFh");
+        return;
+    }
+    vmcb_16(&vmcb_a, false, false, false);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "real-mode guest: runs to VMMCALL");
+    check_eq(vmcb_a.save.rax & 0xffff, 0x1234, "real-mode guest: AX");
+    check_eq(guest_regs.rbx & 0xffff, 0xffff, "real-mode guest: CS selector as loaded");
+    check_eq(vmcb_a.save.rip, (uintptr_t)(g_real_vmmcall - g_real) + ((uintptr_t)g_real - 0xffff0),
+             "real-mode guest: IP at the VMMCALL");
+    check_eq(vmcb_a.save.cpl, 0, "real-mode guest: CPL forced to 0");
+
+    /* APM vol 2, 15.19: VMRUN may load CR0.PE = 0 with PG = 1. */
+    for (unsigned i = 0; i < 1024; i++)
+        pd32[i] = (i << 22) | 0x87; /* 4-MB pages, P RW US PS */
+    vmcb_16(&vmcb_a, false, true, false);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "paged real mode (PE = 0, PG = 1): accepted and runs");
+    check_eq(vmcb_a.save.cr0 & (CR0_PE | CR0_PG), CR0_PG, "paged real mode: CR0 saved");
+
+    vmcb_16(&vmcb_a, true, false, true);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "virtual-8086 guest: VMMCALL exits (no CPL check)");
+    check_eq(vmcb_a.save.rax & 0xffff, 0x1234, "virtual-8086 guest: AX");
+    check_eq(vmcb_a.save.cpl, 3, "virtual-8086 guest: CPL forced to 3");
+    check_eq(vmcb_a.save.rflags & 0x20000, 0x20000, "virtual-8086 guest: RFLAGS.VM saved");
+
+    vmcb_init(&vmcb_a, g_pm32);
+    seg_from_gdt(&vmcb_a.save.cs, SEL_KCODE32);
+    vmcb_a.save.efer = EFER_SVME;
+    vmcb_a.save.cr0 = CR0_PE | 0x10 | CR0_NE;
+    vmcb_a.save.cr4 = 0;
+    vmcb_a.save.cr3 = 0;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "32-bit protected-mode guest: runs");
+    check_eq(vmcb_a.save.rax, 0x5678, "32-bit guest: EAX");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_pm32_vmmcall, "32-bit guest: EIP at the VMMCALL");
+    check_eq(vmcb_a.save.efer & EFER_LMA, 0, "32-bit guest: EFER.LMA clear");
+    check_eq(read_cr0() & CR0_PG, CR0_PG, "host back in long mode after a legacy guest");
+}
+
+static void test_eventinj_valid(void)
+{
+    /* kvm-unit-tests' exc_inject: VMRUN consumes EVENTINJ (V cleared in
+     * the VMCB after the exit). */
+    vmcb_init(&vmcb_a, g_vmmcall);
+    vmcb_a.ctl.event_inj = EVT_VALID | EVT_TYPE_INTR | 0x30;
+    gexc_clear();
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "eventinj: delivered");
+    check_eq(vmcb_a.ctl.event_inj & EVT_VALID, 0, "eventinj: V cleared after VMRUN");
+}
+
 void test_main(void)
 {
     svm_setup();
@@ -540,4 +629,6 @@ void test_main(void)
     test_msrs();
     test_guest_vmload_vmsave();
     test_vmrun_debug();
+    test_modes();
+    test_eventinj_valid();
 }
