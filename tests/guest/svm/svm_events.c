@@ -12,6 +12,8 @@ GUEST_SNIPPET(g_sti_vmmcall, "sti");
 GUEST_SNIPPET(g_cr8, "movq $7, %rax; movq %rax, %cr8; movq %cr8, %rbx");
 /* A bounded spin: RCX iterations, then VMMCALL. */
 GUEST_SNIPPET(g_spin, "1: dec %rcx; jnz 1b");
+GUEST_SNIPPET(g_sti_late, "nop; sti; nop; nop; nop; nop");
+GUEST_SNIPPET(g_hlt_g, "hlt");
 
 static void prepare(const char *rip, uint64_t inj)
 {
@@ -286,6 +288,42 @@ static void test_physical(void)
               "the timer runs on host time and may fire before the guest's first instruction");
     lapic_write(LAPIC_LVT_TIMER, 1u << 16);
 
+    /* V_INTR_MASKING with the host's IF = 0 at VMRUN: physical interrupts
+     * stay masked in the guest even with the INTR intercept (15.21.1). */
+    host_irqs = 0;
+    vmcb_init(&vmcb_a, g_spin);
+    vmcb_a.ctl.intercept_1 |= INT1_INTR;
+    vmcb_a.ctl.vintr = VINTR_MASKING;
+    vmcb_a.save.rflags = 0x202;
+    guest_regs.rcx = 1000;
+    svm_clgi();
+    self_ipi(0x41);
+    svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+    svm_stgi();
+    check_eq(vmcb_a.ctl.exit_code, EXIT_VMMCALL,
+             "host IF = 0, V_INTR_MASKING, INTR intercept: no exit (guest IF = 1 ignored)");
+    sti();
+    spin(100);
+    cli();
+    check_eq(host_irqs, 1, "host IF = 0: the interrupt waited for the host");
+
+    /* Without V_INTR_MASKING the guest's IF masks physical interrupts: the
+     * exit comes after STI's shadow (15.21.1, 15.21.5). */
+    host_irqs = 0;
+    vmcb_init(&vmcb_a, g_sti_late);
+    vmcb_a.ctl.intercept_1 |= INT1_INTR;
+    svm_clgi();
+    self_ipi(0x41);
+    svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+    svm_stgi();
+    sti();
+    spin(100);
+    cli();
+    check_eq(vmcb_a.ctl.exit_code, EXIT_INTR, "no V_INTR_MASKING: guest STI opens INTR exit");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_sti_late + 3,
+             "no V_INTR_MASKING: exit after the instruction in STI's shadow");
+    check_eq(host_irqs, 1, "no V_INTR_MASKING: host took the interrupt");
+
     /* Without the intercept and with host IF = 0, nothing exits. */
     host_irqs = 0;
     vmcb_init(&vmcb_a, g_spin);
@@ -466,6 +504,35 @@ static void test_vnmi(void)
     guest_exc_mode = GEXC_VMMCALL;
 }
 
+static void test_guest_hlt(void)
+{
+    /* Last: a model that stops the machine on a guest HLT with IF = 0
+     * would end the run here. */
+    lapic_enable();
+    idt_set_handler(0x41, on_host_irq);
+    /* A guest HLT woken by an intercepted interrupt exits with RIP past
+     * the HLT (SVM keeps no activity state). */
+    host_irqs = 0;
+    vmcb_init(&vmcb_a, g_hlt_g);
+    vmcb_a.ctl.intercept_1 |= INT1_INTR;
+    vmcb_a.ctl.vintr = VINTR_MASKING;
+    lapic_write(LAPIC_TIMER_DIV, 0xb);
+    lapic_write(LAPIC_LVT_TIMER, 0x41);
+    svm_clgi();
+    sti();
+    lapic_write(LAPIC_TIMER_INIT, 5000000); /* well after the HLT, even on QEMU */
+    svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+    svm_stgi();
+    spin(100);
+    cli();
+    lapic_write(LAPIC_LVT_TIMER, 1u << 16);
+    check_eq(vmcb_a.ctl.exit_code, EXIT_INTR, "guest HLT: timer interrupt exits with 0x60");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_hlt_g_end, "guest HLT: RIP after the HLT");
+    check_eq(host_irqs, 1, "guest HLT: host took the timer interrupt");
+
+    idt_set_handler(0x41, 0);
+}
+
 void test_main(void)
 {
     svm_setup();
@@ -479,4 +546,5 @@ void test_main(void)
     test_vgif();
     test_vnmi();
     test_physical();
+    test_guest_hlt();
 }
