@@ -652,6 +652,87 @@ START_TEST(vmexit_checks_host_state)
 }
 END_TEST
 
+START_TEST(tlb_action_by_caps)
+{
+    fx_caps_zen4();
+    ck_assert_int_eq(svm_tlb_action(&fx_caps, 0), SVM_FLUSH_NONE);
+    ck_assert_int_eq(svm_tlb_action(&fx_caps, 1), SVM_FLUSH_ALL);
+    ck_assert_int_eq(svm_tlb_action(&fx_caps, 3), SVM_FLUSH_ASID);
+    ck_assert_int_eq(svm_tlb_action(&fx_caps, 7), SVM_FLUSH_ASID_NONGLOBAL);
+    /* Without flush-by-ASID a CPU can only flush everything. */
+    fx_caps.flush_by_asid = false;
+    ck_assert_int_eq(svm_tlb_action(&fx_caps, 3), SVM_FLUSH_ALL);
+    ck_assert_int_eq(svm_tlb_action(&fx_caps, 7), SVM_FLUSH_ALL);
+    ck_assert_int_eq(svm_tlb_action(&fx_caps, 0), SVM_FLUSH_NONE);
+}
+END_TEST
+
+START_TEST(vmrun_lbr_state_only_with_lbrv)
+{
+    struct vt_state out, host;
+    struct svm_entry e;
+    fx_setup();
+    fx_w64(VMCB_DBGCTL, 0x3);
+    fx_w64(VMCB_BR_FROM, 0xF1);
+    fx_w64(VMCB_BR_TO, 0xF2);
+    fx_w64(VMCB_LASTEXCP_FROM, 0xF3);
+    fx_w64(VMCB_LASTEXCP_TO, 0xF4);
+    fx_host(&host);
+    host.debugctl = 0x1;
+    host.br_from = 0xA1;
+    ck_assert_int_eq(svm_vmrun(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &host, FX_NEXT_RIP, &out, &e),
+                     SVM_OK);
+    ck_assert(!e.ctrl.lbrv);
+    ck_assert_uint_eq(out.debugctl, 0x1);
+    ck_assert_uint_eq(out.br_from, 0xA1);
+    fx_w64(VMCB_VIRT_EXT, SVM_LBR_VIRT_ENABLE);
+    ck_assert_int_eq(svm_vmrun(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &host, FX_NEXT_RIP, &out, &e),
+                     SVM_OK);
+    ck_assert(e.ctrl.lbrv);
+    ck_assert_uint_eq(out.debugctl, 0x3);
+    ck_assert_uint_eq(out.br_from, 0xF1);
+    ck_assert_uint_eq(out.br_to, 0xF2);
+    ck_assert_uint_eq(out.lastint_from, 0xF3);
+    ck_assert_uint_eq(out.lastint_to, 0xF4);
+    /* A CPU without LBR virtualization ignores the enable bit. */
+    fx_caps.lbrv = false;
+    ck_assert_int_eq(svm_vmrun(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &host, FX_NEXT_RIP, &out, &e),
+                     SVM_OK);
+    ck_assert(!e.ctrl.lbrv);
+    ck_assert_uint_eq(out.debugctl, 0x1);
+}
+END_TEST
+
+START_TEST(vmrun_leaves_unloaded_state)
+{
+    struct vt_state out, host;
+    struct svm_entry e;
+    fx_setup();
+    fx_host(&host);
+    host.cr8 = 0x9;
+    host.xcr0 = 0x7;
+    host.dr0 = 0x1000;
+    host.dr3 = 0x3000;
+    host.gpr[1] = 0x1111;
+    host.gpr[15] = 0xFFFF;
+    host.kernel_gs_base = 0x4444;
+    host.sysenter_eip = 0x5555;
+    host.nmi_blocked = true;
+    ck_assert_int_eq(svm_vmrun(&fx_caps, &fx_mem, FX_VMCB, FX_HSAVE, &host, FX_NEXT_RIP, &out, &e),
+                     SVM_OK);
+    ck_assert_uint_eq(out.cr8, 0x9);
+    ck_assert_uint_eq(out.xcr0, 0x7);
+    ck_assert_uint_eq(out.dr0, 0x1000);
+    ck_assert_uint_eq(out.dr3, 0x3000);
+    ck_assert_uint_eq(out.gpr[1], 0x1111);
+    ck_assert_uint_eq(out.gpr[15], 0xFFFF);
+    ck_assert_uint_eq(out.kernel_gs_base, 0x4444);
+    ck_assert_uint_eq(out.sysenter_eip, 0x5555);
+    ck_assert(out.nmi_blocked);
+    ck_assert_uint_eq(out.interruptibility, 0);
+}
+END_TEST
+
 static Suite *svm_switch_suite(void)
 {
     Suite *s = suite_create("svm_engine_switch");
@@ -673,6 +754,9 @@ static Suite *svm_switch_suite(void)
     tcase_add_test(tc, vmexit_host_fixups);
     tcase_add_test(tc, vmexit_memory_refused);
     tcase_add_test(tc, vmexit_checks_host_state);
+    tcase_add_test(tc, tlb_action_by_caps);
+    tcase_add_test(tc, vmrun_lbr_state_only_with_lbrv);
+    tcase_add_test(tc, vmrun_leaves_unloaded_state);
     suite_add_tcase(s, tc);
     return s;
 }
