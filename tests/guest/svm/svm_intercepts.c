@@ -247,6 +247,47 @@ GUEST_SNIPPET(g_rd_dr6, "mov %dr6, %rax");
 GUEST_SNIPPET(g_wr_dr7, "mov %r12, %dr7");
 GUEST_SNIPPET(g_wr_dr3, "mov %rdi, %dr3");
 
+GUEST_SNIPPET(g_rdr0, "mov %dr0, %rax");
+GUEST_SNIPPET(g_wdr0, "mov %rax, %dr0");
+GUEST_SNIPPET(g_rdr1, "mov %dr1, %rax");
+GUEST_SNIPPET(g_wdr1, "mov %rax, %dr1");
+GUEST_SNIPPET(g_rdr2, "mov %dr2, %rax");
+GUEST_SNIPPET(g_wdr2, "mov %rax, %dr2");
+GUEST_SNIPPET(g_rdr3, "mov %dr3, %rax");
+GUEST_SNIPPET(g_wdr3, "mov %rax, %dr3");
+GUEST_SNIPPET(g_rdr6, "mov %dr6, %rax");
+GUEST_SNIPPET(g_wdr6, "mov %rax, %dr6");
+GUEST_SNIPPET(g_rdr7, "mov %dr7, %rax");
+GUEST_SNIPPET(g_wdr7, "mov %rax, %dr7");
+
+static void test_dr_all(void)
+{
+    /* Every architectural DR, read and write, exits with 0x20 + n / 0x30 + n
+     * only when its own bit is set (APM vol 2, 15.8.1 and appendix C). */
+    const char *rd[] = {g_rdr0, g_rdr1, g_rdr2, g_rdr3, g_rdr6, g_rdr7};
+    const char *wr[] = {g_wdr0, g_wdr1, g_wdr2, g_wdr3, g_wdr6, g_wdr7};
+    const unsigned n[] = {0, 1, 2, 3, 6, 7};
+    uint32_t bad_rd = 0, bad_wr = 0, bad_other = 0;
+    for (unsigned i = 0; i < 6; i++) {
+        vmcb_init(&vmcb_a, rd[i]);
+        vmcb_a.ctl.intercept_dr = 1u << n[i];
+        if (svm_run(&vmcb_a) != EXIT_READ_DR(n[i]) || vmcb_a.save.rip != (uintptr_t)rd[i])
+            bad_rd |= 1u << n[i];
+        vmcb_init(&vmcb_a, wr[i]);
+        vmcb_a.ctl.intercept_dr = 1u << (16 + n[i]);
+        vmcb_a.save.rax = n[i] == 7 ? 0x400 : n[i] == 6 ? 0xffff0ff0 : 0;
+        if (svm_run(&vmcb_a) != EXIT_WRITE_DR(n[i]) || vmcb_a.save.rip != (uintptr_t)wr[i])
+            bad_wr |= 1u << n[i];
+        /* All other DR bits set: this access does not exit. */
+        vmcb_init(&vmcb_a, rd[i]);
+        vmcb_a.ctl.intercept_dr = 0xffffffffu & ~(1u << n[i]);
+        if (svm_run(&vmcb_a) != EXIT_VMMCALL) bad_other |= 1u << n[i];
+    }
+    check_eq(bad_rd, 0, "dr reads 0-3, 6, 7: each exits with 0x20 + n at the MOV");
+    check_eq(bad_wr, 0, "dr writes 0-3, 6, 7: each exits with 0x30 + n at the MOV");
+    check_eq(bad_other, 0, "dr reads: other DRs' intercept bits do not apply");
+}
+
 static void test_cr_dr(void)
 {
     struct {
@@ -775,6 +816,7 @@ void test_main(void)
     test_instructions();
     test_task_switch();
     test_cr_dr();
+    test_dr_all();
     test_exceptions();
     test_ioio();
     test_msr();
