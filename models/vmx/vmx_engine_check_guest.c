@@ -395,8 +395,9 @@ static bool check_nonreg(const struct vmx_env *env, const struct vmx_controls *c
     if (inj && type == VMX_INTR_TYPE_NMI && (c->pin & VMX_PIN_VIRTUAL_NMIS))
         VMX_CHECK(!(intr & VMX_GUEST_INTR_NMI), VMCS_GUEST_INTERRUPTIBILITY,
                   "26.3.1.5: virtual-NMI injection with blocking by NMI", BAD);
-    /* Pending debug exceptions: bits 63:17, 15, 13, 11:4 reserved. */
-    VMX_CHECK(!(g->pending_dbg & 0xfffffffffffeaff0ull), VMCS_GUEST_PENDING_DBG,
+    /* Pending debug exceptions: bits 63:17, 15, 13, 11:4 reserved; bit 16
+     * (RTM) too, as the model has no RTM. */
+    VMX_CHECK(!(g->pending_dbg & 0xffffffffffffaff0ull), VMCS_GUEST_PENDING_DBG,
               "26.3.1.5: pending debug exceptions reserved bits set", BAD);
     if ((intr & STI_OR_MOVSS) || act == VMX_ACT_HLT) {
         bool bs = (g->pending_dbg >> 14) & 1u;

@@ -889,6 +889,14 @@ static void m_g_pending_reserved(void)
 {
     fx_set(VMCS_GUEST_PENDING_DBG, 1u << 4);
 }
+static void m_g_pending_rtm(void)
+{
+    fx_set(VMCS_GUEST_PENDING_DBG, 1u << 16);
+}
+static void m_g_pending_b0_bs_ok(void)
+{
+    fx_set(VMCS_GUEST_PENDING_DBG, 0x5001);
+}
 static void m_g_pending_bs_missing(void)
 {
     fx_set(VMCS_GUEST_RFLAGS, 0x302);
@@ -1190,6 +1198,8 @@ static const struct entry_case cases[] = {
     R(m_g_inj_gp_hlt, X33, 0, "activity state"),
     R(m_g_inj_db_hlt_ok, OK, 0, NULL),
     R(m_g_pending_reserved, X33, 0, "pending debug exceptions reserved"),
+    R(m_g_pending_rtm, X33, 0, "pending debug exceptions reserved"),
+    R(m_g_pending_b0_bs_ok, OK, 0, NULL),
     R(m_g_pending_bs_missing, X33, 0, "BS clear"),
     R(m_g_pending_bs_ok, OK, 0, NULL),
     R(m_g_pending_bs_extra, X33, 0, "BS set"),
