@@ -698,10 +698,8 @@ GUEST_SNIPPET(g_u_wbinvd, "wbinvd");
 GUEST_SNIPPET(g_u_ac, "movl (%rax), %ebx");
 GUEST_SNIPPET(g_k_pushf, "pushfq");
 GUEST_SNIPPET(g_k_iret, "iretq");
-GUEST_SNIPPET(g_k_wrcr4, "mov %cr4, %rax; xor %rbx, %rax; mov %rax, %cr4");
 GUEST_SNIPPET(g_k_wrcr0, "mov %cr0, %rax; and $~1, %rax; mov %rax, %cr0");
 GUEST_SNIPPET(g_k_wrcr3, "mov %cr3, %rax; or %rbx, %rax; mov %rax, %cr3");
-GUEST_SNIPPET(g_k_wrdr7, "mov $0x400, %rax; or %rbx, %rax; mov %rax, %dr7");
 GUEST_SNIPPET(g_u_invd, "invd");
 GUEST_SNIPPET(g_u_vmload, "vmload %rax");
 GUEST_SNIPPET(g_u_vmmcall, "vmmcall");
@@ -721,9 +719,11 @@ struct prio_case {
 static void test_priority_table(void)
 {
     /* APM vol 2, table 15-7 (the "Priority" column) and 15.10.2. For MOV
-     * CRn/DRn the table puts the instruction's own #GP checks (CPL,
-     * illegal or reserved bits) before the intercept; QEMU 7.2 TCG checks
-     * the intercept first. */
+     * to CR0 the table puts "illegal bit combinations" and for MOV to CR3
+     * all non-memory exceptions before the intercept; QEMU 7.2 TCG checks
+     * the intercept first. (For CR4 and DRn the table's "normal exception
+     * checks take precedence" and 15.7's "intercepts before exceptions
+     * based on specific operand values" disagree: not tested.) */
     static uint8_t misaligned[16] __attribute__((aligned(16)));
     const struct prio_case c[] = {
         {"rdtsc, CR4.TSD, CPL 3: #GP before the intercept", g_u_rdtsc, 3, INT1_RDTSC, 0, 0, 0, 4, 2,
@@ -748,14 +748,10 @@ static void test_priority_table(void)
          0x100000100ull, 0, EXIT_IRET, 0, 0, 0, 0, 0},
         {"#AC at CPL 3 (CR0.AM, RFLAGS.AC): intercepted", g_u_ac, 3, 0, 0, 1u << 17, CR0_AM, 0,
          0x40002, 0, pa(misaligned) + 1, EXIT_EXC(17), 0, EXIT_VMMCALL, 0, 0, 0},
-        {"mov to cr4 with a reserved bit: #GP before the CR4 intercept", g_k_wrcr4, 0, 0, 0, 0, 0,
-         0, 2, 0, 0, EXIT_VMMCALL, 13, EXIT_WRITE_CR(4), 1u << 20, 0, 1ull << 40},
         {"mov to cr0 with PG and not PE: #GP before the CR0 intercept", g_k_wrcr0, 0, 0, 0, 0, 0, 0,
          2, 0, 0, EXIT_VMMCALL, 13, EXIT_WRITE_CR(0), 1u << 16, 0, CR0_PG},
         {"mov to cr3 with MBZ bit 52: #GP before the CR3 intercept", g_k_wrcr3, 0, 0, 0, 0, 0, 0, 2,
          0, 0, EXIT_VMMCALL, 13, EXIT_WRITE_CR(3), 1u << 19, 0, 1ull << 52},
-        {"mov to dr7 with bits 63:32: #GP before the DR7 intercept", g_k_wrdr7, 0, 0, 0, 0, 0, 0, 2,
-         0, 0, EXIT_VMMCALL, 13, EXIT_WRITE_DR(7), 0, 1u << 23, 1ull << 32},
         {"mov from cr0 at CPL 3: #GP before the CR0 read intercept", g_u_rdcr0, 3, 0, 0, 0, 0, 0, 2,
          0, 0, EXIT_VMMCALL, 13, 0, 1u << 0, 0, 0},
         {"invd at CPL 3: #GP before the intercept", g_u_invd, 3, INT1_INVD, 0, 0, 0, 0, 2, 0, 0,
