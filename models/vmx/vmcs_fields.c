@@ -180,12 +180,75 @@ const struct vmcs_field_desc vmcs_field_table[] = {
 
 const unsigned vmcs_field_count = sizeof vmcs_field_table / sizeof vmcs_field_table[0];
 
+/* Encoding -> slot + 1 (0 = unknown), keyed by width, type and index
+ * (every index in the table is below 64). Kept in step with the table. */
+#define VMCS_KEY(e) ((((e) >> 13) & 3u) << 8 | (((e) >> 10) & 3u) << 6 | (((e) >> 1) & 0x3fu))
+static const int16_t slot_plus1[1024] = {
+    [VMCS_KEY(0x0000)] = 1,   [VMCS_KEY(0x0002)] = 2,   [VMCS_KEY(0x0004)] = 3,
+    [VMCS_KEY(0x0800)] = 4,   [VMCS_KEY(0x0802)] = 5,   [VMCS_KEY(0x0804)] = 6,
+    [VMCS_KEY(0x0806)] = 7,   [VMCS_KEY(0x0808)] = 8,   [VMCS_KEY(0x080a)] = 9,
+    [VMCS_KEY(0x080c)] = 10,  [VMCS_KEY(0x080e)] = 11,  [VMCS_KEY(0x0810)] = 12,
+    [VMCS_KEY(0x0812)] = 13,  [VMCS_KEY(0x0c00)] = 14,  [VMCS_KEY(0x0c02)] = 15,
+    [VMCS_KEY(0x0c04)] = 16,  [VMCS_KEY(0x0c06)] = 17,  [VMCS_KEY(0x0c08)] = 18,
+    [VMCS_KEY(0x0c0a)] = 19,  [VMCS_KEY(0x0c0c)] = 20,  [VMCS_KEY(0x2000)] = 21,
+    [VMCS_KEY(0x2002)] = 22,  [VMCS_KEY(0x2004)] = 23,  [VMCS_KEY(0x2006)] = 24,
+    [VMCS_KEY(0x2008)] = 25,  [VMCS_KEY(0x200a)] = 26,  [VMCS_KEY(0x200c)] = 27,
+    [VMCS_KEY(0x200e)] = 28,  [VMCS_KEY(0x2010)] = 29,  [VMCS_KEY(0x2012)] = 30,
+    [VMCS_KEY(0x2014)] = 31,  [VMCS_KEY(0x2016)] = 32,  [VMCS_KEY(0x2018)] = 33,
+    [VMCS_KEY(0x201a)] = 34,  [VMCS_KEY(0x201c)] = 35,  [VMCS_KEY(0x201e)] = 36,
+    [VMCS_KEY(0x2020)] = 37,  [VMCS_KEY(0x2022)] = 38,  [VMCS_KEY(0x2024)] = 39,
+    [VMCS_KEY(0x2026)] = 40,  [VMCS_KEY(0x2028)] = 41,  [VMCS_KEY(0x202a)] = 42,
+    [VMCS_KEY(0x202c)] = 43,  [VMCS_KEY(0x202e)] = 44,  [VMCS_KEY(0x2030)] = 45,
+    [VMCS_KEY(0x2032)] = 46,  [VMCS_KEY(0x2034)] = 47,  [VMCS_KEY(0x2036)] = 48,
+    [VMCS_KEY(0x2044)] = 49,  [VMCS_KEY(0x2400)] = 50,  [VMCS_KEY(0x2800)] = 51,
+    [VMCS_KEY(0x2802)] = 52,  [VMCS_KEY(0x2804)] = 53,  [VMCS_KEY(0x2806)] = 54,
+    [VMCS_KEY(0x2808)] = 55,  [VMCS_KEY(0x280a)] = 56,  [VMCS_KEY(0x280c)] = 57,
+    [VMCS_KEY(0x280e)] = 58,  [VMCS_KEY(0x2810)] = 59,  [VMCS_KEY(0x2812)] = 60,
+    [VMCS_KEY(0x2814)] = 61,  [VMCS_KEY(0x2816)] = 62,  [VMCS_KEY(0x2818)] = 63,
+    [VMCS_KEY(0x2c00)] = 64,  [VMCS_KEY(0x2c02)] = 65,  [VMCS_KEY(0x2c04)] = 66,
+    [VMCS_KEY(0x2c06)] = 67,  [VMCS_KEY(0x4000)] = 68,  [VMCS_KEY(0x4002)] = 69,
+    [VMCS_KEY(0x4004)] = 70,  [VMCS_KEY(0x4006)] = 71,  [VMCS_KEY(0x4008)] = 72,
+    [VMCS_KEY(0x400a)] = 73,  [VMCS_KEY(0x400c)] = 74,  [VMCS_KEY(0x400e)] = 75,
+    [VMCS_KEY(0x4010)] = 76,  [VMCS_KEY(0x4012)] = 77,  [VMCS_KEY(0x4014)] = 78,
+    [VMCS_KEY(0x4016)] = 79,  [VMCS_KEY(0x4018)] = 80,  [VMCS_KEY(0x401a)] = 81,
+    [VMCS_KEY(0x401c)] = 82,  [VMCS_KEY(0x401e)] = 83,  [VMCS_KEY(0x4020)] = 84,
+    [VMCS_KEY(0x4022)] = 85,  [VMCS_KEY(0x4024)] = 86,  [VMCS_KEY(0x4400)] = 87,
+    [VMCS_KEY(0x4402)] = 88,  [VMCS_KEY(0x4404)] = 89,  [VMCS_KEY(0x4406)] = 90,
+    [VMCS_KEY(0x4408)] = 91,  [VMCS_KEY(0x440a)] = 92,  [VMCS_KEY(0x440c)] = 93,
+    [VMCS_KEY(0x440e)] = 94,  [VMCS_KEY(0x4800)] = 95,  [VMCS_KEY(0x4802)] = 96,
+    [VMCS_KEY(0x4804)] = 97,  [VMCS_KEY(0x4806)] = 98,  [VMCS_KEY(0x4808)] = 99,
+    [VMCS_KEY(0x480a)] = 100, [VMCS_KEY(0x480c)] = 101, [VMCS_KEY(0x480e)] = 102,
+    [VMCS_KEY(0x4810)] = 103, [VMCS_KEY(0x4812)] = 104, [VMCS_KEY(0x4814)] = 105,
+    [VMCS_KEY(0x4816)] = 106, [VMCS_KEY(0x4818)] = 107, [VMCS_KEY(0x481a)] = 108,
+    [VMCS_KEY(0x481c)] = 109, [VMCS_KEY(0x481e)] = 110, [VMCS_KEY(0x4820)] = 111,
+    [VMCS_KEY(0x4822)] = 112, [VMCS_KEY(0x4824)] = 113, [VMCS_KEY(0x4826)] = 114,
+    [VMCS_KEY(0x4828)] = 115, [VMCS_KEY(0x482a)] = 116, [VMCS_KEY(0x482e)] = 117,
+    [VMCS_KEY(0x4c00)] = 118, [VMCS_KEY(0x6000)] = 119, [VMCS_KEY(0x6002)] = 120,
+    [VMCS_KEY(0x6004)] = 121, [VMCS_KEY(0x6006)] = 122, [VMCS_KEY(0x6008)] = 123,
+    [VMCS_KEY(0x600a)] = 124, [VMCS_KEY(0x600c)] = 125, [VMCS_KEY(0x600e)] = 126,
+    [VMCS_KEY(0x6400)] = 127, [VMCS_KEY(0x6402)] = 128, [VMCS_KEY(0x6404)] = 129,
+    [VMCS_KEY(0x6406)] = 130, [VMCS_KEY(0x6408)] = 131, [VMCS_KEY(0x640a)] = 132,
+    [VMCS_KEY(0x6800)] = 133, [VMCS_KEY(0x6802)] = 134, [VMCS_KEY(0x6804)] = 135,
+    [VMCS_KEY(0x6806)] = 136, [VMCS_KEY(0x6808)] = 137, [VMCS_KEY(0x680a)] = 138,
+    [VMCS_KEY(0x680c)] = 139, [VMCS_KEY(0x680e)] = 140, [VMCS_KEY(0x6810)] = 141,
+    [VMCS_KEY(0x6812)] = 142, [VMCS_KEY(0x6814)] = 143, [VMCS_KEY(0x6816)] = 144,
+    [VMCS_KEY(0x6818)] = 145, [VMCS_KEY(0x681a)] = 146, [VMCS_KEY(0x681c)] = 147,
+    [VMCS_KEY(0x681e)] = 148, [VMCS_KEY(0x6820)] = 149, [VMCS_KEY(0x6822)] = 150,
+    [VMCS_KEY(0x6824)] = 151, [VMCS_KEY(0x6826)] = 152, [VMCS_KEY(0x6828)] = 153,
+    [VMCS_KEY(0x682a)] = 154, [VMCS_KEY(0x682c)] = 155, [VMCS_KEY(0x6c00)] = 156,
+    [VMCS_KEY(0x6c02)] = 157, [VMCS_KEY(0x6c04)] = 158, [VMCS_KEY(0x6c06)] = 159,
+    [VMCS_KEY(0x6c08)] = 160, [VMCS_KEY(0x6c0a)] = 161, [VMCS_KEY(0x6c0c)] = 162,
+    [VMCS_KEY(0x6c0e)] = 163, [VMCS_KEY(0x6c10)] = 164, [VMCS_KEY(0x6c12)] = 165,
+    [VMCS_KEY(0x6c14)] = 166, [VMCS_KEY(0x6c16)] = 167, [VMCS_KEY(0x6c18)] = 168,
+    [VMCS_KEY(0x6c1a)] = 169, [VMCS_KEY(0x6c1c)] = 170,
+};
+
 int vmcs_field_slot(uint32_t enc)
 {
-    uint32_t full = enc & ~1u;
-    for (unsigned i = 0; i < vmcs_field_count; i++)
-        if (vmcs_field_table[i].enc == full) return (int)i;
-    return -1;
+    if ((enc >> 15) || (enc & 0x1000u) || VMCS_ENC_INDEX(enc) >= 64) return -1;
+    int slot = slot_plus1[VMCS_KEY(enc)] - 1;
+    if (slot < 0 || vmcs_field_table[slot].enc != (enc & ~1u)) return -1;
+    return slot;
 }
 
 uint32_t vmcs_field_offset(uint32_t enc)

@@ -19,6 +19,14 @@ START_TEST(table_well_formed)
         for (unsigned j = i + 1; j < vmcs_field_count; j++)
             ck_assert_uint_ne(e, vmcs_field_table[j].enc);
     }
+    /* The keyed lookup agrees with a linear search over every encoding. */
+    for (uint32_t enc = 0; enc < 0x10000; enc++) {
+        int want = -1;
+        for (unsigned i = 0; i < vmcs_field_count; i++)
+            if (vmcs_field_table[i].enc == (enc & ~1u)) want = (int)i;
+        ck_assert_int_eq(vmcs_field_slot(enc), want);
+    }
+    ck_assert_int_eq(vmcs_field_slot(0x10000u | VMCS_GUEST_RIP), -1);
     ck_assert_int_eq(vmcs_field_slot(0x4830), -1);
     ck_assert_uint_eq(vmcs_field_offset(0x4830), 0);
     ck_assert_str_eq(vmcs_field_name(VMCS_GUEST_RIP), "GUEST_RIP");
