@@ -83,7 +83,7 @@ static const struct feat_name feat_names[] = {
     {"pni", FEAT_SSE3, true},
     {"pclmulqdq", FEAT_PCLMULQDQ, true},
     {"monitor", FEAT_MONITOR, true},
-    {"vmx", FEAT_VMX, false},
+    {"vmx", FEAT_VMX, true},
     {"ssse3", FEAT_SSSE3, true},
     {"fma", FEAT_FMA, false},
     {"cx16", FEAT_CX16, true},

@@ -21,11 +21,11 @@ const struct cpu_profile profile_sapphirerapids = {
                          FBIT(FEAT_PGE) | FBIT(FEAT_MCA) | FBIT(FEAT_CMOV) | FBIT(FEAT_PAT) |
                          FBIT(FEAT_PSE36) | FBIT(FEAT_CLFSH) | FBIT(FEAT_MMX) | FBIT(FEAT_FXSR) |
                          FBIT(FEAT_SSE) | FBIT(FEAT_SSE2),
-            [FW_1_ECX] = FBIT(FEAT_SSE3) | FBIT(FEAT_MONITOR) | FBIT(FEAT_SSSE3) | FBIT(FEAT_CX16) |
-                         FBIT(FEAT_PCID) | FBIT(FEAT_SSE41) | FBIT(FEAT_SSE42) | FBIT(FEAT_X2APIC) |
-                         FBIT(FEAT_MOVBE) | FBIT(FEAT_POPCNT) | FBIT(FEAT_TSC_DEADLINE) |
-                         FBIT(FEAT_XSAVE) | FBIT(FEAT_RDRAND) | FBIT(FEAT_AES) |
-                         FBIT(FEAT_PCLMULQDQ),
+            [FW_1_ECX] = FBIT(FEAT_SSE3) | FBIT(FEAT_MONITOR) | FBIT(FEAT_VMX) | FBIT(FEAT_SSSE3) |
+                         FBIT(FEAT_CX16) | FBIT(FEAT_PCID) | FBIT(FEAT_SSE41) | FBIT(FEAT_SSE42) |
+                         FBIT(FEAT_X2APIC) | FBIT(FEAT_MOVBE) | FBIT(FEAT_POPCNT) |
+                         FBIT(FEAT_TSC_DEADLINE) | FBIT(FEAT_XSAVE) | FBIT(FEAT_RDRAND) |
+                         FBIT(FEAT_AES) | FBIT(FEAT_PCLMULQDQ),
             [FW_7_0_EBX] = FBIT(FEAT_FSGSBASE) | FBIT(FEAT_TSC_ADJUST) | FBIT(FEAT_BMI1) |
                            FBIT(FEAT_FDP_EXCPTN_ONLY) | FBIT(FEAT_SMEP) | FBIT(FEAT_BMI2) |
                            FBIT(FEAT_ERMS) | FBIT(FEAT_INVPCID) | FBIT(FEAT_ZERO_FCS_FDS) |
