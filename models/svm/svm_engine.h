@@ -350,6 +350,26 @@ bool svm_msrpm_locate(uint32_t msr, uint32_t *byte, unsigned *bit);
 bool svm_msrpm_intercepted(const struct vt_mem *m, uint64_t msrpm_pa, uint32_t msr, bool write);
 
 /* ===================================================================== */
+/* The VMCB's named fields (appendix B), for comparing VMCB images field
+ * by field (trace diff and replay). Offsets are from the VMCB start. */
+struct svm_vmcb_field {
+    const char *name; /* "exitcode", "cs.attr", "g_pat", ... */
+    uint16_t off;
+    uint8_t size; /* bytes: 1, 2, 4, 8, or 15 for insn_bytes */
+};
+
+/* Every named field in table order (control area, then state-save area). */
+const struct svm_vmcb_field *svm_vmcb_fields(size_t *count);
+/* The field holding byte `off` of the VMCB, or NULL for a reserved byte. */
+const struct svm_vmcb_field *svm_vmcb_field_at(uint32_t off);
+/* A field's value in a VMCB image (its first 8 bytes for insn_bytes). */
+uint64_t svm_vmcb_field_value(const uint8_t *vmcb, const struct svm_vmcb_field *f);
+/* The index of the first field at or after index `from` whose bytes differ
+ * between the VMCB images a and b (VMCB_SIZE bytes each); the field
+ * count when none does. */
+size_t svm_vmcb_diff(const uint8_t *a, const uint8_t *b, size_t from);
+
+/* ===================================================================== */
 /* The canonical transition records (models/vt/vt_transition.h). */
 /* The vendor-neutral reason of an exit code. */
 enum vt_reason svm_exit_reason(uint64_t exitcode);

@@ -479,6 +479,64 @@ START_TEST(vmcb_layout_offsets)
 }
 END_TEST
 
+/* ---- VMCB field table ------------------------------------------------- */
+
+START_TEST(vmcb_fields_table)
+{
+    size_t n;
+    const struct svm_vmcb_field *f = svm_vmcb_fields(&n);
+    ck_assert_uint_gt(n, 100);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_ptr_nonnull(f[i].name);
+        ck_assert_uint_ge(f[i].size, 1);
+        ck_assert_uint_le((uint32_t)f[i].off + f[i].size, VMCB_SIZE);
+        if (i > 0) /* in offset order, no overlap */
+            ck_assert_uint_ge(f[i].off, (uint32_t)f[i - 1].off + f[i - 1].size);
+        ck_assert_ptr_eq(svm_vmcb_field_at(f[i].off), &f[i]);
+        ck_assert_ptr_eq(svm_vmcb_field_at(f[i].off + f[i].size - 1u), &f[i]);
+    }
+    ck_assert_str_eq(svm_vmcb_field_at(VMCB_EXITCODE + 3)->name, "exitcode");
+    ck_assert_str_eq(svm_vmcb_field_at(VMCB_CS + 2)->name, "cs.attr");
+    ck_assert_str_eq(svm_vmcb_field_at(VMCB_GDTR + 8)->name, "gdtr.base");
+    ck_assert_str_eq(svm_vmcb_field_at(VMCB_CPL)->name, "cpl");
+    ck_assert_str_eq(svm_vmcb_field_at(VMCB_INSN_BYTES + 14)->name, "insn_bytes");
+    ck_assert_ptr_null(svm_vmcb_field_at(VMCB_GDTR)); /* GDTR has no selector */
+    ck_assert_ptr_null(svm_vmcb_field_at(VMCB_CPL + 1));
+    ck_assert_ptr_null(svm_vmcb_field_at(0x20));
+    ck_assert_ptr_null(svm_vmcb_field_at(VMCB_SIZE));
+}
+END_TEST
+
+START_TEST(vmcb_diff_names_first_divergence)
+{
+    static uint8_t a[VMCB_SIZE], b[VMCB_SIZE];
+    size_t n, i;
+    const struct svm_vmcb_field *f = svm_vmcb_fields(&n);
+    memset(a, 0x5A, sizeof a);
+    memcpy(b, a, sizeof b);
+    ck_assert_uint_eq(svm_vmcb_diff(a, b, 0), n);
+    b[0x30] ^= 1; /* reserved byte: not a field */
+    ck_assert_uint_eq(svm_vmcb_diff(a, b, 0), n);
+    b[VMCB_RIP + 7] ^= 0x80;
+    b[VMCB_EXITINFO2] ^= 1;
+    i = svm_vmcb_diff(a, b, 0);
+    ck_assert_str_eq(f[i].name, "exitinfo2");
+    i = svm_vmcb_diff(a, b, i + 1);
+    ck_assert_str_eq(f[i].name, "rip");
+    ck_assert_uint_eq(svm_vmcb_field_value(b, &f[i]), 0xDA5A5A5A5A5A5A5Aull);
+    ck_assert_uint_eq(svm_vmcb_diff(a, b, i + 1), n);
+    /* Values of narrow fields. */
+    memset(a, 0, sizeof a);
+    a[VMCB_CPL] = 3;
+    a[VMCB_TLB_CONTROL] = 7;
+    a[VMCB_CS + 2] = 0x9B;
+    a[VMCB_CS + 3] = 0x0A;
+    ck_assert_uint_eq(svm_vmcb_field_value(a, svm_vmcb_field_at(VMCB_CPL)), 3);
+    ck_assert_uint_eq(svm_vmcb_field_value(a, svm_vmcb_field_at(VMCB_TLB_CONTROL)), 7);
+    ck_assert_uint_eq(svm_vmcb_field_value(a, svm_vmcb_field_at(VMCB_CS + 2)), 0x0A9B);
+}
+END_TEST
+
 static Suite *svm_perm_suite(void)
 {
     Suite *s = suite_create("svm_engine_perm");
@@ -499,6 +557,8 @@ static Suite *svm_perm_suite(void)
     tcase_add_test(tc, exit_reasons);
     tcase_add_test(tc, records);
     tcase_add_test(tc, vmcb_layout_offsets);
+    tcase_add_test(tc, vmcb_fields_table);
+    tcase_add_test(tc, vmcb_diff_names_first_divergence);
     suite_add_tcase(s, tc);
     return s;
 }
