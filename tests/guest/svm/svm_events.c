@@ -381,6 +381,7 @@ static void test_physical(void)
 GUEST_SNIPPET(g_int35, "int $0x35");
 GUEST_SNIPPET(g_int3b, "int3");
 GUEST_SNIPPET(g_vmmcall_only, "");
+GUEST_SNIPPET(g_ud_df, "ud2");
 
 static void test_exitintinfo_types(void)
 {
@@ -415,6 +416,33 @@ static void test_exitintinfo_types(void)
     check_eq_ref(vmcb_a.ctl.exit_info_1, (2 << 3) | 3, (2 << 4) | 2,
                  "nmi: #NP error code (IDT, EXT)");
     gate_present(2, true);
+}
+
+static void test_double_fault(void)
+{
+    /* APM vol 2, 15.7.3 and 15.12: #UD through a not-present gate raises
+     * #NP(6*8+2+EXT); that #NP through a not-present gate 11 makes a #DF,
+     * which is intercepted; EXITINTINFO holds the #NP being delivered. */
+    gate_present(6, false);
+    gate_present(11, false);
+    prepare(g_ud_df, 0);
+    vmcb_a.ctl.intercept_exc = 1u << 8;
+    /* QEMU 7.2 TCG delivers the #DF to the guest instead. */
+    check_eq_ref(svm_run(&vmcb_a), EXIT_EXC(8), EXIT_VMMCALL,
+                 "#UD -> #NP -> #NP: #DF intercept exits 0x48");
+    if (vmcb_a.ctl.exit_code == EXIT_EXC(8))
+        check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_EXC | EVT_EV | EVT_ERR(0x33) | 11,
+                 "#DF intercept: EXITINTINFO = the #NP(0x33) being delivered");
+    /* With #NP intercepted too, the first #NP exits before any #DF. */
+    prepare(g_ud_df, 0);
+    vmcb_a.ctl.intercept_exc = (1u << 8) | (1u << 11);
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(11), "#NP and #DF intercepted: the #NP exits first");
+    check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_EXC | 6,
+             "#NP intercept: EXITINTINFO = the #UD being delivered");
+    check_eq_ref(vmcb_a.ctl.exit_info_1, 0x33, 0x62,
+                 "#NP intercept: error code (6 * 8 + IDT + EXT)");
+    gate_present(6, true);
+    gate_present(11, true);
 }
 
 static void test_trap_flag(void)
@@ -542,6 +570,7 @@ void test_main(void)
     test_virq();
     test_shadow();
     test_exitintinfo_types();
+    test_double_fault();
     test_trap_flag();
     test_vgif();
     test_vnmi();

@@ -57,6 +57,16 @@ GUEST_SNIPPET(g_vmsave, "vmsave %rax");
 GUEST_SNIPPET(g_stgi, "stgi");
 GUEST_SNIPPET(g_clgi, "clgi");
 GUEST_SNIPPET(g_skinit, "skinit %eax");
+GUEST_SNIPPET(g_sidt, "sidt (%rax)");
+GUEST_SNIPPET(g_sgdt, "sgdt (%rax)");
+GUEST_SNIPPET(g_sldt, "sldt %ax");
+GUEST_SNIPPET(g_str, "str %ax");
+GUEST_SNIPPET(g_lidt, "lidt (%rax)");
+GUEST_SNIPPET(g_lgdt, "lgdt (%rax)");
+GUEST_SNIPPET(g_lldt, "lldt %ax");
+GUEST_SNIPPET(g_ltr, "ltr %ax");
+GUEST_SNIPPET(g_rsm, "rsm");
+static uint8_t dt_scratch[16] __attribute__((aligned(16)));
 
 struct insn_case {
     const char *name;
@@ -110,6 +120,16 @@ static void test_instructions(void)
         {"stgi", g_stgi, g_stgi_end, 0, INT2_STGI, EXIT_STGI, 0, 0, false},
         {"clgi", g_clgi, g_clgi_end, 0, INT2_CLGI, EXIT_CLGI, 0, 0, false},
         {"skinit", g_skinit, g_skinit_end, 0, INT2_SKINIT, EXIT_SKINIT, F_SKINIT, 0, false},
+        {"sidt", g_sidt, g_sidt_end, INT1_IDTR_R, 0, EXIT_IDTR_READ, 0, 1, false},
+        {"sgdt", g_sgdt, g_sgdt_end, INT1_GDTR_R, 0, EXIT_GDTR_READ, 0, 1, false},
+        {"sldt", g_sldt, g_sldt_end, INT1_LDTR_R, 0, EXIT_LDTR_READ, 0, 0, false},
+        {"str", g_str, g_str_end, INT1_TR_R, 0, EXIT_TR_READ, 0, 0, false},
+        {"lidt", g_lidt, g_lidt_end, INT1_IDTR_W, 0, EXIT_IDTR_WRITE, 0, 1, false},
+        {"lgdt", g_lgdt, g_lgdt_end, INT1_GDTR_W, 0, EXIT_GDTR_WRITE, 0, 1, false},
+        {"lldt", g_lldt, g_lldt_end, INT1_LDTR_W, 0, EXIT_LDTR_WRITE, 0, 0, false},
+        {"ltr", g_ltr, g_ltr_end, INT1_TR_W, 0, EXIT_TR_WRITE, 0, SEL_TSS, false},
+        /* Table 15-7: the RSM intercept takes priority over its #UD. */
+        {"rsm", g_rsm, g_rsm_end, INT1_RSM, 0, EXIT_RSM, 0, 0, false},
     };
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct insn_case *c = &cases[i];
@@ -121,6 +141,7 @@ static void test_instructions(void)
         vmcb_a.ctl.intercept_1 |= c->i1;
         vmcb_a.ctl.intercept_2 |= c->i2;
         vmcb_a.save.rax = c->rax;
+        if (c->rax == 1 && c->feature == F_NONE) vmcb_a.save.rax = pa(dt_scratch);
         if (c->code == EXIT_VMRUN || c->code == EXIT_VMLOAD || c->code == EXIT_VMSAVE)
             vmcb_a.save.rax = pa(&vmcb_b);
         if (c->feature == F_XSAVE) vmcb_a.save.cr4 |= CR4_OSXSAVE;
@@ -167,6 +188,52 @@ GUEST_SNIPPET(g_pause2, "pause; pause");
 __asm__(".pushsection .text\n.globl g_pause10\ng_pause10:\n"
         ".rept 10\npause\n.endr\nvmmcall\nud2\n.popsection\n");
 extern char g_pause10[];
+
+GUEST_SNIPPET(g_monitor_mwait, "monitor %rax, %ecx, %edx", "mwait %eax, %ecx");
+GUEST_SNIPPET(g_invpcid, "invpcid (%rax), %rbx");
+static uint64_t invpcid_desc[2] __attribute__((aligned(16)));
+
+static void test_mwait_invpcid(void)
+{
+    uint32_t a, b, c, d;
+    cpuid(1, &a, &b, &c, &d);
+    if (c & (1u << 3)) {
+        /* Table 15-7: with both MWAIT intercepts, an MWAIT that would
+         * sleep (monitor armed) gives the conditional code 0x8c. */
+        vmcb_init(&vmcb_a, g_monitor_mwait);
+        vmcb_a.ctl.intercept_2 |= INT2_MWAIT | INT2_MWAIT_ARM;
+        vmcb_a.save.rax = pa(dt_scratch);
+        guest_regs.rcx = 0;
+        guest_regs.rdx = 0;
+        svm_run(&vmcb_a);
+        /* QEMU 7.2 TCG has only the unconditional MWAIT intercept. */
+        check_eq_ref(vmcb_a.ctl.exit_code, EXIT_MWAIT_COND, EXIT_MWAIT,
+                     "mwait with the monitor armed, both intercepts: exit 0x8c");
+        check_eq(vmcb_a.save.rip, (uintptr_t)g_monitor_mwait_end, "mwait: RIP at the MWAIT");
+    } else {
+        test_skip("mwait conditional", "CPUID 1 ECX.MONITOR clear");
+    }
+    cpuid_count(7, 0, &a, &b, &c, &d);
+    if (b & (1u << 10)) {
+        /* Table 15-7: INVPCID intercept (VMCB 0x014 bit 2), exit 0xa2,
+         * ahead of the instruction's own #GP (type 0 with a non-canonical
+         * address would fault). */
+        invpcid_desc[0] = 0;
+        invpcid_desc[1] = 0x8000000000000000ull;
+        vmcb_init(&vmcb_a, g_invpcid);
+        vmcb_a.ctl.intercept_3 |= INT3_INVPCID;
+        vmcb_a.save.rax = pa(invpcid_desc);
+        guest_regs.rbx = 0;
+        svm_run(&vmcb_a);
+        /* QEMU 7.2 TCG has no INVPCID intercept: the guest takes #GP. */
+        check_eq_ref(vmcb_a.ctl.exit_code, EXIT_INVPCID, EXIT_VMMCALL,
+                     "invpcid intercepted: exit 0xa2 before its #GP");
+        if (vmcb_a.ctl.exit_code == EXIT_INVPCID)
+            check_eq(vmcb_a.save.rip, (uintptr_t)g_invpcid, "invpcid: RIP at the INVPCID");
+    } else {
+        test_skip("invpcid intercept", "CPUID 7.0 EBX.INVPCID clear");
+    }
+}
 
 static void test_pause_filter(void)
 {
@@ -813,6 +880,7 @@ void test_main(void)
     test_task_switch();
     test_cr_dr();
     test_dr_all();
+    test_mwait_invpcid();
     test_exceptions();
     test_ioio();
     test_msr();

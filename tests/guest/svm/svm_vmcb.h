@@ -161,6 +161,8 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb");
 #define INT2_MWAIT_ARM (1u << 12)
 #define INT2_XSETBV    (1u << 13)
 #define INT2_RDPRU     (1u << 14)
+/* intercept_3 (VMCB 0x014) */
+#define INT3_INVPCID (1u << 2)
 
 /* VMCB 0x060 */
 #define VINTR_TPR(x)    ((uint64_t)(x)&0xff)
@@ -189,11 +191,20 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb");
 #define EXIT_NMI         0x61u
 #define EXIT_VINTR       0x64u
 #define EXIT_CR0_SEL     0x65u
+#define EXIT_IDTR_READ   0x66u
+#define EXIT_GDTR_READ   0x67u
+#define EXIT_LDTR_READ   0x68u
+#define EXIT_TR_READ     0x69u
+#define EXIT_IDTR_WRITE  0x6au
+#define EXIT_GDTR_WRITE  0x6bu
+#define EXIT_LDTR_WRITE  0x6cu
+#define EXIT_TR_WRITE    0x6du
 #define EXIT_RDTSC       0x6eu
 #define EXIT_RDPMC       0x6fu
 #define EXIT_PUSHF       0x70u
 #define EXIT_POPF        0x71u
 #define EXIT_CPUID       0x72u
+#define EXIT_RSM         0x73u
 #define EXIT_IRET        0x74u
 #define EXIT_SWINT       0x75u
 #define EXIT_INVD        0x76u
@@ -217,8 +228,10 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb");
 #define EXIT_WBINVD      0x89u
 #define EXIT_MONITOR     0x8au
 #define EXIT_MWAIT       0x8bu
+#define EXIT_MWAIT_COND  0x8cu
 #define EXIT_XSETBV      0x8du
 #define EXIT_RDPRU       0x8eu
+#define EXIT_INVPCID     0xa2u
 #define EXIT_NPF         0x400u
 #define EXIT_INVALID     0xffffffffffffffffull
 
