@@ -22,8 +22,20 @@
  *   SVM_MEM_ERROR (or false); what the CPU does then (#GP, shutdown) is
  *   the caller's decision.
  *
+ * Where each part lives (models/svm/):
+ *   svm_engine_ctrl.c    control-area decode, TLB_CONTROL, VMCB address rule
+ *   svm_engine_checks.c  the named consistency checks (guest, controls, host)
+ *   svm_engine_inject.c  EVENTINJ / EXITINTINFO format and validity
+ *   svm_engine_vmrun.c   VMRUN steps: save host, read guest, fixups, svm_vmrun
+ *   svm_engine_vmexit.c  #VMEXIT steps: exit info, save guest, load host
+ *   svm_engine_vmload.c  VMLOAD / VMSAVE
+ *   svm_engine_perm.c    I/O and MSR permission maps, IOIO EXITINFO1
+ *   svm_engine_record.c  exit code -> vt_reason, struct vt_transition
+ *   svm_engine_fields.c  named VMCB fields, image diff
+ *
  * Freestanding: includes only <stdint.h>, <stdbool.h>, <stddef.h>,
- * the models/vt headers and its own headers; allocates nothing.
+ * the models/vt headers and its own headers; allocates nothing. Fields
+ * are read and written little-endian byte by byte, whatever the host.
  */
 #ifndef HVSIM_SVM_ENGINE_H
 #define HVSIM_SVM_ENGINE_H
