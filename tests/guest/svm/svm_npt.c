@@ -436,6 +436,47 @@ static void test_more(void)
     }
 }
 
+static void test_more2(void)
+{
+    /* The guest's walk sets the A bit in its PTE: a write to the page-table
+     * page, so that page's nested PTE gets A and D (15.25.4, 15.25.6: walk
+     * accesses are writes). */
+    blk.gpt2[3] &= ~(PTE_A | PTE_D);
+    *npte(blk.gpt2) &= ~(PTE_A | PTE_D);
+    run_rd(GVA_HI + 3 * 4096);
+    check_eq(blk.gpt2[3] & PTE_A, PTE_A, "guest walk: guest PTE A set");
+    check_eq(*npte(blk.gpt2) & (PTE_A | PTE_D), PTE_A | PTE_D,
+             "guest walk: nested PTE of the guest PT page has A and D");
+
+    /* Host EFER.NXE = 0: a nested NX bit is reserved (as kvm-unit-tests'
+     * svm_npt_rsvd_bits_test expects). */
+    uint8_t *t5 = blk.t[5];
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_NXE);
+    *npte(t5) = pa(t5) | PTE_P | PTE_W | PTE_U | PTE_NX;
+    run_rd(pa(t5) + 0x38);
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+    *npte(t5) = pa(t5) | PTE_P | PTE_W | PTE_U;
+    expect_npf("nested NX with host EFER.NXE = 0 (reserved), read", g_rd,
+               NPF_FINAL | PTE_U | PTE_P | 8, pa(t5) + 0x38);
+
+    /* A #NPF while delivering an event: the guest IDT's page is not
+     * present in the nested tables; EXITINTINFO keeps the event (15.7.2). */
+    uint8_t *t7 = blk.t[7];
+    memcpy(t7, guest_idt, 4096);
+    *npte(t7) = 0;
+    vmcb_npt(&vmcb_a, g_rd);
+    vmcb_a.save.idtr.base = pa(t7);
+    vmcb_a.ctl.event_inj = EVT_VALID | EVT_TYPE_INTR | 0x30;
+    guest_regs.rbx = pa(blk.t[0]);
+    svm_run(&vmcb_a);
+    *npte(t7) = pa(t7) | PTE_P | PTE_W | PTE_U;
+    expect_npf("injected interrupt, IDT page not present", 0, NPF_FINAL | PTE_U,
+               pa(t7) + 0x30 * 16);
+    check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_INTR | 0x30,
+             "#NPF on the IDT: EXITINTINFO = the injected interrupt");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_rd, "#NPF on the IDT: RIP unchanged");
+}
+
 void test_main(void)
 {
     svm_setup();
@@ -453,4 +494,5 @@ void test_main(void)
     test_gpat();
     test_tlb();
     test_more();
+    test_more2();
 }
