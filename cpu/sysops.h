@@ -74,6 +74,10 @@ bool sys_write_cr0(struct cpu *c, uint64_t val);
 bool sys_write_cr3(struct cpu *c, uint64_t val);
 bool sys_write_cr4(struct cpu *c, uint64_t val);
 uint64_t sys_cr4_reserved(const struct cpu *c);
+/* Whether MOV to CRn with this value raises #GP(0) for a reason that needs
+ * no memory access (reserved bits, illegal combinations, mode rules);
+ * the PAE PDPTE checks are not included. */
+bool sys_cr_write_faults(struct cpu *c, unsigned cr, uint64_t val);
 
 /* ---- events (except.c) ---- */
 /* Inner-level SS:SP for `dpl` from a 16/32-bit TSS; #TS if beyond its limit. */

@@ -38,29 +38,58 @@ static bool pae_paging_after(uint64_t cr0, uint64_t cr4, uint64_t efer)
     return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA);
 }
 
+/* The #GP(0) conditions of MOV to CR0/CR3/CR4/CR8 that depend on the value
+ * and the current state only, not on memory (the PAE PDPTE loads come
+ * later): SDM vol 2B "MOV - Move to/from Control Registers", vol 3A 9.8.5
+ * and 4.5; APM vol 2, 14.6. SVM checks these before a CR-write intercept
+ * (APM vol 2, 15.7.1, table 15-7); the writes below apply them too. */
+bool sys_cr_write_faults(struct cpu *c, unsigned cr, uint64_t val)
+{
+    bool lma = c->s.msr.efer & EFER_LMA;
+    switch (cr) {
+    case 0: {
+        if (val >> 32) return true;
+        val = (val & CR0_VALID) | CR0_ET;
+        if (c->vmx && !vmx_cr_write_ok(c, 0, val)) return true; /* SDM vol 3C, 24.8 */
+        if ((val & CR0_PG) && !(val & CR0_PE)) return true;
+        if ((val & CR0_NW) && !(val & CR0_CD)) return true;
+        bool pg_on = (val & CR0_PG) && !(c->s.cr0 & CR0_PG);
+        bool pg_off = !(val & CR0_PG) && (c->s.cr0 & CR0_PG);
+        if (pg_on && (c->s.msr.efer & EFER_LME) &&
+            (!(c->s.cr4 & CR4_PAE) || (c->s.seg[SEG_CS].attr & SEG_ATTR_L)))
+            return true;
+        /* Leaving long mode needs compatibility mode; PCIDE must be 0. */
+        if (pg_off && lma && (c->mode == MODE_LONG64 || (c->s.cr4 & CR4_PCIDE))) return true;
+        return false;
+    }
+    case 3:
+        /* Bits above MAXPHYADDR are reserved (SDM vol 3A, 4.5). */
+        return lma && ((val & ~(1ull << 63)) & ~mmu_phys_mask(c));
+    case 4: {
+        uint64_t old = c->s.cr4;
+        if (val & sys_cr4_reserved(c)) return true;
+        if (c->vmx && !vmx_cr_write_ok(c, 4, val)) return true; /* SDM vol 3C, 24.8 */
+        if (lma && !(val & CR4_PAE)) return true;
+        if (lma && ((val ^ old) & CR4_LA57)) return true;
+        return (val & CR4_PCIDE) && !(old & CR4_PCIDE) && (!lma || (c->s.cr3 & 0xfff));
+    }
+    case 8: return (val >> 4) != 0; /* CR8 holds TPR[7:4] (SDM vol 3A, 10.8.6.1) */
+    default: return false;
+    }
+}
+
 /* MOV to CR0 (SDM vol 2B "MOV - Move to/from Control Registers"; vol 3A,
  * 9.8.5 for IA-32e activation; APM vol 2, 14.6). */
 bool sys_write_cr0(struct cpu *c, uint64_t val)
 {
     uint64_t old = c->s.cr0;
-    if (val >> 32) return false;
+    if (sys_cr_write_faults(c, 0, val)) return false;
     val = (val & CR0_VALID) | CR0_ET; /* reserved bits are ignored; ET is fixed */
-    if (c->vmx && !vmx_cr_write_ok(c, 0, val)) return false; /* SDM vol 3C, 24.8 */
-    if ((val & CR0_PG) && !(val & CR0_PE)) return false;
-    if ((val & CR0_NW) && !(val & CR0_CD)) return false;
     uint64_t efer = c->s.msr.efer;
     bool pg_on = (val & CR0_PG) && !(old & CR0_PG);
     bool pg_off = !(val & CR0_PG) && (old & CR0_PG);
-    if (pg_on && (efer & EFER_LME)) {
-        if (!(c->s.cr4 & CR4_PAE)) return false;
-        if (c->s.seg[SEG_CS].attr & SEG_ATTR_L) return false;
-        efer |= EFER_LMA;
-    }
-    if (pg_off && (efer & EFER_LMA)) {
-        /* Leaving long mode needs compatibility mode; PCIDE must be 0. */
-        if (c->mode == MODE_LONG64 || (c->s.cr4 & CR4_PCIDE)) return false;
-        efer &= ~EFER_LMA;
-    }
+    if (pg_on && (efer & EFER_LME)) efer |= EFER_LMA;
+    if (pg_off && (efer & EFER_LMA)) efer &= ~EFER_LMA;
     if (pae_paging_after(val, c->s.cr4, efer) && (pg_on || ((val ^ old) & (CR0_CD | CR0_NW))) &&
         !mmu_load_pdptes(c, c->s.cr3))
         return false;
@@ -74,12 +103,7 @@ bool sys_write_cr0(struct cpu *c, uint64_t val)
 bool sys_write_cr4(struct cpu *c, uint64_t val)
 {
     uint64_t old = c->s.cr4;
-    bool lma = c->s.msr.efer & EFER_LMA;
-    if (val & sys_cr4_reserved(c)) return false;
-    if (c->vmx && !vmx_cr_write_ok(c, 4, val)) return false; /* SDM vol 3C, 24.8 */
-    if (lma && !(val & CR4_PAE)) return false;
-    if (lma && ((val ^ old) & CR4_LA57)) return false;
-    if ((val & CR4_PCIDE) && !(old & CR4_PCIDE) && (!lma || (c->s.cr3 & 0xfff))) return false;
+    if (sys_cr_write_faults(c, 4, val)) return false;
     uint64_t reload = CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP;
     if (pae_paging_after(c->s.cr0, val, c->s.msr.efer) && ((val ^ old) & reload) &&
         !mmu_load_pdptes(c, c->s.cr3))
@@ -98,10 +122,9 @@ bool sys_write_cr3(struct cpu *c, uint64_t val)
     bool lma = c->s.msr.efer & EFER_LMA;
     bool pcide = lma && (c->s.cr4 & CR4_PCIDE);
     bool noflush = pcide && (val >> 63);
+    if (sys_cr_write_faults(c, 3, val)) return false;
     if (lma) {
         val &= ~(1ull << 63);
-        /* Bits above MAXPHYADDR are reserved (SDM vol 3A, 4.5). */
-        if (val & ~mmu_phys_mask(c)) return false;
     } else {
         val &= 0xffffffffu;
     }

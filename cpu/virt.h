@@ -40,6 +40,10 @@ enum virt_kind {
      * one (VF_MEM), err = LMSW's 16-bit source operand (already read). The hook may change value on
      * VMX (CR0/CR4 guest/host masks: bits owned by the host keep the guest's current value). */
     VK_CR_READ,
+    /* VK_CR_WRITE comes after the #UD and CPL checks and BEFORE the value
+     * checks (VMX exits first); SVM takes its intercept only when
+     * sys_cr_write_faults() (cpu/sysops.h) says the write would not #GP
+     * (APM vol 2, table 15-7). */
     VK_CR_WRITE,
     /* Debug registers: num = DR number as encoded (4/5 not folded),
      * gpr = GPR operand, value = a write's value. Called BEFORE the
@@ -76,8 +80,8 @@ enum virt_kind {
     VK_INVPCID,
     VK_PAUSE,
     VK_MONITOR,
-    VK_MWAIT, /* flags VF_ARMED when a MONITOR is armed */
-    VK_XSETBV,
+    VK_MWAIT,  /* flags VF_ARMED when a MONITOR is armed */
+    VK_XSETBV, /* before the CPL #GP (SVM's order); VMX checks CPL/V86 itself */
     VK_RDPRU,
     VK_ICEBP,
     VK_RSM,

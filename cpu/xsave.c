@@ -556,8 +556,10 @@ void op_xgetbv(struct cpu *c, const struct insn *i)
 void op_xsetbv(struct cpu *c, const struct insn *i)
 {
     if (!cpu_has(c, FEAT_XSAVE) || !(c->s.cr4 & CR4_OSXSAVE)) cpu_ud(c);
-    if (c->cpl != 0 || c->mode == MODE_V86) cpu_gp0(c);
+    /* SVM takes the XSETBV intercept before the CPL #GP (APM vol 2, table
+     * 15-7); VMX's glue lets the CPL check win (SDM vol 3C, 25.1.1). */
     virt_intercept_insn(c, VK_XSETBV, i);
+    if (c->cpl != 0 || c->mode == MODE_V86) cpu_gp0(c);
     if ((uint32_t)c->s.gpr[R_RCX] != 0) cpu_gp0(c);
     uint64_t v = (c->s.gpr[R_RDX] << 32) | (c->s.gpr[R_RAX] & 0xffffffffu);
     if (!(v & XFEAT_X87)) cpu_gp0(c);                    /* x87 always enabled */
