@@ -362,8 +362,9 @@ struct vmx_exit_info {
     uint64_t io_rcx, io_rsi, io_rdi, io_rip; /* SMIs during I/O only */
     uint32_t preempt_timer; /* current timer value (saved if "save VMX-preemption-timer value") */
     uint8_t rf_rule;        /* enum vmx_rf_rule */
-    bool nmi_blocking_virtual; /* virtual NMIs active: guest interruptibility bit 3 = virtual
-                                  blocking */
+    /* Informational: with "virtual NMIs" the engine saves the guest's
+     * VT_INTR_NMI bit as virtual-NMI blocking and ignores nmi_blocked. */
+    bool nmi_blocking_virtual;
 };
 
 struct vmx_exit_out {

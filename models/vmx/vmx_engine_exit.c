@@ -100,8 +100,10 @@ bool vmx_save_guest_state(const struct vmx_env *env, uint64_t pa, const struct v
     /* 28.3.4: non-register state. */
     ok &= vmx_vmcs_set(env, pa, VMCS_GUEST_ACTIVITY, g->activity);
     uint32_t intr = g->interruptibility & (VT_INTR_STI | VT_INTR_MOVSS | VT_INTR_SMI);
+    /* Bit 3 is virtual-NMI blocking with "virtual NMIs" (the caller keeps
+     * it in VT_INTR_NMI), else NMI blocking (28.3.4). */
     if (c->pin & VMX_PIN_VIRTUAL_NMIS) {
-        if (x->nmi_blocking_virtual || (g->interruptibility & VT_INTR_NMI)) intr |= VT_INTR_NMI;
+        if (g->interruptibility & VT_INTR_NMI) intr |= VT_INTR_NMI;
     } else if (g->nmi_blocked || (g->interruptibility & VT_INTR_NMI)) {
         intr |= VT_INTR_NMI;
     }

@@ -482,6 +482,31 @@ START_TEST(exit_nmi_blocks_nmis)
 }
 END_TEST
 
+START_TEST(exit_saves_nmi_blocking)
+{
+    /* Without virtual NMIs: NMI blocking (nmi_blocked or the bit). */
+    fx_setup();
+    struct vt_state g = guest_at_exit();
+    g.interruptibility = 0;
+    g.nmi_blocked = true;
+    struct vmx_exit_info x = {.reason = VMX_EXIT_CPUID};
+    do_exit(&g, &x);
+    ck_assert_uint_eq(fx_get(VMCS_GUEST_INTERRUPTIBILITY), VMX_GUEST_INTR_NMI);
+    /* With virtual NMIs: only the virtual-NMI blocking bit counts. */
+    fx_setup();
+    fx_or(VMCS_PIN_CTLS, VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS);
+    g = guest_at_exit();
+    g.interruptibility = 0;
+    g.nmi_blocked = true;
+    x.nmi_blocking_virtual = true;
+    do_exit(&g, &x);
+    ck_assert_uint_eq(fx_get(VMCS_GUEST_INTERRUPTIBILITY), 0);
+    g.interruptibility = VT_INTR_NMI | VT_INTR_STI;
+    do_exit(&g, &x);
+    ck_assert_uint_eq(fx_get(VMCS_GUEST_INTERRUPTIBILITY), VMX_GUEST_INTR_NMI | VMX_GUEST_INTR_STI);
+}
+END_TEST
+
 START_TEST(exit_msr_store_area)
 {
     fx_setup();
@@ -657,6 +682,7 @@ static Suite *suite(void)
     tcase_add_test(t, exit_host_load_controls);
     tcase_add_test(t, exit_to_32bit_pae_host);
     tcase_add_test(t, exit_nmi_blocks_nmis);
+    tcase_add_test(t, exit_saves_nmi_blocking);
     tcase_add_test(t, exit_msr_store_area);
     tcase_add_test(t, exit_msr_store_failures_abort);
     tcase_add_test(t, exit_msr_load_area);
