@@ -37,6 +37,9 @@ void cpu_check_exec_breakpoint(struct cpu *c, uint64_t lin)
     /* RF suppresses instruction breakpoints for one instruction; the event
      * logic clears it afterwards (17.3.1.1). */
     if (c->s.rflags & RF_RF) return;
+    /* With GIF clear, breakpoint-register matches are ignored and
+     * discarded (APM vol 2, 15.17, table 15-10). */
+    if (!c->gif) return;
     uint64_t hit = 0;
     for (unsigned n = 0; n < 4; n++)
         if (bp_enabled(c, n) && bp_rw(c, n) == 0 && c->s.dr[n] == lin) hit |= 1ull << n;
@@ -47,6 +50,7 @@ void cpu_check_exec_breakpoint(struct cpu *c, uint64_t lin)
 
 static void match_range(struct cpu *c, uint64_t addr, unsigned size, unsigned want_rw, bool write)
 {
+    if (!c->gif) return; /* discarded while GIF is clear (APM vol 2, table 15-10) */
     for (unsigned n = 0; n < 4; n++) {
         if (!bp_enabled(c, n)) continue;
         unsigned rw = bp_rw(c, n);
