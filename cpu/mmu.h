@@ -51,18 +51,32 @@ static inline unsigned mmu_ctx_of(const struct cpu *c)
     return (c->s.rflags & RF_AC) ? CTX_SUP_AC : CTX_SUP;
 }
 
-/* Layout of tlb_entry.vpn: bits 51:0 the linear page number (all 64 bits
- * of the address, so that a non-canonical address never hits and takes
- * the slow path's #GP/#SS), bits 62:52 the space slot; bit 63 set means
- * invalid. Spaces from TLB_SPACE_OVERFLOW up share the last slot, which is
- * emptied whenever one of them is entered (tlb_space.c). */
+/* Layout of tlb_entry.vpn: the linear page number (all 64 bits of the
+ * address, so that a non-canonical address never hits and takes the slow
+ * path's #GP/#SS) XOR the space's key: bits 62:52 the space slot, so keys
+ * of different spaces never match, and bits 9:0 an offset of the slot, so
+ * that the same page of two spaces lands in different TLB slots. Bit 63
+ * set means invalid. Spaces from TLB_SPACE_OVERFLOW up share the last
+ * slot, which is emptied whenever one of them is entered (tlb_space.c). */
 #define TLB_SPACE_SHIFT    52
 #define TLB_VPN_MASK       ((1ull << TLB_SPACE_SHIFT) - 1)
 #define TLB_SPACE_OVERFLOW ((1u << 11) - 1)
 
+static inline uint64_t tlb_space_key(uint32_t space)
+{
+    uint64_t slot = space < TLB_SPACE_OVERFLOW ? space : TLB_SPACE_OVERFLOW;
+    return (slot << TLB_SPACE_SHIFT) | ((slot * 0x2b5) & (TLB_ENTRIES - 1));
+}
+
 static inline uint64_t tlb_key(const struct cpu *c, uint64_t lin)
 {
-    return (lin >> 12) | c->tlb.space_key;
+    return (lin >> 12) ^ c->tlb.space_key;
+}
+
+/* The linear page number an entry's key stands for. */
+static inline uint64_t tlb_entry_page(const struct tlb_entry *e)
+{
+    return (e->vpn ^ tlb_space_key((uint32_t)(e->vpn >> TLB_SPACE_SHIFT))) & TLB_VPN_MASK;
 }
 
 static inline struct tlb_entry *tlb_slot(struct cpu *c, int acc, uint64_t key)
@@ -70,9 +84,7 @@ static inline struct tlb_entry *tlb_slot(struct cpu *c, int acc, uint64_t key)
     struct tlb_entry *t = acc == ACC_WRITE  ? c->tlb.write
                           : acc == ACC_EXEC ? c->tlb.exec
                                             : c->tlb.read;
-    /* The space also picks the slot, so that a guest and its host using
-     * the same linear page do not evict each other. */
-    return &t[(key ^ (key >> TLB_SPACE_SHIFT)) & (TLB_ENTRIES - 1)];
+    return &t[key & (TLB_ENTRIES - 1)];
 }
 
 /* The entry for lin if it is present and usable for this access as is. */

@@ -27,8 +27,7 @@ static void tlb_flush_if(struct cpu *c, bool (*match)(const struct tlb_entry *, 
 
 static uint64_t space_bits_of(uint32_t space)
 {
-    uint64_t slot = space < TLB_SPACE_OVERFLOW ? space : TLB_SPACE_OVERFLOW;
-    return slot << TLB_SPACE_SHIFT;
+    return tlb_space_key(space) & ~TLB_VPN_MASK;
 }
 
 static uint64_t entry_space_bits(const struct tlb_entry *e)
@@ -86,7 +85,7 @@ static bool match_page(const struct tlb_entry *e, const void *arg)
     const struct page_match *m = arg;
     if (entry_space_bits(e) != m->space_bits) return false;
     unsigned bits = e->pagebits ? e->pagebits : 12;
-    if ((((e->vpn & TLB_VPN_MASK) << 12) >> bits) != (m->lin >> bits)) return false;
+    if (((tlb_entry_page(e) << 12) >> bits) != (m->lin >> bits)) return false;
     if (e->perm & TLB_P_GLOBAL) return !m->keep_global;
     return m->any_tag || e->tag == m->tag;
 }
@@ -97,7 +96,7 @@ static bool match_page(const struct tlb_entry *e, const void *arg)
 void tlb_flush_page(struct cpu *c, uint64_t lin)
 {
     struct page_match m = {.lin = lin,
-                           .space_bits = c->tlb.space_key,
+                           .space_bits = space_bits_of(c->tlb.space),
                            .tag = c->tlb.cur_tag,
                            .any_tag = false,
                            .keep_global = false};
@@ -107,7 +106,7 @@ void tlb_flush_page(struct cpu *c, uint64_t lin)
 void tlb_flush_page_tag(struct cpu *c, uint16_t tag, uint64_t lin)
 {
     struct page_match m = {.lin = lin,
-                           .space_bits = c->tlb.space_key,
+                           .space_bits = space_bits_of(c->tlb.space),
                            .tag = tag,
                            .any_tag = false,
                            .keep_global = true};
@@ -141,6 +140,6 @@ static bool match_tag(const struct tlb_entry *e, const void *arg)
 void tlb_flush_tag(struct cpu *c, uint16_t tag, bool include_global)
 {
     struct tag_match m = {
-        .space_bits = c->tlb.space_key, .tag = tag, .include_global = include_global};
+        .space_bits = space_bits_of(c->tlb.space), .tag = tag, .include_global = include_global};
     tlb_flush_if(c, match_tag, &m);
 }

@@ -6,17 +6,11 @@
 #include "mmu.h"
 #include "virt.h"
 
-static uint64_t space_key_of(uint32_t space)
-{
-    uint64_t slot = space < TLB_SPACE_OVERFLOW ? space : TLB_SPACE_OVERFLOW;
-    return slot << TLB_SPACE_SHIFT;
-}
-
 void cpu_tlb_set_space(struct cpu *c, uint32_t space)
 {
     if (c->tlb.space == space) return;
     c->tlb.space = space;
-    c->tlb.space_key = space_key_of(space);
+    c->tlb.space_key = tlb_space_key(space);
     /* Spaces beyond the key's range share one slot: what it holds may
      * belong to another of them, so it starts empty (dropping entries is
      * always allowed). */
