@@ -279,6 +279,13 @@ enum svm_status svm_vmrun(const struct svm_caps *caps, const struct vt_mem *m, u
                           uint64_t hsave_pa, const struct vt_state *cur, uint64_t next_rip,
                           struct vt_state *out, struct svm_entry *e);
 
+/* Every VMRUN check on the VMCB at vmcb_pa, with no side effect (no host
+ * save, nothing written): what a hypervisor runs on its own VMCB before
+ * VMRUN. SVM_OK, SVM_INVALID with *rule naming the failed rule, or
+ * SVM_MEM_ERROR when the VMCB cannot be read. */
+enum svm_status svm_check_vmcb(const struct svm_caps *caps, const struct vt_mem *m,
+                               uint64_t vmcb_pa, enum svm_check *rule);
+
 /* The #GP(0) check of VMRUN, VMLOAD and VMSAVE on rAX (APM vol 3): false
  * when the address is not 4 KiB aligned or beyond the PA width. */
 bool svm_vmcb_addr_ok(const struct svm_caps *caps, uint64_t rax);

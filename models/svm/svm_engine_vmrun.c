@@ -119,6 +119,33 @@ uint8_t svm_load_guest_fixups(const struct svm_caps *caps, struct vt_state *g, u
     return cpl;
 }
 
+/* Step 3b: every check, in the order the manual lists them. */
+static enum svm_check svm_vmrun_checks(const struct svm_caps *caps, const struct svm_ctrl *c,
+                                       const struct vt_state *g)
+{
+    enum svm_check rule = svm_check_controls(caps, c);
+    if (rule == SVM_CHECK_OK) rule = svm_check_guest_state(caps, c, g);
+    if (rule == SVM_CHECK_OK) {
+        bool lma = (g->efer & SVM_EFER_LME) && (g->cr0 & SVM_CR0_PG);
+        bool cs_l = (g->seg[VT_CS].attr & SVM_ATTR_L) != 0;
+        rule = svm_check_eventinj(c->eventinj, lma && cs_l);
+    }
+    return rule;
+}
+
+enum svm_status svm_check_vmcb(const struct svm_caps *caps, const struct vt_mem *m,
+                               uint64_t vmcb_pa, enum svm_check *rule)
+{
+    struct svm_ctrl c;
+    struct vt_state g = {0};
+    uint8_t cpl;
+    *rule = SVM_CHECK_OK;
+    if (!svm_ctrl_read(caps, m, vmcb_pa, &c) || !svm_read_guest_state(m, vmcb_pa, &c, &g, &cpl))
+        return SVM_MEM_ERROR;
+    *rule = svm_vmrun_checks(caps, &c, &g);
+    return *rule == SVM_CHECK_OK ? SVM_OK : SVM_INVALID;
+}
+
 enum svm_status svm_vmrun(const struct svm_caps *caps, const struct vt_mem *m, uint64_t vmcb_pa,
                           uint64_t hsave_pa, const struct vt_state *cur, uint64_t next_rip,
                           struct vt_state *out, struct svm_entry *e)
@@ -138,13 +165,7 @@ enum svm_status svm_vmrun(const struct svm_caps *caps, const struct vt_mem *m, u
     if (!svm_ctrl_read(caps, m, vmcb_pa, &e->ctrl)) return SVM_MEM_ERROR;
     if (!svm_read_guest_state(m, vmcb_pa, &e->ctrl, &g, &vmcb_cpl)) return SVM_MEM_ERROR;
 
-    enum svm_check rule = svm_check_controls(caps, &e->ctrl);
-    if (rule == SVM_CHECK_OK) rule = svm_check_guest_state(caps, &e->ctrl, &g);
-    if (rule == SVM_CHECK_OK) {
-        bool lma = (g.efer & SVM_EFER_LME) && (g.cr0 & SVM_CR0_PG);
-        bool cs_l = (g.seg[VT_CS].attr & SVM_ATTR_L) != 0;
-        rule = svm_check_eventinj(e->ctrl.eventinj, lma && cs_l);
-    }
+    enum svm_check rule = svm_vmrun_checks(caps, &e->ctrl, &g);
     if (rule != SVM_CHECK_OK) {
         /* #VMEXIT(VMEXIT_INVALID): nothing of the guest was loaded; the
          * host resumes after VMRUN from its save area. */

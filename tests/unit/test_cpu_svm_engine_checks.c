@@ -443,6 +443,28 @@ START_TEST(vmcb_address_rule)
 }
 END_TEST
 
+START_TEST(check_vmcb_without_side_effects)
+{
+    static uint8_t before[VMCB_SIZE];
+    enum svm_check rule;
+    fx_setup();
+    ck_assert_int_eq(svm_check_vmcb(&fx_caps, &fx_mem, FX_VMCB, &rule), SVM_OK);
+    ck_assert_int_eq(rule, SVM_CHECK_OK);
+    fx_w(FX_VMCB + VMCB_GUEST_ASID, 4, 0);
+    memcpy(before, fx_ram + FX_VMCB, VMCB_SIZE);
+    ck_assert_int_eq(svm_check_vmcb(&fx_caps, &fx_mem, FX_VMCB, &rule), SVM_INVALID);
+    ck_assert_int_eq(rule, SVM_CHECK_ASID_ZERO);
+    ck_assert_mem_eq(fx_ram + FX_VMCB, before, VMCB_SIZE);
+    for (unsigned i = 0; i < 0x1000; i++)
+        ck_assert_uint_eq(fx_ram[FX_HSAVE + i], 0);
+    fx_w(FX_VMCB + VMCB_GUEST_ASID, 4, 1);
+    fx_w64(VMCB_EVENTINJ, SVM_EVTINJ_VALID | (3u << 8) | 4); /* #OF in 64-bit mode */
+    ck_assert_int_eq(svm_check_vmcb(&fx_caps, &fx_mem, FX_VMCB, &rule), SVM_INVALID);
+    ck_assert_int_eq(rule, SVM_CHECK_EVENTINJ_VECTOR);
+    ck_assert_int_eq(svm_check_vmcb(&fx_caps, &fx_mem, FX_RAM_SIZE - 0x200, &rule), SVM_MEM_ERROR);
+}
+END_TEST
+
 static Suite *svm_checks_suite(void)
 {
     Suite *s = suite_create("svm_engine_checks");
@@ -476,6 +498,7 @@ static Suite *svm_checks_suite(void)
     tcase_add_test(tc, rule_names);
     tcase_add_test(tc, memory_refused);
     tcase_add_test(tc, vmcb_address_rule);
+    tcase_add_test(tc, check_vmcb_without_side_effects);
     suite_add_tcase(s, tc);
     return s;
 }
