@@ -174,8 +174,10 @@ static void test_vmcs_pointer(void)
     vmptrst(&cur);
     check_eq(cur, vp, "basic: VMPTRST stores the current-VMCS pointer");
 
-    check_vmfail_valid(vmxon(pa), VMERR_VMXON_ROOT, "basic: VMXON in VMX root: VMfailValid(15)");
-    check_eq(vmx_last_flags, 0x40, "basic: VMfailValid sets ZF only");
+    int st = vmxon(pa);
+    uint64_t flags = vmx_last_flags;
+    check_vmfail_valid(st, VMERR_VMXON_ROOT, "basic: VMXON in VMX root: VMfailValid(15)");
+    check_eq(flags, 0x40, "basic: VMfailValid sets ZF only");
     check_vmfail_valid(vmptrld(pa), VMERR_VMPTRLD_VMXON,
                        "basic: VMPTRLD of the VMXON pointer: VMfailValid(10)");
     memset(bad_region, 0, 4096);

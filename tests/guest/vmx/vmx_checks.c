@@ -226,7 +226,7 @@ static void test_controls(void)
 /* ---- 27.2.2-27.2.4: host state ---- */
 static void test_host(void)
 {
-    const uint64_t noncanon = 0x0000800000000000ull;
+    const uint64_t noncanon = 0x4000000000000000ull;
     if (reset()) {
         vmw(HOST_CR0, read_cr0() & ~CR0_NE);
         HOST_FAIL("host CR0.NE clear (fixed to 1)");
@@ -361,12 +361,24 @@ static void test_guest(void)
         GUEST_FAIL("usable guest LDTR of type 3");
     }
     if (reset()) {
-        vmw(GUEST_GDTR_BASE, 0x0000800000000000ull);
+        vmw(GUEST_GDTR_BASE, 0x4000000000000000ull);
         GUEST_FAIL("non-canonical guest GDTR base");
     }
     if (reset()) {
+        vmw(GUEST_RIP, 0x4000000000000000ull);
+        GUEST_FAIL("guest RIP bits 63:N not identical with CS.L = 1");
+    }
+    /* 27.3.1.4 checks only bits 63:N: RIP 0000_8000_0000_0000 enters, and
+     * the fetch then faults in the guest. */
+    if (reset()) {
         vmw(GUEST_RIP, 0x0000800000000000ull);
-        GUEST_FAIL("non-canonical guest RIP with CS.L = 1");
+        vmw(EXCEPTION_BITMAP, 1u << 13);
+        uint32_t r = vmx_run();
+        if (!check_eq(r, EXIT_EXCEPTION, "checks: guest RIP 0000_8000_0000_0000 enters, then #GP"))
+            diag(r);
+        else
+            check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_ERRCODE | INTR_TYPE_HW | 13,
+                     "checks: the non-canonical fetch raises #GP(0) in the guest");
     }
     if (reset()) {
         vmw(GUEST_RFLAGS, 0);

@@ -77,7 +77,7 @@ static void build_ept(void)
     for (unsigned k = 0; k < 512; k++)
         ept_pt[k] = (base + ((uint64_t)k << 12)) | EPT_RWX | MT(ept_mt);
     ept_pd[base >> 30][(base >> 21) & 511] = (uintptr_t)ept_pt | EPT_RWX;
-    eptp = (uintptr_t)ept_pml4 | MT(ept_mt) | (3u << 3);
+    eptp = (uintptr_t)ept_pml4 | ept_mt | (3u << 3); /* 24.6.11: type in bits 2:0 */
 }
 
 static void build_guest_tables(void)
@@ -365,8 +365,13 @@ static void test_large_and_invept(void)
     if (other < 0x8000000ull) { /* inside the default 128 MiB of RAM */
         uint64_t saved = *other_word;
         *other_word = 0x4d4d4d4d;
+        remap_la = gpa + ((uintptr_t)remap_data - frame2m(remap_data));
+        *pde = frame2m(remap_data) | EPT_RWX | EPT_PS | MT(ept_mt);
+        flush_ept();
         if (start(g_remap, eptp)) {
-            if (vmx_run() == EXIT_VMCALL) {
+            uint32_t r = vmx_run();
+            if (check_eq(r, EXIT_VMCALL, "ept: INVEPT: guest read through the old mapping")) {
+                check_eq(g_out[0], 0x2b2b2b2b, "ept: INVEPT: old mapping read first");
                 *pde = other | EPT_RWX | EPT_PS | MT(ept_mt);
                 check_status(invept(1, eptp), VMX_OK, "ept: INVEPT single-context succeeds");
                 vmx_skip_insn();
@@ -403,7 +408,7 @@ static void test_inv_instructions(void)
                                "ept: INVVPID single-context with VPID 0: VMfailValid(28)");
         }
         if (vmx_ept_cap & VPIDCAP_ADDR)
-            check_vmfail_valid(invvpid(0, 1, 0x0000800000000000ull), VMERR_INV_OPERAND,
+            check_vmfail_valid(invvpid(0, 1, 0x4000000000000000ull), VMERR_INV_OPERAND,
                                "ept: INVVPID individual address, non-canonical: VMfailValid(28)");
         if (vmx_ept_cap & VPIDCAP_ALL)
             check_status(invvpid(2, 0, 0), VMX_OK, "ept: INVVPID type 2");

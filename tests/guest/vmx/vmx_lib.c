@@ -33,8 +33,9 @@ const char *vmx_status_name(int st)
  * so that an instruction that leaves them alone is noticed. */
 static int status_of(unsigned exc_before)
 {
+    vmx_last_flags &= ARITH_FLAGS;
     if (last_exc.count != exc_before) return VMX_FAULT;
-    uint64_t f = vmx_last_flags & ARITH_FLAGS;
+    uint64_t f = vmx_last_flags;
     if (f == 0) return VMX_OK;
     if (f == 1) return VMX_FAIL_INVALID;
     if (f == 0x40) return VMX_FAIL_VALID;
