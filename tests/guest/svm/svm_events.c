@@ -185,6 +185,22 @@ static void test_virq(void)
     check_eq(cr8_after, host_cr8, "cr8: host TPR untouched");
 }
 
+GUEST_SNIPPET(g_cr8_5, "movq $5, %rax; movq %rax, %cr8");
+
+static void test_cr8_unmasked(void)
+{
+    /* APM vol 2, 15.21.2: without V_INTR_MASKING a guest CR8 write sets
+     * both the APIC's TPR and V_TPR. */
+    lapic_enable();
+    uint32_t tpr = lapic_read(LAPIC_TPR);
+    prepare(g_cr8_5, 0);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "cr8 without V_INTR_MASKING: guest writes 5");
+    uint32_t tpr_after = lapic_read(LAPIC_TPR);
+    lapic_write(LAPIC_TPR, tpr);
+    check_eq(vmcb_a.ctl.vintr & 0xf, 5, "cr8 without V_INTR_MASKING: V_TPR = 5");
+    check_eq(tpr_after & 0xf0, 0x50, "cr8 without V_INTR_MASKING: APIC TPR = 0x50");
+}
+
 static void test_shadow(void)
 {
     /* APM vol 2, 15.21.5: INTERRUPT_SHADOW reports an exit inside the
@@ -569,6 +585,7 @@ void test_main(void)
     test_exitintinfo();
     test_virq();
     test_shadow();
+    test_cr8_unmasked();
     test_exitintinfo_types();
     test_double_fault();
     test_trap_flag();

@@ -615,8 +615,44 @@ static void io_case(const char *name, const char *start, const char *end, uint64
     check_eq(vmcb_a.save.rip, (uintptr_t)start, W("%s: RIP at the instruction", name));
 }
 
+__asm__(".pushsection .text\n.code32\n"
+        ".globl g32_outsb\ng32_outsb:\n outsb\n.globl g32_outsb_end\ng32_outsb_end:\n vmmcall\n"
+        ".globl g32_outsb16\ng32_outsb16:\n addr16 outsb\n.globl g32_outsb16_end\n"
+        "g32_outsb16_end:\n vmmcall\n"
+        ".globl g32_inw\ng32_inw:\n inw %dx, %ax\n.globl g32_inw_end\ng32_inw_end:\n vmmcall\n"
+        ".code64\n.popsection\n");
+extern char g32_outsb[], g32_outsb_end[], g32_outsb16[], g32_outsb16_end[], g32_inw[],
+    g32_inw_end[];
+void vmcb_legacy32(struct vmcb *v, const void *rip);
+
+static void io32_case(const char *name, const char *start, const char *end, uint32_t info)
+{
+    vmcb_legacy32(&vmcb_a, start);
+    vmcb_a.ctl.intercept_1 |= INT1_IOIO;
+    guest_regs.rdx = 0x2f8;
+    guest_regs.rsi = 0x2000;
+    svm_run(&vmcb_a);
+    check_eq(vmcb_a.ctl.exit_code, EXIT_IOIO, W("%s: exit 0x7b", name));
+    uint64_t got = vmcb_a.ctl.exit_info_1;
+    if (!decode_assists) {
+        got &= ~(uint64_t)IO_SEG(7);
+        info &= ~IO_SEG(7);
+    }
+    check_eq_ref(got, info, info & ~(IO_A16 | IO_A32 | IO_A64), W("%s: EXITINFO1 %#x", name, info));
+    check_eq(vmcb_a.ctl.exit_info_2, (uintptr_t)end, W("%s: EXITINFO2 = next EIP", name));
+}
+
 static void test_ioio(void)
 {
+    memset(svm_iopm, 0xff, sizeof(svm_iopm));
+    /* A 32-bit legacy guest: 32- and 16-bit address sizes (15.10.2). */
+    io32_case("32-bit guest outsb", g32_outsb, g32_outsb_end,
+              IO_PORT(0x2f8) | IO_SEG(3) | IO_A32 | IO_SZ8 | IO_STR);
+    io32_case("32-bit guest addr16 outsb", g32_outsb16, g32_outsb16_end,
+              IO_PORT(0x2f8) | IO_SEG(3) | IO_A16 | IO_SZ8 | IO_STR);
+    io32_case("32-bit guest in ax, dx", g32_inw, g32_inw_end,
+              IO_PORT(0x2f8) | IO_A32 | IO_SZ16 | IO_IN);
+
     memset(svm_iopm, 0xff, sizeof(svm_iopm));
     io_case("in al, 0x80", g_inb80, g_inb80_end, 0, IO_PORT(0x80) | IO_A64 | IO_SZ8 | IO_IN, 0);
     io_case("out dx, ax", g_outw_dx, g_outw_dx_end, 0x1234, IO_PORT(0x1234) | IO_A64 | IO_SZ16, 0);
@@ -683,6 +719,9 @@ static void test_msr(void)
                  W("msrpm %s: read bit, RDMSR exits", m[i].name));
         check_eq(vmcb_a.ctl.exit_info_1, 0, W("msrpm %s: RDMSR EXITINFO1 = 0", m[i].name));
         check_eq(vmcb_a.save.rip, (uintptr_t)g_rdmsr, W("msrpm %s: RIP at RDMSR", m[i].name));
+        if (svm_has(SVMF_NRIPS)) /* 15.7.1: MSR intercepts save nRIP */
+            check_eq(vmcb_a.ctl.next_rip, (uintptr_t)g_rdmsr_end,
+                     W("msrpm %s: next RIP after RDMSR", m[i].name));
         check_eq(msr_run(g_wrmsr, m[i].msr), EXIT_VMMCALL,
                  W("msrpm %s: read bit, WRMSR runs", m[i].name));
         msrpm_set(m[i].msr, false, true);
