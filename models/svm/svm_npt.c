@@ -200,7 +200,10 @@ uint64_t svm_npt_translate(struct cpu *c, const struct svm_npt_ctx *n, uint64_t 
         fault = false;
     if (fault) {
         f->exitinfo1 = err;
-        f->exitinfo2 = gpa;
+        /* Code is fetched in aligned blocks: a fetch reports the block's
+         * address (kvm-unit-tests npt_access: a fetch 8 bytes into a page
+         * reports the page). */
+        f->exitinfo2 = fetch ? gpa & ~(uint64_t)(SVM_NPT_FETCH_BLOCK - 1) : gpa;
         return SVM_NPT_FAULT;
     }
     set_ad(c, &w, write);

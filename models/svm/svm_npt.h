@@ -86,7 +86,9 @@
  * is set), bit 32 the fault was on the final guest-physical address,
  * bit 33 it was on a guest page-table (or PDPTE) access. EXITINFO2: the
  * guest-physical address that faulted (byte address of the access, or of
- * the guest paging-structure entry).
+ * the guest paging-structure entry; for an instruction fetch, the start
+ * of its aligned SVM_NPT_FETCH_BLOCK-byte fetch block, as the fetch unit
+ * reads code in aligned blocks).
  *
  * ---- g_PAT (APM vol 2, 15.25.8) ----
  *
@@ -151,6 +153,10 @@ struct svm_npt_fault {
     uint64_t exitinfo1;
     uint64_t exitinfo2;
 };
+
+/* Size of the aligned block an instruction fetch reads (EXITINFO2 of a
+ * fetch fault). */
+#define SVM_NPT_FETCH_BLOCK 16u
 
 /* svm_npt_translate's result when the access faults. */
 #define SVM_NPT_FAULT (~0ull)

@@ -112,7 +112,7 @@ static uint64_t final_fault(const struct svm_npt_ctx *n, uint64_t gpa, int acc)
 {
     struct svm_npt_fault f;
     ck_assert_uint_eq(xlate(n, gpa, acc, VG_FINAL, &f), SVM_NPT_FAULT);
-    ck_assert_uint_eq(f.exitinfo2, gpa);
+    ck_assert_uint_eq(f.exitinfo2, acc == ACC_EXEC ? gpa & ~0xfull : gpa);
     return f.exitinfo1;
 }
 
@@ -274,6 +274,14 @@ START_TEST(fetch_reports_id_when_not_present)
     struct svm_npt_ctx n = lm4_ctx();
     harness_put64(h, NPT, 0);
     ck_assert_uint_eq(final_fault(&n, 0x400000, ACC_EXEC), EI_FINAL | 0x14);
+    /* A fetch reports its 16-byte fetch block; a read the byte. */
+    struct svm_npt_fault f;
+    ck_assert_uint_eq(xlate(&n, 0x400008, ACC_EXEC, VG_FINAL, &f), SVM_NPT_FAULT);
+    ck_assert_uint_eq(f.exitinfo2, 0x400000);
+    ck_assert_uint_eq(xlate(&n, 0x40001b, ACC_EXEC, VG_FINAL, &f), SVM_NPT_FAULT);
+    ck_assert_uint_eq(f.exitinfo2, 0x400010);
+    ck_assert_uint_eq(xlate(&n, 0x400008, ACC_READ, VG_FINAL, &f), SVM_NPT_FAULT);
+    ck_assert_uint_eq(f.exitinfo2, 0x400008);
     n.nxe = false;
     ck_assert_uint_eq(final_fault(&n, 0x400000, ACC_EXEC), EI_FINAL | 0x04);
 }
@@ -369,6 +377,43 @@ START_TEST(walk_charges_cycles_probe_does_not)
     ck_assert(!(harness_get64(h, NPT + 8 * 14) & A));
     harness_put64(h, NPT + 8 * 14, 0);
     ck_assert(!svm_npt_probe(c, &n, 0x40e123, &hpa));
+}
+END_TEST
+
+START_TEST(guest_table_access_ignores_nested_nx_and_dirties_leaf_only)
+{
+    /* kvm-unit-tests npt_access_paddr_read_write_test: a guest paging
+     * structure on a nested RW+NX page is walked; A at every nested
+     * level, D on the leaf only. */
+    struct svm_npt_ctx n = lm4_ctx();
+    harness_put64(h, NPT + 8 * 0x20, (0x1420000) | P | W | U | NX);
+    struct svm_npt_fault f;
+    ck_assert_uint_eq(xlate(&n, 0x420000, ACC_EXEC, VG_WALK, &f), 0x1420000);
+    ck_assert(harness_get64(h, NPT + 8 * 0x20) & (A | D));
+    ck_assert_uint_eq(harness_get64(h, NPT + 8 * 0x20) & (A | D), A | D);
+    ck_assert_uint_eq(harness_get64(h, NPD + 16) & (A | D), A);
+    ck_assert_uint_eq(harness_get64(h, NPDP) & (A | D), A);
+    ck_assert_uint_eq(harness_get64(h, NCR3) & (A | D), A);
+    /* Read-only (with or without NX): every guest-table access faults as
+     * a write (npt_access_paddr_read_only_test). */
+    harness_put64(h, NPT + 8 * 0x20, (0x1420000) | P | U | NX);
+    ck_assert_uint_eq(xlate(&n, 0x420008, ACC_READ, VG_WALK, &f), SVM_NPT_FAULT);
+    ck_assert_uint_eq(f.exitinfo1, EI_GPT | 0x7);
+    ck_assert_uint_eq(f.exitinfo2, 0x420008);
+}
+END_TEST
+
+START_TEST(large_nested_pages_carry_permissions)
+{
+    /* npt_access tests with "mkhuge" at levels 2 and 3. */
+    struct svm_npt_ctx n = lm4_ctx();
+    harness_put64(h, NPDP + 8, 0x80000000ull | P | U | PS | NX);
+    ck_assert_uint_eq(final_fault(&n, 0x40000010, ACC_WRITE), 0x100000007ull);
+    ck_assert_uint_eq(final_fault(&n, 0x40000018, ACC_EXEC), 0x100000015ull);
+    struct svm_npt_fault f;
+    ck_assert_uint_eq(xlate(&n, 0x40000010, ACC_READ, VG_FINAL, &f), 0x80000010ull);
+    harness_put64(h, NPD + 8 * 9, (9ull << 21) | P | W | PS);
+    ck_assert_uint_eq(final_fault(&n, 0x1200000, ACC_READ), 0x100000005ull);
 }
 END_TEST
 
@@ -481,6 +526,8 @@ static Suite *suite(void)
     tcase_add_test(t, no_accessed_bits_written_on_fault);
     tcase_add_test(t, walk_kinds_report_guest_page_table_bit);
     tcase_add_test(t, walk_charges_cycles_probe_does_not);
+    tcase_add_test(t, guest_table_access_ignores_nested_nx_and_dirties_leaf_only);
+    tcase_add_test(t, large_nested_pages_carry_permissions);
     tcase_add_test(t, pae_nested_tables);
     tcase_add_test(t, legacy32_nested_tables_4k_and_4m);
     tcase_add_test(t, ctx_from_host_state);
