@@ -26,3 +26,8 @@ guest_test(svm_checks svm_checks TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen
 guest_image(svm_npt 64 svm/svm_npt.c ${SVM_LIB})
 guest_test(svm_npt svm_npt TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
+
+# Two processors, each a host with its own guests at the same time.
+guest_image(svm_smp 64 svm/svm_smp.c smp_trampoline.S ${SVM_LIB})
+guest_test(svm_smp svm_smp TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4 -smp 2
+  QEMU_ARGS ${SVM_QEMU_CPU})

@@ -69,6 +69,12 @@ void seg_from_gdt(struct vmcb_seg *s, uint16_t sel)
 
 void vmcb_init(struct vmcb *v, const void *rip)
 {
+    vmcb_init_state(v, rip);
+    memset(&guest_regs, 0, sizeof(guest_regs));
+}
+
+void vmcb_init_state(struct vmcb *v, const void *rip)
+{
     memset(v, 0, sizeof(*v));
     v->ctl.intercept_2 = INT2_VMRUN | INT2_VMMCALL;
     v->ctl.asid = 1;
@@ -99,7 +105,6 @@ void vmcb_init(struct vmcb *v, const void *rip)
     s->rip = (uint64_t)(uintptr_t)rip;
     s->rsp = pa(guest_stack + sizeof(guest_stack)) - 8;
     s->g_pat = rdmsr(0x277);
-    memset(&guest_regs, 0, sizeof(guest_regs));
 }
 
 uint64_t svm_run(struct vmcb *v)

@@ -49,6 +49,8 @@ static inline bool svm_has(uint32_t f)
  * guest IDT, starting at rip on the guest stack; intercepts VMRUN and
  * VMMCALL, ASID 1, empty IOPM/MSRPM. */
 void vmcb_init(struct vmcb *v, const void *rip);
+/* The same without clearing guest_regs (for a second processor). */
+void vmcb_init_state(struct vmcb *v, const void *rip);
 void seg_from_gdt(struct vmcb_seg *s, uint16_t sel);
 
 /* CLGI, VMRUN, STGI; returns EXITCODE. */
