@@ -672,6 +672,101 @@ static void test_triple(void)
         check_eq(vmr(EXIT_QUAL), 0, "exits: triple fault: qualification 0");
 }
 
+/* ---- VMX instructions in the guest exit unconditionally (25.1.2);
+ * instruction information tables 28-12 and 28-13 ---- */
+static uint64_t vmx_operand __attribute__((aligned(8)));
+DECL_SITE(x_vmxon);
+DECL_SITE(x_vmclear);
+DECL_SITE(x_vmptrld);
+DECL_SITE(x_vmptrst);
+DECL_SITE(x_vmread);
+DECL_SITE(x_vmwrite);
+DECL_SITE(x_vmlaunch);
+DECL_SITE(x_vmresume);
+DECL_SITE(x_vmxoff);
+static GUEST_FN void g_vmx_insns(void)
+{
+    __asm__ volatile(G_SITE(x_vmxon, "vmxon (%%rax)") G_SITE(x_vmclear, "vmclear 8(%%rbx)")
+                         G_SITE(x_vmptrld, "vmptrld (%%rax)")
+                             G_SITE(x_vmptrst, "vmptrst (%%rax)")::"a"(&vmx_operand),
+                     "b"((uintptr_t)&vmx_operand - 8)
+                     : "memory", "cc");
+    __asm__ volatile(G_SITE(x_vmread, "vmread %%rcx, %%rdx")::"c"(GUEST_RIP), "d"(0)
+                     : "memory", "cc");
+    __asm__ volatile(G_SITE(x_vmwrite, "vmwrite %%rsi, %%rdi")::"S"(0), "D"(TSC_OFFSET)
+                     : "memory", "cc");
+    __asm__ volatile(G_SITE(x_vmlaunch, "vmlaunch") G_SITE(x_vmresume, "vmresume")
+                         G_SITE(x_vmxoff, "vmxoff")::
+                             : "memory", "cc");
+}
+
+#define INFO_M_MASK ((7u << 7) | (1u << 10) | (7u << 15) | (1u << 22) | (0xfu << 23) | (1u << 27))
+#define INFO_R_MASK ((0xfu << 3) | (1u << 10) | (0xfu << 28))
+
+static void test_vmx_insns(void)
+{
+    if (!start(g_vmx_insns)) return;
+    bool ok = EXPECT("VMXON", 27, x_vmxon, 0);
+    ok = ok && check_eq(vmr(EXIT_INSN_INFO) & INFO_M_MASK, INFO_MEM(0, 0) & INFO_M_MASK,
+                        "exits: VMXON: instruction info (base RAX, DS, 64-bit)");
+    ok = ok && EXPECT("VMCLEAR with displacement 8", 19, x_vmclear, 8);
+    ok = ok && check_eq(vmr(EXIT_INSN_INFO) & INFO_M_MASK, INFO_MEM(0, 3) & INFO_M_MASK,
+                        "exits: VMCLEAR: instruction info (base RBX)");
+    ok = ok && EXPECT("VMPTRLD", 21, x_vmptrld, 0);
+    ok = ok && EXPECT("VMPTRST", 22, x_vmptrst, 0);
+    ok = ok && EXPECT("VMREAD", 23, x_vmread, 0);
+    ok = ok && check_eq(vmr(EXIT_INSN_INFO) & INFO_R_MASK, (2u << 3) | (1u << 10) | (1u << 28),
+                        "exits: VMREAD: instruction info (reg1 RDX destination, reg2 RCX field)");
+    ok = ok && EXPECT("VMWRITE", 25, x_vmwrite, 0);
+    ok = ok && check_eq(vmr(EXIT_INSN_INFO) & INFO_R_MASK, (6u << 3) | (1u << 10) | (7u << 28),
+                        "exits: VMWRITE: instruction info (reg1 RSI value, reg2 RDI field)");
+    ok = ok && EXPECT("VMLAUNCH", 20, x_vmlaunch, 0);
+    ok = ok && EXPECT("VMRESUME", 24, x_vmresume, 0);
+    ok = ok && EXPECT("VMXOFF", 26, x_vmxoff, 0);
+    if (ok) done("VMX instructions");
+}
+
+/* ---- RDRAND, RDSEED (secondary controls 11 and 16; info table 28-15) ---- */
+DECL_SITE(x_rdrand);
+DECL_SITE(x_rdseed);
+static GUEST_FN void g_rdrand(void)
+{
+    uint64_t v;
+    __asm__ volatile(G_SITE(x_rdrand, "rdrand %%rcx") : "=c"(v)::"cc");
+    g_out[0] = v;
+}
+static GUEST_FN void g_rdseed(void)
+{
+    uint32_t v;
+    __asm__ volatile(G_SITE(x_rdseed, "rdseed %%ebx") : "=b"(v)::"cc");
+}
+
+static void test_rand(void)
+{
+    uint32_t a, b, c, d;
+    cpuid(1, &a, &b, &c, &d);
+    if ((c & (1u << 30)) && start(g_rdrand) && vmx_proc2_set(1u << 11)) {
+        if (EXPECT("RDRAND", 57, x_rdrand, 0)) {
+            check_eq(vmr(EXIT_INSN_INFO) & ((0xfu << 3) | (3u << 11)), (1u << 3) | (2u << 11),
+                     "exits: RDRAND: instruction info (RCX, 64-bit operand)");
+            vmx_guest_regs.rcx = 0x4242;
+            done("RDRAND");
+            check_eq(g_out[0], 0x4242, "exits: RDRAND: the guest gets the emulated value");
+        }
+    } else {
+        test_skip("exits: RDRAND exiting", "no RDRAND or not allowed");
+    }
+    cpuid_count(7, 0, &a, &b, &c, &d);
+    if ((b & (1u << 18)) && start(g_rdseed) && vmx_proc2_set(1u << 16)) {
+        if (EXPECT("RDSEED", 61, x_rdseed, 0))
+            check_eq(vmr(EXIT_INSN_INFO) & ((0xfu << 3) | (3u << 11)), (3u << 3) | (1u << 11),
+                     "exits: RDSEED: instruction info (EBX, 32-bit operand)");
+        done("RDSEED");
+    } else {
+        test_skip("exits: RDSEED exiting", "no RDSEED or not allowed");
+    }
+}
+
 /* ---- priority of CPL and #UD checks over VM exits (25.1.1) ---- */
 static void user_priv(void)
 {
@@ -713,5 +808,7 @@ void test_main(void)
     test_dt();
     test_exceptions();
     test_triple();
+    test_vmx_insns();
+    test_rand();
     test_priority();
 }
