@@ -14,9 +14,8 @@
 
 /* The VMX features this model implements, reported through the
  * capability MSRs (SDM vol 3C, appendix A): the engine's typical set less
- * what the CPU side does not do (VMCS shadowing, posted interrupts,
- * APIC-register virtualization, virtual-interrupt delivery, x2APIC and
- * APIC-access virtualization), and less what the profile lacks. */
+ * what the CPU side does not do (VMCS shadowing, posted interrupts), and
+ * less what the profile lacks. */
 static void caps_init(struct vmx_cpu *v)
 {
     struct cpu *c = v->c;
@@ -26,8 +25,7 @@ static void caps_init(struct vmx_cpu *v)
     k->maxphyaddr = vmx_pa_bits(c);
     k->la57 = cpu_has(c, FEAT_LA57);
     k->pin &= ~VMX_PIN_POSTED_INTR;
-    k->proc2 &= ~(VMX_PROC2_VMCS_SHADOWING | VMX_PROC2_VIRT_APIC_ACCESS | VMX_PROC2_VIRT_X2APIC |
-                  VMX_PROC2_APIC_REG_VIRT | VMX_PROC2_VINTR_DELIVERY);
+    k->proc2 &= ~VMX_PROC2_VMCS_SHADOWING;
     if (!cpu_has(c, FEAT_RDTSCP)) k->proc2 &= ~VMX_PROC2_RDTSCP;
     if (!cpu_has(c, FEAT_INVPCID)) k->proc2 &= ~VMX_PROC2_INVPCID;
     if (!cpu_has(c, FEAT_XSAVES)) k->proc2 &= ~VMX_PROC2_XSAVES;

@@ -51,6 +51,16 @@ struct vmx_cpu {
     uint64_t shadow_insns;  /* c->insns at that boundary */
     bool host_nmi_blocked;
 
+    /* APIC virtualization (vmx_apic.c; SDM vol 3C, ch. 30). */
+    uint8_t rvi, svi;        /* guest interrupt status */
+    bool vintr_recognized;   /* a pending virtual interrupt was recognized */
+    bool apic_write_pending; /* APIC-write emulation after this instruction */
+    uint16_t apic_write_off;
+    bool eoi_exit_pending; /* EOI-induced VM exit after this instruction */
+    uint8_t eoi_exit_vector;
+    bool apic_flush; /* drop the TLB entry of a virtualized access */
+    uint64_t apic_flush_lin;
+
     /* Scratch for world switches (too large for a handler's stack). */
     struct vmx_entry_out eout;
     struct vmx_exit_out xout;
@@ -140,5 +150,17 @@ void vmx_set_vtpr(struct cpu *c, uint8_t vtpr);
 void vmx_tpr_check(struct cpu *c);
 uint64_t vmx_gpa_xlate(struct cpu *c, uint64_t gpa, int acc, enum virt_gpa_kind kind, uint64_t lin,
                        unsigned ctx);
+/* VM entry / exit: load and save RVI/SVI, arm the EPT APIC-access hook. */
+void vmx_apic_enter(struct cpu *c);
+void vmx_apic_exit(struct cpu *c);
+/* Trap-like work after an instruction (APIC-write emulation, EOI-induced
+ * exits, TPR-below-threshold); exits when one is due. */
+void vmx_apic_boundary(struct cpu *c);
+/* Deliver a recognized virtual interrupt when RFLAGS.IF and the interrupt
+ * shadow allow (SDM vol 3C, 30.2.2): true when it did. */
+bool vmx_vintr_deliver(struct cpu *c, unsigned shadow);
+/* RDMSR / WRMSR of x2APIC MSRs with "virtualize x2APIC mode" (30.5): true
+ * when virtualized (*val the result of a read). */
+bool vmx_x2apic_msr(struct cpu *c, uint32_t msr, bool write, uint64_t *val);
 
 #endif

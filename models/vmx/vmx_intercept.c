@@ -39,6 +39,26 @@ static bool msr_exits(struct cpu *c, uint32_t msr, bool write)
     return true;
 }
 
+/* RDMSR / WRMSR: the MSR bitmaps, then x2APIC virtualization, which
+ * completes the instruction here (SDM vol 3C, 30.5). */
+static void msr_access(struct cpu *c, struct virt_event *ev)
+{
+    bool write = ev->kind == VK_MSR_WRITE;
+    if (msr_exits(c, ev->num, write))
+        vmx_exit_insn(c, ev->insn, write ? VMX_EXIT_WRMSR : VMX_EXIT_RDMSR, 0, 0);
+    uint64_t val = ev->value;
+    if (!vmx_x2apic_msr(c, ev->num, write, &val)) return;
+    if (!write) {
+        c->s.gpr[R_RAX] = val & 0xffffffffu;
+        c->s.gpr[R_RDX] = val >> 32;
+    }
+    /* The access is complete: retire the instruction and resume after it. */
+    c->s.rip = c->next_rip;
+    c->insns++;
+    c->pending |= PEND_CHECK;
+    cpu_virt_exited(c);
+}
+
 static uint64_t disp_qual(const struct insn *i)
 {
     return i && (i->flags & INSN_F_MEM) ? (uint64_t)(int64_t)i->disp : 0;
@@ -302,11 +322,7 @@ static void vmx_intercept(struct cpu *c, struct virt_event *ev)
         }
         return;
     case VK_MSR_READ:
-        if (msr_exits(c, ev->num, false)) vmx_exit_insn(c, i, VMX_EXIT_RDMSR, 0, 0);
-        return;
-    case VK_MSR_WRITE:
-        if (msr_exits(c, ev->num, true)) vmx_exit_insn(c, i, VMX_EXIT_WRMSR, 0, 0);
-        return;
+    case VK_MSR_WRITE: msr_access(c, ev); return;
     case VK_IO: io_access(c, ev); return;
     case VK_CPUID: vmx_exit_insn(c, i, VMX_EXIT_CPUID, 0, 0);
     case VK_GETSEC: vmx_exit_insn(c, i, VMX_EXIT_GETSEC, 0, 0);

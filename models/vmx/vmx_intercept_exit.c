@@ -90,6 +90,7 @@ _Noreturn void vmx_vmexit(struct cpu *c, struct vmx_exit_info *info)
             info->insn_len = v->injecting ? v->inject_len : (uint32_t)(c->next_rip - c->insn_rip);
     }
     info->preempt_timer = vmx_preempt_now(c);
+    vmx_apic_exit(c);
     vmx_vm_exit(&v->env, v->vmcs_ptr, g, info, &v->xout);
     bool nmi_exit = VMX_EXIT_REASON_BASIC(info->reason) == VMX_EXIT_EXCEPTION_NMI &&
                     VMX_INTR_INFO_TYPE(info->intr_info) == VMX_INTR_TYPE_NMI;

@@ -20,7 +20,8 @@ static void rearm(struct cpu *c)
 {
     struct vmx_cpu *v = c->vmx;
     if ((v->ctl.proc & (VMX_PROC_MTF | VMX_PROC_INTR_WINDOW | VMX_PROC_NMI_WINDOW)) ||
-        v->preempt_active || v->mtf_pending || v->tpr_below_pending ||
+        v->preempt_active || v->mtf_pending || v->tpr_below_pending || v->vintr_recognized ||
+        v->apic_write_pending || v->eoi_exit_pending || v->apic_flush ||
         (v->ctl.pin & (VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING)))
         c->pending |= PEND_CHECK;
 }
@@ -36,11 +37,10 @@ bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     bool completed = c->insns != v->mtf_insns;
     v->mtf_insns = c->insns;
 
-    /* Trap-like exits right after the instruction (SDM vol 3C, 30.1.2). */
-    if (v->tpr_below_pending) {
-        v->tpr_below_pending = false;
-        exit_at_boundary(c, VMX_EXIT_TPR_BELOW, 0, 0);
-    }
+    /* Trap-like work and exits right after the instruction: APIC-write
+     * emulation, EOI-induced and TPR-below-threshold exits (SDM vol 3C,
+     * 30.1.2, 30.1.4, 30.4.3.2). */
+    vmx_apic_boundary(c);
     /* Monitor trap flag: after every completed instruction or delivered
      * event; priority below SMI/INIT, above debug traps (25.5.2). */
     if (v->mtf_pending || ((k->proc & VMX_PROC_MTF) && completed)) {
@@ -66,6 +66,12 @@ bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
         c->pending &= ~PEND_NMI;
         exit_at_boundary(c, VMX_EXIT_EXCEPTION_NMI, 0,
                          EXC_NMI | (VMX_INTR_TYPE_NMI << 8) | VMX_INTR_INFO_VALID);
+    }
+    /* Virtual-interrupt delivery has the priority of interrupt-window
+     * exiting, which excludes it (SDM vol 3C, 30.2.2). */
+    if (vmx_vintr_deliver(c, shadow)) {
+        rearm(c);
+        return true;
     }
     /* Interrupt-window exiting: RFLAGS.IF = 1 and no STI/MOV-SS blocking. */
     if ((k->proc & VMX_PROC_INTR_WINDOW) && (cpu_rflags(c) & RF_IF) && !shadow &&

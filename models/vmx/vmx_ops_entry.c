@@ -54,6 +54,7 @@ static void enter_guest(struct cpu *c)
     if ((v->ctl.proc & VMX_PROC_TPR_SHADOW) && !vmx_has2(v, VMX_PROC2_VINTR_DELIVERY) &&
         (vmx_vtpr(c) >> 4) < (v->ctl.tpr_threshold & 0xf))
         v->tpr_below_pending = true;
+    vmx_apic_enter(c);
     c->next_rip = c->s.rip;
     c->pending |= PEND_CHECK;
     if (o->inject.valid && o->inject.type != VMX_INTR_TYPE_OTHER) {
