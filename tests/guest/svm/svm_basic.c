@@ -604,6 +604,25 @@ static void test_modes(void)
     check_eq(read_cr0() & CR0_PG, CR0_PG, "host back in long mode after a legacy guest");
 }
 
+static void test_clean_bits(void)
+{
+    /* APM vol 2, 15.15: clean bits are a hint; a VMCB the processor has
+     * not cached is loaded in full, and clear bits are always honored. */
+    vmcb_init(&vmcb_c, g_vmmcall);
+    vmcb_c.ctl.clean_bits = 0xffffffffu;
+    check_eq(svm_run(&vmcb_c), EXIT_VMMCALL, "clean bits all set on a new VMCB: state loaded");
+    check_eq(vmcb_c.save.rip, (uintptr_t)g_vmmcall, "clean bits: guest ran the VMCB's RIP");
+    vmcb_c.save.rip = (uintptr_t)g_rdtsc;
+    vmcb_c.ctl.intercept_1 |= INT1_RDTSC;
+    vmcb_c.ctl.clean_bits = 0xffffffffu & ~1u; /* intercepts changed */
+    check_eq(svm_run(&vmcb_c), EXIT_RDTSC, "clean bit I clear: the new intercept applies");
+    vmcb_c.save.rip = (uintptr_t)g_vmmcall;
+    vmcb_c.save.cr4 ^= 4;                             /* TSD */
+    vmcb_c.ctl.clean_bits = 0xffffffffu & ~(1u << 5); /* CRx changed */
+    check_eq(svm_run(&vmcb_c), EXIT_VMMCALL, "clean bit CRx clear: runs");
+    check_eq(vmcb_c.save.cr4 & 4, (read_cr4() ^ 4) & 4, "clean bit CRx clear: new CR4 used");
+}
+
 static void test_eventinj_valid(void)
 {
     /* kvm-unit-tests' exc_inject: VMRUN consumes EVENTINJ (V cleared in
@@ -631,4 +650,5 @@ void test_main(void)
     test_vmrun_debug();
     test_modes();
     test_eventinj_valid();
+    test_clean_bits();
 }

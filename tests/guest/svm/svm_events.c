@@ -461,6 +461,22 @@ static void test_double_fault(void)
     gate_present(11, true);
 }
 
+static void test_stack_fault(void)
+{
+    /* 15.7.2's own example: a #PF while pushing the frame of an injected
+     * interrupt onto an unmapped guest stack. */
+    prepare(g_nops, EVT_VALID | EVT_TYPE_INTR | 0x30);
+    vmcb_a.ctl.intercept_exc = 1u << 14;
+    vmcb_a.save.rsp = 0x100000100ull; /* above the 4-GB identity map */
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(14), "interrupt frame on an unmapped stack: #PF exit");
+    check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_INTR | 0x30,
+             "stack #PF: EXITINTINFO = the interrupt");
+    check_eq(vmcb_a.ctl.exit_info_1, 2, "stack #PF: error code (write, supervisor, not present)");
+    check(vmcb_a.ctl.exit_info_2 >= 0x100000100ull - 40 && vmcb_a.ctl.exit_info_2 < 0x100000100ull,
+          "stack #PF: EXITINFO2 inside the 40-byte frame below RSP");
+    check_eq(vmcb_a.save.rsp, 0x100000100ull, "stack #PF: guest RSP unchanged");
+}
+
 static void test_trap_flag(void)
 {
     /* A guest RFLAGS.TF loaded by VMRUN traps after the first guest
@@ -588,6 +604,7 @@ void test_main(void)
     test_cr8_unmasked();
     test_exitintinfo_types();
     test_double_fault();
+    test_stack_fault();
     test_trap_flag();
     test_vgif();
     test_vnmi();
