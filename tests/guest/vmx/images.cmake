@@ -19,3 +19,6 @@ guest_test(vmx_events vmx_events TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXP
 
 guest_image(vmx_ept 64 vmx/vmx_ept.c ${VMX_LIB})
 guest_test(vmx_ept vmx_ept TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
+
+guest_image(vmx_state 64 vmx/vmx_state.c ${VMX_LIB})
+guest_test(vmx_state vmx_state TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
