@@ -564,6 +564,53 @@ static void test_vnmi(void)
     guest_exc_mode = GEXC_VMMCALL;
 }
 
+GUEST_SNIPPET(g_count, "1: incq %rbx; incq %r12; cmpq %rbx, %rcx; jne 1b");
+
+static void test_resume(void)
+{
+    /* Many asynchronous INTR exits (periodic LAPIC timer) in the middle of
+     * a guest loop; the host resumes each time from the VMCB as saved. The
+     * loop's registers must come out exact (kvm-unit-tests'
+     * reg_corruption idea). */
+    lapic_enable();
+    idt_set_handler(0x41, on_host_irq);
+    host_irqs = 0;
+    vmcb_init(&vmcb_a, g_count);
+    vmcb_a.ctl.intercept_1 |= INT1_INTR;
+    vmcb_a.ctl.vintr = VINTR_MASKING;
+    guest_regs.rcx = 3000000;
+    lapic_write(LAPIC_TIMER_DIV, 0xb);
+    lapic_write(LAPIC_LVT_TIMER, 0x41 | (1u << 17)); /* periodic */
+    lapic_write(LAPIC_TIMER_INIT, 200000);
+    unsigned exits = 0, other = 0;
+    for (unsigned i = 0; i < 100000; i++) {
+        svm_clgi();
+        sti();
+        svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
+        svm_stgi();
+        spin(10);
+        cli();
+        if (vmcb_a.ctl.exit_code == EXIT_INTR)
+            exits++;
+        else if (vmcb_a.ctl.exit_code == EXIT_VMMCALL)
+            break;
+        else {
+            other++;
+            break;
+        }
+    }
+    lapic_write(LAPIC_LVT_TIMER, 1u << 16);
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    idt_set_handler(0x41, 0);
+    printf("  %u INTR exits, %u host interrupts\n", exits, host_irqs);
+    check_eq(vmcb_a.ctl.exit_code, EXIT_VMMCALL, "resume: the guest loop completed");
+    check_eq(other, 0, "resume: only INTR exits on the way");
+    check_timed(exits, 1, 100000, "resume: INTR exits in the middle of the loop");
+    check_eq(guest_regs.rbx, 3000000, "resume: RBX exact after all exits");
+    check_eq(guest_regs.r12, 3000000, "resume: R12 exact after all exits");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_count_end, "resume: RIP at the VMMCALL");
+}
+
 static void test_guest_hlt(void)
 {
     /* Last: a model that stops the machine on a guest HLT with IF = 0
@@ -609,5 +656,6 @@ void test_main(void)
     test_vgif();
     test_vnmi();
     test_physical();
+    test_resume();
     test_guest_hlt();
 }
