@@ -7,7 +7,7 @@ set_property(GLOBAL APPEND PROPERTY GUEST_HEADERS
 set(SVM_LIB svm/svm_lib.c svm/svm_guest.S)
 set(SVM_QEMU_CPU -cpu max,+svm)
 
-guest_image(svm_basic 64 svm/svm_basic.c ${SVM_LIB})
+guest_image(svm_basic 64 svm/svm_basic.c svm/svm_modesw.S ${SVM_LIB})
 guest_test(svm_basic svm_basic TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
 

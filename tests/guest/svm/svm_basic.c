@@ -623,6 +623,48 @@ static void test_clean_bits(void)
     check_eq(vmcb_c.save.cr4 & 4, (read_cr4() ^ 4) & 4, "clean bit CRx clear: new CR4 used");
 }
 
+extern char g_msw[], g_msw_real_vmmcall[], g_msw_back_vmmcall[], g_msw16[], g_msw_ljmp[];
+extern struct __attribute__((packed)) {
+    uint32_t off;
+    uint16_t sel;
+} g_msw_16_ptr;
+
+static void test_mode_switch(void)
+{
+    /* The real-mode far jump in svm_modesw.S is patched to reach
+     * g_msw_real through CS = FFFFh. */
+    uint8_t *ljmp = (uint8_t *)g_msw_ljmp; /* EA iw iw */
+    if (ljmp[0] != 0xea || (uintptr_t)g_msw_real_vmmcall > 0x10ffe0) {
+        test_skip("guest mode switch", "unexpected code layout");
+        return;
+    }
+    uint16_t real_ip = (uint16_t)((uintptr_t)(ljmp + 5) - 0xffff0);
+    memcpy(ljmp + 1, &real_ip, 2);
+    /* A 16-bit code segment based at g_msw16's page. */
+    uint32_t base16 = (uint32_t)(uintptr_t)g_msw16 & ~0xfffu;
+    gdt_set(GDT_FREE + 4, base16, 0xffff, 0x9b, 0);
+    g_msw_16_ptr.off = (uint32_t)(uintptr_t)g_msw16 - base16;
+    g_msw_16_ptr.sel = (GDT_FREE + 4) * 8;
+
+    vmcb_init(&vmcb_a, g_msw);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "mode switch: guest reached real mode and exited");
+    check_eq(vmcb_a.save.cr0 & (CR0_PE | CR0_PG), 0, "mode switch: CR0.PE = PG = 0 saved");
+    check_eq(vmcb_a.save.efer & (EFER_LME | EFER_LMA), 0, "mode switch: EFER.LME = LMA = 0");
+    check_eq(vmcb_a.save.cs.sel, 0xffff, "mode switch: real-mode CS selector");
+    check_eq(vmcb_a.save.cs.base, 0xffff0, "mode switch: real-mode CS base = selector * 16");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_msw_real_vmmcall - 0xffff0, "mode switch: IP");
+    check_eq(guest_regs.rbx & 0xffff, 0x4242, "mode switch: BX set in real mode");
+    check_eq(vmcb_a.save.cpl, 0, "mode switch: CPL 0");
+    vmcb_a.save.rip += 3;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "mode switch: resumed, back in 64-bit mode");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_msw_back_vmmcall, "mode switch: RIP in 64-bit code");
+    check_eq(vmcb_a.save.efer & (EFER_LME | EFER_LMA), EFER_LME | EFER_LMA,
+             "mode switch: EFER.LME and LMA set again");
+    check_eq(vmcb_a.save.cs.sel, SEL_KCODE64, "mode switch: 64-bit CS");
+    check_eq(guest_regs.rbx, 0x6464, "mode switch: RBX from 64-bit code");
+    gdt[GDT_FREE + 4] = 0;
+}
+
 static void test_eventinj_valid(void)
 {
     /* kvm-unit-tests' exc_inject: VMRUN consumes EVENTINJ (V cleared in
@@ -649,6 +691,7 @@ void test_main(void)
     test_guest_vmload_vmsave();
     test_vmrun_debug();
     test_modes();
+    test_mode_switch();
     test_eventinj_valid();
     test_clean_bits();
 }
