@@ -387,6 +387,48 @@ static void test_mtf(void)
     done("MTF");
 }
 
+/* ---- TPR shadow (29.1.1-29.1.2): CR8 accesses use VTPR; TPR below
+ * threshold exit 43 is trap-like ---- */
+static uint8_t vapic[4096] __attribute__((aligned(4096)));
+static volatile uint64_t tpr_read;
+DECL_SITE(ev_cr8_low);
+static GUEST_FN void g_tpr(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr8, %0" : "=r"(v));
+    tpr_read = v;
+    __asm__ volatile("mov %0, %%cr8" ::"r"(6ull) : "memory");
+    __asm__ volatile(G_SITE(ev_cr8_low, "mov %%rbx, %%cr8")::"b"(3ull) : "memory");
+}
+
+static void test_tpr_shadow(void)
+{
+    if (!vmx_ctl_can_set(PROC_CONTROLS, PROC_TPR_SHADOW)) {
+        test_skip("events: TPR shadow", "not allowed");
+        return;
+    }
+    if (!start_at(NULL, 2)) return;
+    vmx_guest_start(g_tpr);
+    memset(vapic, 0, sizeof(vapic));
+    vapic[0x80] = 0x50;
+    vmx_ctl_set(PROC_CONTROLS, PROC_TPR_SHADOW);
+    vmx_ctl_clear(PROC_CONTROLS, PROC_CR8_LOAD | PROC_CR8_STORE);
+    vmw(VIRT_APIC_ADDR, (uintptr_t)vapic);
+    vmw(TPR_THRESHOLD, 4);
+    if (expect_reason(43, "MOV to CR8 below the TPR threshold")) {
+        check_eq(vmr(GUEST_RIP), (uintptr_t)ev_cr8_low_end,
+                 "events: TPR below threshold is trap-like: RIP after the MOV");
+        check_eq(vmr(EXIT_QUAL), 0, "events: TPR below threshold: qualification 0");
+        check_eq(tpr_read, 5, "events: MOV from CR8 reads VTPR[7:4]");
+        check_eq(vapic[0x80], 0x30, "events: MOV to CR8 writes VTPR = value << 4");
+        check_eq(*(uint32_t *)&vapic[0x80], 0x30, "events: VTPR bytes 81H-83H cleared");
+        /* Every VM entry checks threshold[3:0] <= VTPR[7:4] (27.2.1.1): a
+         * VMM lowers the threshold before resuming. */
+        vmw(TPR_THRESHOLD, 3);
+        done("TPR shadow");
+    }
+}
+
 /* ---- HLT activity state (24.4.2, 26.7) ---- */
 static void test_hlt_state(void)
 {
@@ -439,5 +481,6 @@ void test_main(void)
     test_vectoring();
     test_preemption();
     test_mtf();
+    test_tpr_shadow();
     test_hlt_state();
 }
