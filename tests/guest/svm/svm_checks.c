@@ -169,6 +169,47 @@ static void m_cet_no_wp(struct vmcb *v)
     v->save.cr0 &= ~CR0_WP;
 }
 
+/* Nested paging: a 4-GB identity map of 2-MB pages. */
+static uint64_t c_npml4[512] __attribute__((aligned(4096)));
+static uint64_t c_npdpt[512] __attribute__((aligned(4096)));
+static uint64_t c_npd[4][512] __attribute__((aligned(4096)));
+
+static void np_build(void)
+{
+    c_npml4[0] = pa(c_npdpt) | 7;
+    for (unsigned i = 0; i < 4; i++) {
+        c_npdpt[i] = pa(c_npd[i]) | 7;
+        for (unsigned j = 0; j < 512; j++)
+            c_npd[i][j] = ((uint64_t)(i * 512 + j) << 21) | 0x87;
+    }
+}
+static void m_np(struct vmcb *v)
+{
+    v->ctl.np_enable = 1;
+    v->ctl.n_cr3 = pa(c_npml4);
+    v->save.g_pat = 0x0007040600070406ull;
+}
+static void m_np_ncr3_63(struct vmcb *v)
+{
+    m_np(v);
+    v->ctl.n_cr3 |= 1ull << 63;
+}
+static void m_np_ncr3_52(struct vmcb *v)
+{
+    m_np(v);
+    v->ctl.n_cr3 |= 1ull << 52;
+}
+static void m_np_gpat_type2(struct vmcb *v)
+{
+    m_np(v);
+    v->save.g_pat = (v->save.g_pat & ~0xffull) | 2; /* encoding 2 is reserved */
+}
+static void m_np_gpat_rsvd(struct vmcb *v)
+{
+    m_np(v);
+    v->save.g_pat |= 1ull << 11; /* bits 7:3 of an entry are reserved */
+}
+
 enum sweep_reg { SW_CR0, SW_CR3, SW_CR4, SW_DR6, SW_DR7, SW_EFER };
 
 /* Each bit of [lo, hi] alone must make VMRUN fail; returns the mask of
@@ -247,5 +288,17 @@ void test_main(void)
     else
         test_skip("CR4.CET with CR0.WP = 0", "CPUID 7.0 ECX.CET_SS clear");
     test_sweeps();
+    if (svm_has(SVMF_NPT)) {
+        /* APM vol 2, 15.25.4: with NP_ENABLE, nCR3 MBZ bits and an invalid
+         * G_PAT are illegal too. QEMU 7.2 TCG checks neither. */
+        np_build();
+        run_case("nested paging, valid nCR3 and G_PAT", m_np, EXIT_VMMCALL);
+        run_case_ref("nested paging, nCR3 bit 63", m_np_ncr3_63, EXIT_INVALID, EXIT_VMMCALL);
+        run_case_ref("nested paging, nCR3 bit 52", m_np_ncr3_52, EXIT_INVALID, EXIT_VMMCALL);
+        run_case_ref("nested paging, G_PAT entry 0 type 2", m_np_gpat_type2, EXIT_INVALID,
+                     EXIT_VMMCALL);
+        run_case_ref("nested paging, G_PAT entry 1 reserved bit", m_np_gpat_rsvd, EXIT_INVALID,
+                     EXIT_VMMCALL);
+    }
     run_case("valid VMCB again", m_none, EXIT_VMMCALL);
 }
