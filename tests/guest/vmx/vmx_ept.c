@@ -297,6 +297,29 @@ static void test_misconfig(void)
     flush_ept();
 }
 
+/* Execute-only translations (A.10 bit 0): reads violate with X in the
+ * permission bits; fetches succeed. */
+static void test_execute_only(void)
+{
+    if (!(vmx_ept_cap & EPTCAP_XONLY)) {
+        test_skip("ept: execute-only pages", "not in IA32_VMX_EPT_VPID_CAP");
+        return;
+    }
+    area.data[2][0] = 0xc3; /* RET */
+    *pte_of(area.data[2]) = (uintptr_t)area.data[2] | EPT_X | MT(ept_mt);
+    flush_ept();
+    if (start(g_exec2, eptp)) done("fetch from an execute-only page");
+    if (start(g_read2, eptp) && expect_reason(EXIT_EPT_VIOLATION, "read of an execute-only page")) {
+        check_eq(vmr(EXIT_QUAL) & 0x1ff, 0x1a1,
+                 "ept: execute-only read: qualification R | executable | GLA valid | final");
+        *pte_of(area.data[2]) = (uintptr_t)area.data[2] | EPT_RWX | MT(ept_mt);
+        flush_ept();
+        done("read after granting R");
+    }
+    *pte_of(area.data[2]) = (uintptr_t)area.data[2] | EPT_RWX | MT(ept_mt);
+    flush_ept();
+}
+
 static void test_ad(void)
 {
     if (!(vmx_ept_cap & EPTCAP_AD)) {
@@ -504,6 +527,7 @@ void test_main(void)
     test_basic();
     test_violations();
     test_misconfig();
+    test_execute_only();
     test_ad();
     test_large_and_invept();
     test_inv_instructions();

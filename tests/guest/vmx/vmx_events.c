@@ -429,6 +429,69 @@ static void test_tpr_shadow(void)
     }
 }
 
+/* ---- pending MTF injection (26.5.2): type 7, vector 0 ---- */
+static void test_pending_mtf(void)
+{
+    if (!start_at(ev_mtf, 2)) return;
+    vmw(ENTRY_INTR_INFO, INTR_VALID | (7u << 8) | 0);
+    if (expect_reason(EXIT_MTF, "injected pending MTF exit")) {
+        check_eq(vmr(GUEST_RIP), (uintptr_t)ev_mtf,
+                 "events: pending MTF: exit on the boundary right after VM entry");
+        done("pending MTF");
+    }
+}
+
+/* ---- APIC-access page (29.4): virtualized VTPR reads, APIC-access
+ * exits 44 with offset and access type (table 28-6) ---- */
+static volatile uint32_t apic_tpr_read;
+DECL_SITE(ev_apic_id_read);
+DECL_SITE(ev_apic_icr_write);
+static GUEST_FN void g_apic(void)
+{
+    uint32_t v;
+    apic_tpr_read = mmio_read32(LAPIC_BASE_DEFAULT + LAPIC_TPR);
+    __asm__ volatile(G_SITE(ev_apic_id_read, "movl (%1), %0")
+                     : "=r"(v)
+                     : "r"((uintptr_t)LAPIC_BASE_DEFAULT + LAPIC_ID)
+                     : "memory");
+    __asm__ volatile(G_SITE(ev_apic_icr_write, "movl %0, (%1)")::"r"(0x40u),
+                     "r"((uintptr_t)LAPIC_BASE_DEFAULT + LAPIC_ICR_LO)
+                     : "memory");
+}
+
+static void test_apic_access(void)
+{
+    if (!vmx_ctl_can_set(PROC_CONTROLS, PROC_TPR_SHADOW) ||
+        !vmx_ctl_can_set(PROC_CONTROLS2, PROC2_VIRT_APIC)) {
+        test_skip("events: APIC-access page", "not allowed");
+        return;
+    }
+    if (!start_at(NULL, 2)) return;
+    vmx_guest_start(g_apic);
+    memset(vapic, 0, sizeof(vapic));
+    vapic[0x80] = 0x20;
+    vmx_ctl_set(PROC_CONTROLS, PROC_TPR_SHADOW);
+    vmx_ctl_clear(PROC_CONTROLS, PROC_CR8_LOAD | PROC_CR8_STORE);
+    vmx_proc2_set(PROC2_VIRT_APIC);
+    vmw(VIRT_APIC_ADDR, (uintptr_t)vapic);
+    vmw(APIC_ACCESS_ADDR, LAPIC_BASE_DEFAULT);
+    vmw(TPR_THRESHOLD, 0);
+    if (expect_reason(44, "read of the APIC ID through the APIC-access page")) {
+        check_eq(vmr(GUEST_RIP), (uintptr_t)ev_apic_id_read,
+                 "events: APIC access read: fault-like RIP");
+        check_eq(vmr(EXIT_QUAL), 0x020,
+                 "events: APIC access read: offset 020H, type 0 (linear read)");
+        check_eq(apic_tpr_read, 0x20, "events: read of offset 080H returns VTPR");
+        vmw(GUEST_RIP, (uintptr_t)ev_apic_id_read_end);
+        if (expect_reason(44, "write of the ICR through the APIC-access page")) {
+            check_eq(vmr(EXIT_QUAL), 0x1300,
+                     "events: APIC access write: offset 300H, type 1 (linear write)");
+            vmw(GUEST_RIP, (uintptr_t)ev_apic_icr_write_end);
+            done("APIC-access page");
+        }
+    }
+}
+
 /* ---- HLT activity state (24.4.2, 26.7) ---- */
 static void test_hlt_state(void)
 {
@@ -482,5 +545,7 @@ void test_main(void)
     test_preemption();
     test_mtf();
     test_tpr_shadow();
+    test_pending_mtf();
+    test_apic_access();
     test_hlt_state();
 }
