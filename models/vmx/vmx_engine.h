@@ -344,6 +344,12 @@ enum vmx_rf_rule {
     VMX_RF_AS_IS, /* save RFLAGS as given */
     VMX_RF_SET,   /* fault-like event during an instruction (RF as pushed by a fault) */
     VMX_RF_CLEAR,
+    /* The engine applies 28.3.3 from the exit reason: 0 for exits caused
+     * by executing an instruction, 1 for EPT violations, EPT
+     * misconfigurations and APIC-access exits not during event delivery
+     * (IDT-vectoring valid bit 0); RFLAGS as given otherwise (the caller
+     * gives the image an event delivery would have pushed). */
+    VMX_RF_AUTO,
 };
 
 /* The cause of an exit and its information (28.2), given by the caller.

@@ -42,9 +42,73 @@ bool vmx_record_exit_info(const struct vmx_env *env, uint64_t pa, const struct v
     return ok;
 }
 
+/* Basic exit reasons caused by executing an instruction (unconditionally
+ * or because a VM-execution control says so): RF is saved as 0 (28.3.3). */
+static bool instruction_exit(uint32_t basic)
+{
+    switch (basic) {
+    case VMX_EXIT_CPUID:
+    case VMX_EXIT_GETSEC:
+    case VMX_EXIT_HLT:
+    case VMX_EXIT_INVD:
+    case VMX_EXIT_INVLPG:
+    case VMX_EXIT_RDPMC:
+    case VMX_EXIT_RDTSC:
+    case VMX_EXIT_RSM:
+    case VMX_EXIT_VMCALL:
+    case VMX_EXIT_VMCLEAR:
+    case VMX_EXIT_VMLAUNCH:
+    case VMX_EXIT_VMPTRLD:
+    case VMX_EXIT_VMPTRST:
+    case VMX_EXIT_VMREAD:
+    case VMX_EXIT_VMRESUME:
+    case VMX_EXIT_VMWRITE:
+    case VMX_EXIT_VMXOFF:
+    case VMX_EXIT_VMXON:
+    case VMX_EXIT_CR_ACCESS:
+    case VMX_EXIT_DR_ACCESS:
+    case VMX_EXIT_IO:
+    case VMX_EXIT_RDMSR:
+    case VMX_EXIT_WRMSR:
+    case VMX_EXIT_MWAIT:
+    case VMX_EXIT_MONITOR:
+    case VMX_EXIT_PAUSE:
+    case VMX_EXIT_GDTR_IDTR:
+    case VMX_EXIT_LDTR_TR:
+    case VMX_EXIT_INVEPT:
+    case VMX_EXIT_RDTSCP:
+    case VMX_EXIT_INVVPID:
+    case VMX_EXIT_WBINVD:
+    case VMX_EXIT_XSETBV:
+    case VMX_EXIT_RDRAND:
+    case VMX_EXIT_INVPCID:
+    case VMX_EXIT_VMFUNC:
+    case VMX_EXIT_ENCLS:
+    case VMX_EXIT_RDSEED:
+    case VMX_EXIT_XSAVES:
+    case VMX_EXIT_XRSTORS:
+    case VMX_EXIT_UMWAIT:
+    case VMX_EXIT_TPAUSE:
+    case VMX_EXIT_LOADIWKEY: return true;
+    default: return false;
+    }
+}
+
+static uint8_t auto_rf_rule(const struct vmx_exit_info *x)
+{
+    uint32_t basic = VMX_EXIT_REASON_BASIC(x->reason);
+    if (instruction_exit(basic)) return VMX_RF_CLEAR;
+    if ((basic == VMX_EXIT_EPT_VIOLATION || basic == VMX_EXIT_EPT_MISCONFIG ||
+         basic == VMX_EXIT_APIC_ACCESS) &&
+        !(x->idt_vec_info & VMX_INTR_INFO_VALID))
+        return VMX_RF_SET;
+    return VMX_RF_AS_IS;
+}
+
 static uint64_t saved_rflags(const struct vt_state *g, const struct vmx_exit_info *x)
 {
-    switch (x->rf_rule) {
+    uint8_t rule = x->rf_rule == VMX_RF_AUTO ? auto_rf_rule(x) : x->rf_rule;
+    switch (rule) {
     case VMX_RF_SET: return g->rflags | RFLAGS_RF;
     case VMX_RF_CLEAR: return g->rflags & ~RFLAGS_RF;
     default: return g->rflags;

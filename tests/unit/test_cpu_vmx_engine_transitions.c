@@ -365,6 +365,24 @@ START_TEST(exit_rflags_rf_rule)
     x.rf_rule = VMX_RF_CLEAR;
     do_exit(&g, &x);
     ck_assert_uint_eq(fx_get(VMCS_GUEST_RFLAGS), 0x246);
+    /* 28.3.3 applied by the engine. */
+    x.rf_rule = VMX_RF_AUTO;
+    x.reason = VMX_EXIT_CPUID;
+    g.rflags = 0x10246;
+    do_exit(&g, &x);
+    ck_assert_uint_eq(fx_get(VMCS_GUEST_RFLAGS), 0x246);
+    x.reason = VMX_EXIT_EPT_VIOLATION;
+    g.rflags = 0x246;
+    do_exit(&g, &x);
+    ck_assert_uint_eq(fx_get(VMCS_GUEST_RFLAGS), 0x10246);
+    x.idt_vec_info = VMX_INTR_INFO_VALID | 0x30; /* during delivery: as given */
+    do_exit(&g, &x);
+    ck_assert_uint_eq(fx_get(VMCS_GUEST_RFLAGS), 0x246);
+    x.reason = VMX_EXIT_INTR_WINDOW;
+    x.idt_vec_info = 0;
+    g.rflags = 0x10246;
+    do_exit(&g, &x);
+    ck_assert_uint_eq(fx_get(VMCS_GUEST_RFLAGS), 0x10246);
 }
 END_TEST
 
