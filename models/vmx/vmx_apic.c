@@ -340,6 +340,12 @@ uint64_t vmx_gpa_xlate(struct cpu *c, uint64_t gpa, int acc, enum virt_gpa_kind 
     if (v->ept.pml_index != pml_index) vmx_vmcs_write(v, VMCS_GUEST_PML_INDEX, v->ept.pml_index);
     if (st == VMX_EPT_OK) return r.hpa;
     if (st == VMX_EPT_APIC) return apic_access(c, r.hpa & 0xfff, acc, kind, lin);
+    /* "EPT-violation #VE": a convertible violation becomes #VE, a fault
+     * delivered through the guest IDT (SDM vol 3C, 25.5.7). */
+    if (st == VMX_EPT_VIOLATION && vmx_has2(v, VMX_PROC2_EPT_VE) &&
+        vmx_ept_ve_convert(&v->mem, v->ctl.ve_info, &r, v->ctl.eptp_index, (c->s.cr0 & CR0_PE) != 0,
+                           c->vectoring.valid))
+        cpu_raise_noerr(c, VMX_VE_VECTOR);
     struct vmx_exit_info info = {.reason = r.exit_reason,
                                  .qual = r.qualification,
                                  .guest_phys = r.gpa,

@@ -26,6 +26,7 @@ static void caps_init(struct vmx_cpu *v)
     k->la57 = cpu_has(c, FEAT_LA57);
     k->pin &= ~VMX_PIN_POSTED_INTR;
     k->proc2 &= ~VMX_PROC2_VMCS_SHADOWING;
+    k->proc2 |= VMX_PROC2_EPT_VE;
     if (!cpu_has(c, FEAT_RDTSCP)) k->proc2 &= ~VMX_PROC2_RDTSCP;
     if (!cpu_has(c, FEAT_INVPCID)) k->proc2 &= ~VMX_PROC2_INVPCID;
     if (!cpu_has(c, FEAT_XSAVES)) k->proc2 &= ~VMX_PROC2_XSAVES;

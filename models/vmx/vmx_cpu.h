@@ -50,6 +50,7 @@ struct vmx_cpu {
     uint8_t shadow;         /* interrupt shadow at the last boundary */
     uint64_t shadow_insns;  /* c->insns at that boundary */
     bool host_nmi_blocked;
+    bool iret_unblocked_nmi; /* the instruction is an IRET that unblocked NMIs */
 
     /* APIC virtualization (vmx_apic.c; SDM vol 3C, ch. 30). */
     uint8_t rvi, svi;        /* guest interrupt status */

@@ -411,10 +411,18 @@ static void vmx_intercept(struct cpu *c, struct virt_event *ev)
         c->s.rip = c->insn_rip;
         c->vectoring.valid = false;
         vmx_exit_simple(c, VMX_EXIT_TRIPLE_FAULT, 0);
-    case VK_IRET:
-        /* IRET removes blocking by virtual NMI (SDM vol 3C, 25.3). */
-        if (k->pin & VMX_PIN_VIRTUAL_NMIS) v->vnmi_blocked = false;
+    case VK_IRET: {
+        /* IRET removes blocking by (virtual) NMI (SDM vol 3C, 25.3); an
+         * exit during this IRET reports the unblocking (28.2.2, 28.2.3). */
+        bool virt_nmi = k->pin & VMX_PIN_VIRTUAL_NMIS;
+        if (virt_nmi ? v->vnmi_blocked : c->nmi_blocked) {
+            v->iret_unblocked_nmi = true;
+            v->ept.nmi_unblocking = true;
+            c->pending |= PEND_CHECK;
+        }
+        if (virt_nmi) v->vnmi_blocked = false;
         return;
+    }
     case VK_VMCALL:
     case VK_VMLAUNCH:
     case VK_VMRESUME:

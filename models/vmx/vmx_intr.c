@@ -15,14 +15,15 @@ static _Noreturn void exit_at_boundary(struct cpu *c, uint32_t reason, uint64_t 
 }
 
 /* Keep the CPU calling the boundary hook while a boundary-level exit may
- * become due. */
+ * become due without any line changing (windows, MTF, the timer, pending
+ * virtual-interrupt and APIC work). INTR and NMI lines make the CPU call
+ * it by themselves. */
 static void rearm(struct cpu *c)
 {
     struct vmx_cpu *v = c->vmx;
     if ((v->ctl.proc & (VMX_PROC_MTF | VMX_PROC_INTR_WINDOW | VMX_PROC_NMI_WINDOW)) ||
         v->preempt_active || v->mtf_pending || v->tpr_below_pending || v->vintr_recognized ||
-        v->apic_write_pending || v->eoi_exit_pending || v->apic_flush ||
-        (v->ctl.pin & (VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING)))
+        v->apic_write_pending || v->eoi_exit_pending || v->apic_flush)
         c->pending |= PEND_CHECK;
 }
 
@@ -36,6 +37,8 @@ bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     v->shadow_insns = c->insns;
     bool completed = c->insns != v->mtf_insns;
     v->mtf_insns = c->insns;
+    v->iret_unblocked_nmi = false;
+    v->ept.nmi_unblocking = false;
 
     /* Trap-like work and exits right after the instruction: APIC-write
      * emulation, EOI-induced and TPR-below-threshold exits (SDM vol 3C,
@@ -157,6 +160,9 @@ void vmx_exception(struct cpu *c, unsigned vector, enum event_type type, bool ha
         info.intr_info |= VMX_INTR_INFO_DELIVER_EC;
         info.intr_error = err;
     }
+    /* A fault of an IRET that unblocked NMIs (SDM vol 3C, 28.2.2). */
+    if (v->iret_unblocked_nmi && type == EV_HWEXC && vector != EXC_DF && !c->vectoring.valid)
+        info.intr_info |= VMX_INTR_INFO_NMI_UNBLOCK;
     /* Exit qualification (SDM vol 3C, 28.2.1): the #PF linear address;
      * for #DB the DR6-format B3-B0, BD, BS bits. */
     if (vector == EXC_PF && type == EV_HWEXC) info.qual = c->exc_cr2;
