@@ -27,10 +27,13 @@ enum walk_status { WALK_OK, WALK_NOT_PRESENT, WALK_RSVD };
 #define ADDR_4K 0x000ffffffffff000ull
 
 struct walk {
-    uint64_t lin; /* the linear address translated, and */
-    unsigned ctx; /* who accesses (enum mmu_ctx): both for the nested hook */
-    bool probe;   /* debugger walk: no nested translation (mmu_probe) */
-    uint64_t pa;  /* (guest-)physical address of the 4 KiB slice */
+    uint64_t lin;           /* the linear address translated, and */
+    unsigned ctx;           /* who accesses (enum mmu_ctx): both for the nested hook */
+    bool probing;           /* side-effect-free walk (mmu_probe*): */
+    mmu_gpa_probe_fn probe; /* its gPA translation, NULL = identity, */
+    void *probe_opaque;
+    bool probe_failed; /* which found a gPA unmapped */
+    uint64_t pa;       /* (guest-)physical address of the 4 KiB slice */
     uint8_t perm;
     uint8_t pkey;
     uint8_t pagebits;
@@ -58,10 +61,15 @@ static uint64_t a20(const struct cpu *c, uint64_t pa)
     return c->a20_off ? pa & ~(1ull << 20) : pa;
 }
 
-static uint64_t read_entry(struct cpu *c, const struct walk *w, uint64_t pa, bool ent32)
+static uint64_t read_entry(struct cpu *c, struct walk *w, uint64_t pa, bool ent32)
 {
     cpu_charge(c, COST_PAGEWALK);
-    if (!w->probe) pa = virt_gpa(c, pa, ACC_READ, VG_WALK, w->lin, w->ctx);
+    if (!w->probing) {
+        pa = virt_gpa(c, pa, ACC_READ, VG_WALK, w->lin, w->ctx);
+    } else if (w->probe && !w->probe(w->probe_opaque, pa, &pa)) {
+        w->probe_failed = true;
+        return 0; /* ends the walk as not present */
+    }
     return cpu_pread(c, pa, ent32 ? 4 : 8);
 }
 
@@ -270,7 +278,7 @@ struct tlb_entry *mmu_translate(struct cpu *c, uint64_t lin, int acc, unsigned c
 
     struct walk w;
     w.ctx = ctx;
-    w.probe = false;
+    w.probing = false;
     enum walk_status st = walk(c, lin, &w);
     uint32_t err = base_error(c, acc, ctx);
     if (st == WALK_NOT_PRESENT) cpu_raise_pf(c, lin, err);
@@ -289,22 +297,40 @@ struct tlb_entry *mmu_translate(struct cpu *c, uint64_t lin, int acc, unsigned c
     return fill(c, lin, acc, pa, perm, w.pkey, w.pagebits);
 }
 
+static bool probe_walk(struct cpu *c, uint64_t lin, uint64_t *pa, mmu_gpa_probe_fn probe,
+                       void *opaque)
+{
+    uint64_t gpa;
+    if (c->paging == PG_NONE) {
+        gpa = lin & 0xffffffffu;
+    } else {
+        uint64_t saved = c->cycles;
+        struct walk w;
+        w.ctx = CTX_SUP;
+        w.probing = true;
+        w.probe = probe;
+        w.probe_opaque = opaque;
+        w.probe_failed = false;
+        enum walk_status st = walk(c, lin, &w);
+        c->cycles = saved;
+        if (st != WALK_OK || w.probe_failed) return false;
+        gpa = w.pa | (lin & 0xfff);
+    }
+    if (probe && !probe(opaque, gpa, &gpa)) return false;
+    *pa = a20(c, gpa);
+    return true;
+}
+
 bool mmu_probe(struct cpu *c, uint64_t lin, uint64_t *pa)
 {
     if (c->virt && c->virt->ops->gpa_xlate) return false;
-    if (c->paging == PG_NONE) {
-        *pa = a20(c, lin & 0xffffffffu);
-        return true;
-    }
-    uint64_t saved = c->cycles;
-    struct walk w;
-    w.ctx = CTX_SUP;
-    w.probe = true;
-    enum walk_status st = walk(c, lin, &w);
-    c->cycles = saved;
-    if (st != WALK_OK) return false;
-    *pa = a20(c, w.pa | (lin & 0xfff));
-    return true;
+    return probe_walk(c, lin, pa, NULL, NULL);
+}
+
+bool mmu_probe_nested(struct cpu *c, uint64_t lin, uint64_t *pa, mmu_gpa_probe_fn probe,
+                      void *opaque)
+{
+    return probe_walk(c, lin, pa, probe, opaque);
 }
 
 bool mmu_load_pdptes(struct cpu *c, uint64_t cr3)

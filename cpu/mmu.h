@@ -140,6 +140,17 @@ bool mmu_load_pdptes(struct cpu *c, uint64_t cr3);
  * without side effects (no probe hook in cpu_virt_ops yet). */
 bool mmu_probe(struct cpu *c, uint64_t lin, uint64_t *pa);
 
+/* A side-effect-free guest-physical -> host-physical translation (no A/D,
+ * no exit, no cycles), e.g. a wrapper of svm_npt_probe: false when gpa is
+ * not mapped. */
+typedef bool (*mmu_gpa_probe_fn)(void *opaque, uint64_t gpa, uint64_t *hpa);
+/* mmu_probe for a guest under nested paging: the guest's tables are walked
+ * with every guest-physical address translated by probe (NULL: identity),
+ * and *pa is the host-physical address. For the instruction bytes of a
+ * VM exit (decode assists) and for debuggers. */
+bool mmu_probe_nested(struct cpu *c, uint64_t lin, uint64_t *pa, mmu_gpa_probe_fn probe,
+                      void *opaque);
+
 /* Physical address width mask from the profile. */
 uint64_t mmu_phys_mask(const struct cpu *c);
 

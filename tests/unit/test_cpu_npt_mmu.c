@@ -534,6 +534,47 @@ START_TEST(debugger_probe_declines_under_nested_paging)
 }
 END_TEST
 
+static bool probe_npt(void *opaque, uint64_t gpa, uint64_t *hpa)
+{
+    return svm_npt_probe(c, opaque, gpa, hpa);
+}
+
+START_TEST(nested_probe_has_no_side_effects)
+{
+    long4_guest();
+    uint64_t pde = guest_pde_at(0x400000);
+    harness_put64(h, pde, harness_get64(h, pde) & ~(A | D));
+    uint64_t cycles = c->cycles;
+    uint64_t pa = 0;
+    ck_assert(mmu_probe_nested(c, 0x401234, &pa, probe_npt, &nctx));
+    ck_assert_uint_eq(pa, REMAP + 0x401234);
+    ck_assert_uint_eq(c->cycles, cycles);
+    ck_assert_uint_eq(nlog, 0); /* the exiting hook was not used */
+    ck_assert(!(harness_get64(h, pde) & A));
+    ck_assert(!(harness_get64(h, NPT + 8) & A));
+    ck_assert(!(harness_get64(h, NCR3) & A));
+    /* A guest table page unmapped in the nested tables, or the final
+     * page: no translation, no exit. */
+    harness_put64(h, NPT + 8 * 0x11, 0);
+    ck_assert(!mmu_probe_nested(c, 0x411000, &pa, probe_npt, &nctx));
+    harness_put64(h, NPT0 + 8 * 0x10, 0);
+    ck_assert(!mmu_probe_nested(c, 0x401000, &pa, probe_npt, &nctx));
+    ck_assert_uint_eq(nfaults, 0);
+}
+END_TEST
+
+START_TEST(nested_probe_with_paging_off)
+{
+    harness_setup_prot32(h, HARNESS_CODE);
+    enter_guest();
+    uint64_t pa = 0;
+    ck_assert(mmu_probe_nested(c, 0x402010, &pa, probe_npt, &nctx));
+    ck_assert_uint_eq(pa, REMAP + 0x402010);
+    ck_assert(mmu_probe_nested(c, 0x402010, &pa, NULL, NULL));
+    ck_assert_uint_eq(pa, 0x402010);
+}
+END_TEST
+
 START_TEST(implicit_supervisor_access_passes_its_context)
 {
     long4_guest();
@@ -592,6 +633,8 @@ static Suite *suite(void)
     tcase_add_test(t, host_entries_unaffected_by_guest_asid);
     tcase_add_test(t, debugger_probe_declines_under_nested_paging);
     tcase_add_test(t, implicit_supervisor_access_passes_its_context);
+    tcase_add_test(t, nested_probe_has_no_side_effects);
+    tcase_add_test(t, nested_probe_with_paging_off);
     tcase_add_test(t, final_access_carries_the_guest_translation_rights);
     suite_add_tcase(s, t);
     return s;
