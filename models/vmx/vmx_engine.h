@@ -185,7 +185,12 @@ unsigned vmx_vmread(const struct vmx_env *env, uint64_t vmcs_pa, uint64_t enc, b
  * 16/32-bit fields keep their low bits. */
 unsigned vmx_vmwrite(const struct vmx_env *env, uint64_t vmcs_pa, uint64_t enc, bool op64,
                      uint64_t val);
-/* VMCS shadowing (SDM vol 3C, 25.1.3, 24.6.15): true when VMREAD/VMWRITE
+/* VMCS shadowing (SDM vol 3C, 25.1.3, 24.10): in VMX non-root operation
+ * with "VMCS shadowing", a VMREAD/VMWRITE that does not exit (below)
+ * accesses the shadow VMCS: call vmx_vmread/vmx_vmwrite with vmcs_pa = the
+ * current VMCS's link pointer (VMfailInvalid when it is all ones); the
+ * same width and error rules apply.
+ * vmx_shadow_bitmap_exit: true when VMREAD/VMWRITE
  * in VMX non-root operation exits, given the bitmap address: bits 63:15
  * of enc set, or the bit enc[14:0] of the 4-KiB bitmap set. A bitmap that
  * cannot be read exits. */
