@@ -221,6 +221,21 @@ static void test_controls(void)
         vmw(ENTRY_MSR_LOAD_ADDR, (uintptr_t)msr_area + 8);
         CTL_FAIL("VM-entry MSR-load address bits 3:0 not 0");
     }
+    if (reset()) {
+        vmw(EXIT_MSR_STORE_COUNT, 1);
+        vmw(EXIT_MSR_STORE_ADDR, (uintptr_t)msr_area + 4);
+        CTL_FAIL("VM-exit MSR-store address bits 3:0 not 0");
+    }
+    if (reset()) {
+        vmw(EXIT_MSR_LOAD_COUNT, 1);
+        vmw(EXIT_MSR_LOAD_ADDR, (uintptr_t)msr_area + 2);
+        CTL_FAIL("VM-exit MSR-load address bits 3:0 not 0");
+    }
+    /* 27.2.1.3: outside SMM, "entry to SMM" and "deactivate dual-monitor
+     * treatment" must be 0. */
+    if (reset() && vmx_ctl_set(ENTRY_CONTROLS, 1u << 10)) CTL_FAIL("entry to SMM outside SMM");
+    if (reset() && vmx_ctl_set(ENTRY_CONTROLS, 1u << 11))
+        CTL_FAIL("deactivate dual-monitor treatment outside SMM");
 }
 
 /* ---- 27.2.2-27.2.4: host state ---- */
@@ -428,6 +443,60 @@ static void test_guest(void)
         GUEST_FAIL("pending debug exceptions reserved bit 4");
     }
     if (reset()) {
+        vmw(GUEST_CR4, read_cr4() | (1ull << 14)); /* SMXE: not in CR4_FIXED1 here */
+        if (!(rdmsr(MSR_VMX_CR4_FIXED1) & (1ull << 14)))
+            GUEST_FAIL("guest CR4 bit outside CR4_FIXED1");
+    }
+    if (reset()) {
+        vmw(HOST_CR4, read_cr4() | (1ull << 14));
+        if (!(rdmsr(MSR_VMX_CR4_FIXED1) & (1ull << 14)))
+            HOST_FAIL("host CR4 bit outside CR4_FIXED1");
+    }
+    if (reset() && vmx_ctl_set(ENTRY_CONTROLS, ENTRY_LOAD_PAT)) {
+        vmw(GUEST_PAT, 0x0007040600070402ull); /* PA0 = 2: reserved type */
+        GUEST_FAIL("guest PAT with reserved memory type 2");
+    }
+    if (reset() && vmx_ctl_set(EXIT_CONTROLS, EXIT_LOAD_PAT)) {
+        vmw(HOST_PAT, 0x0007040600070403ull); /* PA0 = 3: reserved type */
+        HOST_FAIL("host PAT with reserved memory type 3");
+    }
+    if (reset() && (vmr(ENTRY_CONTROLS) & ENTRY_LOAD_EFER)) {
+        vmw(GUEST_EFER, rdmsr(MSR_EFER) | (1ull << 2));
+        GUEST_FAIL("guest EFER reserved bit 2 set");
+    }
+    if (reset() && vmx_ctl_set(ENTRY_CONTROLS, ENTRY_LOAD_DEBUG)) {
+        vmw(GUEST_DEBUGCTL, 1ull << 3); /* reserved in IA32_DEBUGCTL */
+        GUEST_FAIL("guest IA32_DEBUGCTL reserved bit 3 set");
+    }
+    if (reset()) {
+        vmw(GUEST_TR_BASE, 0x4000000000000000ull);
+        GUEST_FAIL("non-canonical guest TR base");
+    }
+    if (reset()) {
+        vmw(GUEST_FS_BASE, 0x4000000000000000ull);
+        GUEST_FAIL("non-canonical guest FS base");
+    }
+    /* Activity state HLT: SS.DPL must be 0 and only some events may be
+     * injected (27.3.1.5). */
+    if ((vmx_misc & MISC_ACT_HLT) && reset()) {
+        vmw(GUEST_ACTIVITY, 1);
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_ERRCODE | INTR_TYPE_HW | 13);
+        vmw(ENTRY_EXC_ERRCODE, 0);
+        GUEST_FAIL("activity HLT with an injected #GP");
+    }
+    if ((vmx_misc & MISC_ACT_HLT) && reset()) {
+        vmw(GUEST_ACTIVITY, 1);
+        vmw(GUEST_RFLAGS, 0x202);
+        vmw(GUEST_INTERRUPTIBILITY, 1);
+        GUEST_FAIL("activity HLT with blocking by STI");
+    }
+    /* Unusable data segments are allowed. */
+    if (reset()) {
+        vmw(GUEST_ES_AR, 0x10000);
+        vmw(GUEST_GS_AR, 0x10000);
+        expect_ok("unusable ES and GS");
+    }
+    if (reset()) {
         vmw(VMCS_LINK_PTR, (uintptr_t)link_page | 0x800);
         expect_entry_exit(EXIT_BAD_GUEST, 4, "VMCS link pointer not 4 KiB aligned");
     }
@@ -437,6 +506,23 @@ static void test_guest(void)
         vmw(VMCS_LINK_PTR, (uintptr_t)link_page);
         expect_entry_exit(EXIT_BAD_GUEST, 4, "VMCS link pointer to a wrong revision");
     }
+}
+
+/* ---- 27.3.1.6 / 27.3.4: a PAE guest's PDPTEs are checked at entry;
+ * a reserved bit fails it with qualification 2 ---- */
+static uint64_t pae_pdpt[4] __attribute__((aligned(32)));
+static void test_pdpte(void)
+{
+    if (!reset()) return;
+    memset(pae_pdpt, 0, sizeof(pae_pdpt));
+    pae_pdpt[0] = 0x1000 | 1 | (1ull << 5); /* bit 5 reserved in a PDPTE */
+    vmx_ctl_clear(ENTRY_CONTROLS, ENTRY_GUEST_64);
+    if (vmr(ENTRY_CONTROLS) & ENTRY_LOAD_EFER) vmw(GUEST_EFER, 0);
+    vmw(GUEST_CR3, (uintptr_t)pae_pdpt);
+    vmw(GUEST_CS_SEL, SEL_KCODE32);
+    vmw(GUEST_CS_AR, 0xc09b); /* 32-bit code */
+    vmw(GUEST_RIP, 0x1000);
+    expect_entry_exit(EXIT_BAD_GUEST, 2, "PAE guest with a reserved bit in PDPTE0");
 }
 
 /* ---- 27.4: MSR loading ---- */
@@ -479,5 +565,6 @@ void test_main(void)
     test_controls();
     test_host();
     test_guest();
+    test_pdpte();
     test_msr_load();
 }
