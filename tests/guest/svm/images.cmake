@@ -2,8 +2,10 @@
 # Each image is a 64-bit host that runs guests with VMRUN and checks the
 # #VMEXITs against the AMD APM vol 2, chapter 15. The reference run is
 # QEMU TCG with SVM (-cpu max,+svm); hvsim runs them with -cpu zen4.
+# Our headers join the dependency list guest_object() gives every object.
 set_property(GLOBAL APPEND PROPERTY GUEST_HEADERS
-  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_lib.h ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_vmcb.h)
+  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_lib.h ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_vmcb.h
+  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_intercepts.h)
 set(SVM_LIB svm/svm_lib.c svm/svm_guest.S)
 set(SVM_QEMU_CPU -cpu max,+svm)
 
@@ -11,7 +13,7 @@ guest_image(svm_basic 64 svm/svm_basic.c svm/svm_modesw.S ${SVM_LIB})
 guest_test(svm_basic svm_basic TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
 
-guest_image(svm_intercepts 64 svm/svm_intercepts.c ${SVM_LIB})
+guest_image(svm_intercepts 64 svm/svm_intercepts.c svm/svm_intercepts_io.c ${SVM_LIB})
 guest_test(svm_intercepts svm_intercepts TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
 
