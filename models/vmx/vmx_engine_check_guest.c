@@ -123,7 +123,7 @@ static bool check_regs(const struct vmx_env *env, const struct vmx_controls *c,
                   "26.3.1.1: guest IA32_EFER.LME differs from IA-32e mode guest with CR0.PG", BAD);
     }
     if (c->entry & VMX_ENTRY_LOAD_BNDCFGS)
-        VMX_CHECK(!(g->bndcfgs & 0x1cu) && vmx_canonical(caps, g->bndcfgs & ~0xfffull),
+        VMX_CHECK(!(g->bndcfgs & 0xffcu) && vmx_canonical(caps, g->bndcfgs & ~0xfffull),
                   VMCS_GUEST_BNDCFGS,
                   "26.3.1.1: guest IA32_BNDCFGS reserved bits or base not canonical", BAD);
     if (c->entry & VMX_ENTRY_LOAD_CET) {

@@ -630,6 +630,29 @@ static void m_g_perf(void)
     fx_or(VMCS_ENTRY_CTLS, VMX_ENTRY_LOAD_PERF_GLOBAL);
     fx_set(VMCS_GUEST_PERF_GLOBAL, 1ull << 40);
 }
+static void bndcfgs_on(uint64_t v)
+{
+    fx_caps.entry |= VMX_ENTRY_LOAD_BNDCFGS;
+    fx_or(VMCS_ENTRY_CTLS, VMX_ENTRY_LOAD_BNDCFGS);
+    fx_set(VMCS_GUEST_BNDCFGS, v);
+}
+static void m_g_bndcfgs_ok(void)
+{
+    bndcfgs_on(0xffff800000001003ull);
+}
+static void m_g_bndcfgs_reserved(void)
+{
+    bndcfgs_on(0x1000 | (1u << 11));
+}
+static void m_g_bndcfgs_noncanon(void)
+{
+    bndcfgs_on(0x0000800000000000ull);
+}
+static void m_g_bndcfgs_noload(void)
+{
+    fx_caps.entry |= VMX_ENTRY_LOAD_BNDCFGS;
+    fx_set(VMCS_GUEST_BNDCFGS, 0x0000800000000ffcull);
+}
 /* 26.3.1.2 */
 static void m_g_tr_ti(void)
 {
@@ -1144,6 +1167,10 @@ static const struct entry_case cases[] = {
     R(m_g_efer_lme, X33, 0, "EFER.LME"),
     R(m_g_efer_reserved, X33, 0, "EFER reserved"),
     R(m_g_perf, X33, 0, "PERF_GLOBAL_CTRL"),
+    R(m_g_bndcfgs_ok, OK, 0, NULL),
+    R(m_g_bndcfgs_reserved, X33, 0, "BNDCFGS"),
+    R(m_g_bndcfgs_noncanon, X33, 0, "BNDCFGS"),
+    R(m_g_bndcfgs_noload, OK, 0, NULL),
     R(m_g_tr_ti, X33, 0, "TR selector TI"),
     R(m_g_ldtr_ti, X33, 0, "LDTR selector TI"),
     R(m_g_ldtr_ok, OK, 0, NULL),
