@@ -1,0 +1,235 @@
+/* VMX guest activity and blocking state across transitions: the HLT
+ * activity state with the preemption timer and interrupts (SDM vol 3C,
+ * 24.4.2, 26.7, 25.5.1), NMI unblocking by a faulting IRET (28.2.2),
+ * EPT-violation virtualization exceptions (25.5.7), and the guest's
+ * interruptibility saved at an exit. */
+#include "cpu/cpu_internal.h"
+#include "models/vmx/vmx_ept.h"
+#include "test_cpu_vmx_util.h"
+
+static struct harness *h;
+
+static void teardown(void)
+{
+    if (h) harness_destroy(h);
+    h = NULL;
+}
+
+#define GUEST(...)                                                                                 \
+    do {                                                                                           \
+        static const uint8_t code_[] = {__VA_ARGS__};                                              \
+        h = vx_setup(code_, sizeof code_);                                                         \
+    } while (0)
+
+static void expect_exit(uint32_t reason, uint64_t rip)
+{
+    vx_assert_exited(h);
+    ck_assert_uint_eq(vx_reason(), reason);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_RIP), rip);
+}
+
+/* Run without the harness's HLT wake-up: halted stays halted. */
+static enum cpu_stop run_raw(uint64_t cycles)
+{
+    cpu_set_insn_limit(h->cpu, 0);
+    return cpu_run(h->cpu, cycles);
+}
+
+START_TEST(hlt_state_entry_then_timer_exit)
+{
+    GUEST(0x90);
+    vx_put(VMCS_GUEST_ACTIVITY, VMX_ACT_HLT);
+    vx_or(VMCS_PIN_CTLS, VMX_PIN_PREEMPT_TIMER);
+    vx_put(VMCS_PREEMPT_TIMER, 100);
+    ck_assert_int_eq(run_raw(10000), CPU_STOP_HALT);
+    ck_assert(cpu_is_halted(h->cpu));
+    ck_assert_uint_eq(harness_rip(h), VX_GUEST); /* halted in the guest */
+    cpu_advance_cycles(h->cpu, 100 << 6);
+    run_raw(10000);
+    expect_exit(VMX_EXIT_PREEMPT_TIMER, VX_GUEST);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_ACTIVITY), VMX_ACT_HLT);
+}
+END_TEST
+
+START_TEST(guest_hlt_then_timer_exit_saves_hlt)
+{
+    GUEST(0x90, 0xf4, 0x90);
+    vx_or(VMCS_PIN_CTLS, VMX_PIN_PREEMPT_TIMER);
+    vx_put(VMCS_PREEMPT_TIMER, 1000);
+    ck_assert_int_eq(run_raw(10000), CPU_STOP_HALT);
+    cpu_advance_cycles(h->cpu, 1000 << 6);
+    run_raw(10000);
+    expect_exit(VMX_EXIT_PREEMPT_TIMER, VX_GUEST + 2);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_ACTIVITY), VMX_ACT_HLT);
+}
+END_TEST
+
+START_TEST(hlt_state_external_interrupt_exits)
+{
+    GUEST(0x90);
+    vx_put(VMCS_GUEST_ACTIVITY, VMX_ACT_HLT);
+    vx_or(VMCS_PIN_CTLS, VMX_PIN_EXT_INTR_EXITING);
+    ck_assert_int_eq(run_raw(10000), CPU_STOP_HALT);
+    cpu_set_line(h->cpu, CPU_LINE_INTR, true);
+    run_raw(10000);
+    expect_exit(VMX_EXIT_EXT_INTR, VX_GUEST);
+}
+END_TEST
+
+START_TEST(hlt_state_injection_wakes_guest)
+{
+    GUEST(0x90);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_HLT_EXITING);
+    vx_put(VMCS_GUEST_ACTIVITY, VMX_ACT_HLT);
+    vx_put(VMCS_GUEST_RFLAGS, 0x202); /* external-interrupt injection needs IF */
+    vx_put(VMCS_ENTRY_INTR_INFO, 0x80000000u | (VMX_INTR_TYPE_EXT << 8) | 0x40);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_HLT, HARNESS_STUB(0x40));
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_ACTIVITY), VMX_ACT_ACTIVE);
+}
+END_TEST
+
+START_TEST(iret_fault_reports_nmi_unblocking)
+{
+    /* Blocking by NMI at entry; an IRETQ with a null CS faults (#GP). */
+    GUEST(0x48, 0x89, 0xe0, /* MOV RAX, RSP */
+          0x6a, 0x10,       /* PUSH 10h (SS) */
+          0x50,             /* PUSH RAX */
+          0x9c,             /* PUSHFQ */
+          0x6a, 0x00,       /* PUSH 0 (CS) */
+          0x6a, 0x00,       /* PUSH 0 (RIP) */
+          0x48, 0xcf);      /* IRETQ */
+    vx_put(VMCS_GUEST_INTERRUPTIBILITY, VMX_GUEST_INTR_NMI);
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_GP);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, VX_GUEST + 11);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80001b0du);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_ERROR), 0);
+}
+END_TEST
+
+START_TEST(iret_fault_without_nmi_blocking_has_no_bit_12)
+{
+    GUEST(0x48, 0x89, 0xe0, 0x6a, 0x10, 0x50, 0x9c, 0x6a, 0x00, 0x6a, 0x00, 0x48, 0xcf);
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_GP);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, VX_GUEST + 11);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80000b0du);
+}
+END_TEST
+
+#define EPT_PML4 0x210000ull
+#define EPT_PDPT 0x211000ull
+#define VE_INFO  0x208000ull
+
+/* EPT mapping only the first GiB (1-GiB page, WB). */
+static void ept_first_gib(void)
+{
+    harness_put64(h, EPT_PML4, EPT_PDPT | 7);
+    harness_put64(h, EPT_PDPT, 0x87 | (6u << 3));
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_SECONDARY_CTLS);
+    vx_or(VMCS_PROC_CTLS2, VMX_PROC2_EPT);
+    vx_put(VMCS_EPT_POINTER, EPT_PML4 | (3u << 3) | 6);
+}
+
+/* MOV RAX, 0x40001008; MOV EAX, [RAX] */
+#define READ_2ND_GIB 0x48, 0xb8, 0x08, 0x10, 0x00, 0x40, 0, 0, 0, 0, 0x8b, 0x00
+
+START_TEST(ept_violation_exit_with_ept)
+{
+    GUEST(READ_2ND_GIB);
+    ept_first_gib();
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_EPT_VIOLATION, VX_GUEST + 10);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_PHYS_ADDR), 0x40001008ull);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_LINEAR_ADDR), 0x40001008ull);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL) & 0x87, 0x81); /* read, linear valid */
+}
+END_TEST
+
+START_TEST(ept_violation_becomes_ve)
+{
+    GUEST(READ_2ND_GIB);
+    ept_first_gib();
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_HLT_EXITING);
+    vx_or(VMCS_PROC_CTLS2, VMX_PROC2_EPT_VE);
+    vx_put(VMCS_VE_INFO_ADDR, VE_INFO);
+    vx_put(VMCS_EPTP_INDEX, 3);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_HLT, HARNESS_STUB(VMX_VE_VECTOR));
+    uint32_t hdr[2];
+    harness_get_bytes(h, VE_INFO, hdr, 8);
+    ck_assert_uint_eq(hdr[0], VMX_EXIT_EPT_VIOLATION);
+    ck_assert_uint_eq(hdr[1], 0xffffffffu);
+    ck_assert_uint_eq(harness_get64(h, VE_INFO + 24), 0x40001008ull);
+    uint16_t idx;
+    harness_get_bytes(h, VE_INFO + 32, &idx, 2);
+    ck_assert_uint_eq(idx, 3);
+}
+END_TEST
+
+START_TEST(ve_info_busy_makes_an_exit)
+{
+    GUEST(READ_2ND_GIB);
+    ept_first_gib();
+    vx_or(VMCS_PROC_CTLS2, VMX_PROC2_EPT_VE);
+    vx_put(VMCS_VE_INFO_ADDR, VE_INFO);
+    uint32_t busy[2] = {0, 0xffffffffu};
+    harness_put(h, VE_INFO, busy, 8);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_EPT_VIOLATION, VX_GUEST + 10);
+}
+END_TEST
+
+START_TEST(movss_blocking_saved_at_exit)
+{
+    /* MOV AX, SS; MOV SS, AX; CPUID — CPUID exits in the MOV-SS shadow. */
+    GUEST(0x8c, 0xd0, 0x8e, 0xd0, 0x0f, 0xa2);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST + 4);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_INTERRUPTIBILITY), VMX_GUEST_INTR_MOVSS);
+}
+END_TEST
+
+START_TEST(nmi_blocking_saved_after_guest_nmi)
+{
+    GUEST(0x90, 0x90, 0xeb, 0xfe);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_HLT_EXITING);
+    vx_run(h, 4);
+    cpu_set_line(h->cpu, CPU_LINE_NMI, true);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_HLT, HARNESS_STUB(EXC_NMI));
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_INTERRUPTIBILITY), VMX_GUEST_INTR_NMI);
+    /* The host's own NMI blocking is not the guest's. */
+    ck_assert(!h->cpu->nmi_blocked);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("cpu_vmx_state");
+    TCase *t = tcase_create("state");
+    tcase_add_checked_fixture(t, NULL, teardown);
+    tcase_add_test(t, hlt_state_entry_then_timer_exit);
+    tcase_add_test(t, guest_hlt_then_timer_exit_saves_hlt);
+    tcase_add_test(t, hlt_state_external_interrupt_exits);
+    tcase_add_test(t, hlt_state_injection_wakes_guest);
+    tcase_add_test(t, iret_fault_reports_nmi_unblocking);
+    tcase_add_test(t, iret_fault_without_nmi_blocking_has_no_bit_12);
+    tcase_add_test(t, ept_violation_exit_with_ept);
+    tcase_add_test(t, ept_violation_becomes_ve);
+    tcase_add_test(t, ve_info_busy_makes_an_exit);
+    tcase_add_test(t, movss_blocking_saved_at_exit);
+    tcase_add_test(t, nmi_blocking_saved_after_guest_nmi);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
