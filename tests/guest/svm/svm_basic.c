@@ -48,6 +48,9 @@ static void test_discovery(void)
     check_eq(rdmsr(MSR_VM_HSAVE_PA), pa(&hsave_area), "vm_hsave_pa: reads back");
 }
 
+static uint16_t host_gdtr_limit;
+static uint64_t host_idtr_base;
+
 static void test_vmrun_state(void)
 {
     memcpy(guest_pml4, (void *)(uintptr_t)read_cr3(), 4096);
@@ -58,6 +61,14 @@ static void test_vmrun_state(void)
     uint64_t efer = rdmsr(MSR_EFER);
     uint16_t cs_attr = s->cs.attrib;
 
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } hg, hi;
+    __asm__ volatile("sgdt %0; sidt %1" : "=m"(hg), "=m"(hi));
+    host_gdtr_limit = hg.limit;
+    host_idtr_base = hi.base;
+    s->gdtr.limit = 0x3ff; /* the guest's differs from the host's */
     svm_clgi();
     svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
     uint64_t host_rflags = read_flags();
@@ -73,6 +84,8 @@ static void test_vmrun_state(void)
     check_eq(s->cr4, cr4 | 4, "exit: guest CR4 saved");
     check_eq(s->efer, efer | EFER_SCE, "exit: guest EFER saved");
     check_eq(s->cr2, 0xdead000, "exit: guest CR2 saved");
+    check_eq(s->gdtr.limit, 0x3ff, "exit: guest GDTR limit saved");
+    check_eq(s->idtr.base, pa(guest_idt), "exit: guest IDTR base saved");
     check_eq(s->ds.sel, 0x20, "exit: guest DS selector saved");
     check_eq(s->ds.attrib, 0xc93, "exit: guest DS attributes (accessed data, G, D/B)");
     check_eq(s->ds.limit, 0xffffffff, "exit: guest DS limit");
@@ -96,6 +109,16 @@ static void test_vmrun_state(void)
     uint16_t ds;
     __asm__ volatile("mov %%ds, %0" : "=r"(ds));
     check_eq(ds, SEL_KDATA, "host: DS selector restored");
+    /* APM vol 2, 15.25.2 / 15.6: CR2 is loaded by VMRUN but is not part of
+     * the host state, so the host sees the guest's CR2 after the exit. */
+    check_eq(read_cr2(), 0xdead000, "host: CR2 keeps the guest's value (not in the host state)");
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } gd, id;
+    __asm__ volatile("sgdt %0; sidt %1" : "=m"(gd), "=m"(id));
+    check_eq(gd.limit, host_gdtr_limit, "host: GDTR limit restored");
+    check_eq(id.base, host_idtr_base, "host: IDTR base restored (the guest had its own IDT)");
 }
 
 GUEST_SNIPPET(g_rdtsc, "rdtsc");
