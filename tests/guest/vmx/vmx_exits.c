@@ -767,6 +767,40 @@ static void test_rand(void)
     }
 }
 
+/* ---- task switches in a 32-bit guest (25.4.2; qualification table
+ * 28-2: selector, source 0 CALL / 2 JMP) ---- */
+__asm__(".text\n.code32\n"
+        "ts32_jmp: ljmp $0x60, $0\n"
+        "ts32_call: lcall $0x60, $0\n"
+        "ts32_done: movl $0x444f4e45, %eax\n  vmcall\n  ud2\n"
+        ".code64\n");
+extern char ts32_jmp[], ts32_call[], ts32_done[];
+static uint32_t pd32[1024] __attribute__((aligned(4096)));
+static uint8_t ts_tss[0x68] __attribute__((aligned(128)));
+
+static void test_task_switch(void)
+{
+    if (!start(NULL)) return;
+    /* 32-bit paging with 4 MiB pages, identity (SDM vol 3A, 4.3). */
+    for (unsigned i = 0; i < 1024; i++)
+        pd32[i] = (i << 22) | 0x83;
+    gdt_set(GDT_FREE, (uint32_t)(uintptr_t)ts_tss, sizeof(ts_tss) - 1, 0x89, 0);
+    vmx_ctl_clear(ENTRY_CONTROLS, ENTRY_GUEST_64);
+    if (vmr(ENTRY_CONTROLS) & ENTRY_LOAD_EFER) vmw(GUEST_EFER, 0);
+    vmw(GUEST_CR4, (read_cr4() & ~(CR4_PAE | CR4_PGE)) | CR4_PSE);
+    vmw(GUEST_CR3, (uintptr_t)pd32);
+    vmw(GUEST_CS_SEL, SEL_KCODE32);
+    vmw(GUEST_CS_AR, 0xc09b);
+    vmw(GUEST_FS_BASE, 0);
+    vmw(GUEST_GS_BASE, 0);
+    vmw(GUEST_IDTR_LIMIT, 0); /* any exception: triple fault, visible as exit 2 */
+    vmw(GUEST_RIP, (uintptr_t)ts32_jmp);
+    bool ok = expect_at("JMP to a TSS in a 32-bit guest", 9, ts32_jmp, ts32_call, 0x80000060, true);
+    ok = ok && expect_at("CALL to a TSS", 9, ts32_call, ts32_done, 0x60, true);
+    if (ok) done("task switches");
+    gdt[GDT_FREE] = 0;
+}
+
 /* ---- priority of CPL and #UD checks over VM exits (25.1.1) ---- */
 static void user_priv(void)
 {
@@ -810,5 +844,6 @@ void test_main(void)
     test_triple();
     test_vmx_insns();
     test_rand();
+    test_task_switch();
     test_priority();
 }
