@@ -116,6 +116,23 @@ static void test_exitintinfo(void)
              "#NP during #GP delivery: EXITINTINFO = #GP with error code");
     gate_present(13, true);
 
+    /* A virtual interrupt whose delivery faults: EXITINTINFO type 0 and
+     * V_IRQ already cleared ("after checking for intercepts of virtual
+     * interrupts and before the IDT is accessed", APM vol 2, 15.21.4). */
+    gate_present(0x53, false);
+    prepare(g_nops, 0);
+    vmcb_a.save.rflags = 0x202;
+    vmcb_a.ctl.vintr = VINTR_IRQ | VINTR_PRIO(5) | VINTR_MASKING | VINTR_VECTOR(0x53);
+    vmcb_a.ctl.intercept_exc = 1u << 11;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(11), "v_irq through a not-present gate: #NP exit");
+    /* QEMU 7.2 TCG records type 3 and leaves V_IRQ set. */
+    check_eq_ref(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_INTR | 0x53,
+                 EVT_VALID | EVT_TYPE_EXC | 0x53,
+                 "v_irq #NP: EXITINTINFO = the virtual interrupt (type 0)");
+    check_eq_ref(vmcb_a.ctl.vintr & VINTR_IRQ, 0, VINTR_IRQ,
+                 "v_irq #NP: V_IRQ cleared before the IDT access");
+    gate_present(0x53, true);
+
     /* Not intercepted: the #NP goes to the guest (error code EXT set). */
     gate_present(0x31, false);
     prepare(g_nops, EVT_VALID | EVT_TYPE_INTR | 0x31);
