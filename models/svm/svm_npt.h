@@ -62,25 +62,26 @@
  * Not modelled: AMD re-reads a PAE guest's PDPTEs during the walk under
  * nested paging; here the MMU loads them at the architectural points
  * (MOV CR3/CR0/CR4, state loads) through the hook (VG_PDPTE), so a
- * guest that edits its PDPTEs without reloading CR3 keeps the old ones. */
-**-- --Semantics of the nested walk(
-    APM vol 2, 15.25.5 - 15.25.6)-- --**-Every guest access is a USER access in the nested tables
-    : a nested *entry with U
-    / S = 0 at any level faults;
-host CR0.WP and SMEP / SMAP *play no part.* -Reads of guest paging structures(VG_WALK, VG_PDPTE) and
-    guest A / D *updates(VG_WALK_AD)
-are WRITES to the nested translation(the page *walker may set A / D in them)
-    : they need R / W = 1 and set the nested D * bit;
-a fault there has EXITINFO1 bit 33 and
-    RW set *(kvm - unit - tests npt_rw_pfwalk : 0x2_0000_0007).* -The final access(VG_FINAL)
-is a read, write or fetch as given;
-a *fault there has EXITINFO1 bit 32. *
-    -Accessed is set in every nested entry used by a walk that succeeds,
-    *Dirty in the nested leaf when the access is a write(legacy PAE *PDPEs have no A bit)
-            .Nothing is written when the walk faults.*
-        -Large pages at the nested level : 2 MiB / 1 GiB(1 GiB only with *FEAT_PDPE1GB),
-    4 MiB in 32 - bit nested tables with host CR4.PSE.*
-                      -NX in nested entries only with host EFER.NXE; otherwise bit 63 is a
+ * guest that edits its PDPTEs without reloading CR3 keeps the old ones.
+ *
+ * ---- Semantics of the nested walk (APM vol 2, 15.25.5 - 15.25.6) ----
+ *
+ *  - Every guest access is a USER access in the nested tables: a nested
+ *    entry with U/S = 0 at any level faults; host CR0.WP and SMEP/SMAP
+ *    play no part.
+ *  - Reads of guest paging structures (VG_WALK, VG_PDPTE) and guest A/D
+ *    updates (VG_WALK_AD) are WRITES to the nested translation (the page
+ *    walker may set A/D in them): they need R/W = 1 and set the nested D
+ *    bit; a fault there has EXITINFO1 bit 33 and RW set
+ *    (kvm-unit-tests npt_rw_pfwalk: 0x2_0000_0007).
+ *  - The final access (VG_FINAL) is a read, write or fetch as given; a
+ *    fault there has EXITINFO1 bit 32.
+ *  - Accessed is set in every nested entry used by a walk that succeeds,
+ *    Dirty in the nested leaf when the access is a write (legacy PAE
+ *    PDPEs have no A bit). Nothing is written when the walk faults.
+ *  - Large pages at the nested level: 2 MiB / 1 GiB (1 GiB only with
+ *    FEAT_PDPE1GB), 4 MiB in 32-bit nested tables with host CR4.PSE.
+ *  - NX in nested entries only with host EFER.NXE; otherwise bit 63 is a
  *    reserved bit. Reserved bits (MAXPHYADDR..51, PS in PML5E/PML4E, bit 8
  *    of PML5E/PML4E as AMD defines them, large-page address bits 12+1..,
  *    legacy-PAE PDPE bits 2:1, 8:5 and 62:52) fault with RSVD and P.
