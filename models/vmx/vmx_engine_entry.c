@@ -191,6 +191,11 @@ void vmx_vm_entry(const struct vmx_env *env, uint64_t pa, const struct vmx_entry
                   struct vmx_entry_out *out)
 {
     vmx_zero(out, sizeof *out);
+    if (!in || !in->cur) {
+        out->status = VMX_ENTRY_FAIL_INVALID;
+        out->error = VMXERR_MEMORY;
+        return;
+    }
     /* 26.1: MOV-SS blocking (26), then the launch state (4 / 5). */
     if (in->movss_blocking) return fail_valid(env, pa, VMXERR_ENTRY_MOVSS_BLOCKING, out);
     uint32_t launch;

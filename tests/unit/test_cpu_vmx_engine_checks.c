@@ -1370,6 +1370,23 @@ START_TEST(entry_failure_keeps_injection)
 }
 END_TEST
 
+/* Bad input is reported, never dereferenced. */
+START_TEST(entry_bad_input)
+{
+    fx_setup();
+    struct vmx_entry_out out;
+    struct vmx_entry_in in = {.launch = true, .cur = NULL};
+    vmx_vm_entry(&fx_env, FX_VMCS, &in, &out);
+    ck_assert_uint_eq(out.status, VMX_ENTRY_FAIL_INVALID);
+    vmx_vm_entry(&fx_env, FX_VMCS, NULL, &out);
+    ck_assert_uint_eq(out.status, VMX_ENTRY_FAIL_INVALID);
+    in.cur = &fx_cur;
+    vmx_vm_entry(&fx_env, FX_RAM_SIZE + 0x1000, &in, &out);
+    ck_assert_uint_eq(out.status, VMX_ENTRY_FAIL_INVALID);
+    ck_assert_uint_eq(out.error, VMXERR_MEMORY);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("vmx_engine_checks");
@@ -1378,6 +1395,7 @@ static Suite *suite(void)
     tcase_add_test(t, check_functions_standalone);
     tcase_add_test(t, entry_failure_then_abort);
     tcase_add_test(t, entry_failure_keeps_injection);
+    tcase_add_test(t, entry_bad_input);
     suite_add_tcase(s, t);
     return s;
 }
