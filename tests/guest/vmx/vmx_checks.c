@@ -117,6 +117,14 @@ static void test_controls(void)
     if (vmx_ctl_can_set(PROC_CONTROLS, PROC_SECONDARY))
         reserved_controls(PROC_CONTROLS2, 0, "secondary processor-based controls");
 
+    /* 30.3 VMLAUNCH: events blocked by MOV SS -> VMfailValid(26), before
+     * any check of the VMCS contents (here the controls are broken too). */
+    if (reset()) {
+        vmw(CR3_TARGET_COUNT, 5);
+        int st = vmx_enter_movss(&vmx_guest_regs);
+        check_vmfail_valid(st, VMERR_MOVSS_BLOCKING,
+                           "checks: VMLAUNCH in a MOV SS shadow: VMfailValid(26)");
+    }
     if (reset()) {
         vmw(CR3_TARGET_COUNT, 5);
         CTL_FAIL("CR3-target count 5");

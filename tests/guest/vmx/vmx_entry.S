@@ -71,6 +71,26 @@ vmx_enter:
 4:  movl $4, %eax /* neither: VMX_BAD_FLAGS */
     ret
 
+/* int vmx_enter_movss(struct vmx_regs *regs): VMLAUNCH right after a
+ * MOV to SS, i.e. with events blocked by MOV SS (SDM vol 3C, 30.3
+ * VMLAUNCH: VMfailValid(26)). The guest GPRs are not loaded; should the
+ * entry succeed, the exit still lands in vmx_exit_landing. */
+    .globl vmx_enter_movss
+vmx_enter_movss:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    pushq %rdi
+    movl $HOST_RSP_FIELD, %eax
+    vmwrite %rsp, %rax
+    movw %ss, %ax
+    movw %ax, %ss
+    vmlaunch
+    jmp 2b
+
 vmx_exit_landing:
     pushq %rax
     movq 8(%rsp), %rax /* regs */

@@ -299,6 +299,7 @@ enum vmcs_field {
 #define VMERR_UNSUPPORTED_FIELD  12
 #define VMERR_READ_ONLY_FIELD    13
 #define VMERR_VMXON_ROOT         15
+#define VMERR_MOVSS_BLOCKING     26
 #define VMERR_INV_OPERAND        28
 
 /* ---- interruption information (24.8.3, 24.9.2) ---- */
@@ -372,6 +373,7 @@ extern uint8_t *const vmx_guest_stack_top_ptr;
 #define VMX_DONE 0x444f4e45u /* "DONE" in RAX at the final VMCALL */
 /* vmx_enter: 0 = VM exit, else VMX_FAIL_INVALID / VMX_FAIL_VALID. */
 int vmx_enter(struct vmx_regs *regs, int launch);
+int vmx_enter_movss(struct vmx_regs *regs);
 /* Point the guest at fn from the start (RIP, RSP, RFLAGS = 2). */
 void vmx_guest_start(void (*fn)(void));
 /* VMLAUNCH the first time after vmcs_setup_default, VMRESUME after that.
