@@ -356,6 +356,41 @@ uint64_t vmx_gpa_xlate(struct cpu *c, uint64_t gpa, int acc, enum virt_gpa_kind 
     vmx_vmexit(c, &info);
 }
 
+/* ---- posted-interrupt processing (30.6) ---- */
+
+/* Dismiss the notification interrupt at the local APIC: an EOI write in
+ * x2APIC mode (MSR 80BH) or at offset B0H of the xAPIC page. */
+static void local_apic_eoi(struct cpu *c)
+{
+    uint64_t base = c->s.msr.apic_base;
+    if (base & (1ull << 10)) {
+        if (c->bus.msr_write) c->bus.msr_write(c->bus.opaque, c->index, 0x80b, 0);
+    } else {
+        cpu_pwrite(c, (base & ~0xfffull) + 0xb0, 4, 0);
+    }
+}
+
+/* The notification vector arrived as an external interrupt with "process
+ * posted interrupts": clear ON, EOI the local APIC, move the PIR into
+ * VIRR, raise RVI, evaluate pending virtual interrupts. */
+void vmx_posted_intr(struct cpu *c)
+{
+    struct vmx_cpu *v = c->vmx;
+    uint64_t desc = v->ctl.posted_intr_desc;
+    uint8_t on = (uint8_t)vmx_phys_read(c, desc + 32, 1);
+    vmx_phys_write(c, desc + 32, 1, on & ~1u);
+    local_apic_eoi(c);
+    for (unsigned k = 0; k < 8; k++) {
+        uint32_t pir = (uint32_t)vmx_phys_read(c, desc + 4 * k, 4);
+        if (!pir) continue;
+        vmx_phys_write(c, desc + 4 * k, 4, 0);
+        vapic_wr(c, VAPIC_IRR + 16 * k, vapic_rd(c, VAPIC_IRR + 16 * k) | pir);
+        uint8_t hi = (uint8_t)(k * 32 + 31 - __builtin_clz(pir));
+        if (hi > v->rvi) v->rvi = hi;
+    }
+    evaluate_pending(c);
+}
+
 /* ---- x2APIC virtualization (30.5) ---- */
 
 static bool x2apic_readable(uint32_t msr)

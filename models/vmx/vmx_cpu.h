@@ -151,6 +151,8 @@ void vmx_set_vtpr(struct cpu *c, uint8_t vtpr);
 void vmx_tpr_check(struct cpu *c);
 uint64_t vmx_gpa_xlate(struct cpu *c, uint64_t gpa, int acc, enum virt_gpa_kind kind, uint64_t lin,
                        unsigned ctx);
+/* Posted-interrupt processing after the notification vector (30.6). */
+void vmx_posted_intr(struct cpu *c);
 /* VM entry / exit: load and save RVI/SVI, arm the EPT APIC-access hook. */
 void vmx_apic_enter(struct cpu *c);
 void vmx_apic_exit(struct cpu *c);

@@ -92,6 +92,13 @@ bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
                 rearm(c);
                 return true; /* the request went away */
             }
+            /* The posted-interrupt notification vector is consumed
+             * without an exit (SDM vol 3C, 30.6). */
+            if ((k->pin & VMX_PIN_POSTED_INTR) && vec == k->posted_intr_nv) {
+                vmx_posted_intr(c);
+                rearm(c);
+                return true;
+            }
             intr_info = (uint32_t)vec | (VMX_INTR_TYPE_EXT << 8) | VMX_INTR_INFO_VALID;
         }
         exit_at_boundary(c, VMX_EXIT_EXT_INTR, 0, intr_info);

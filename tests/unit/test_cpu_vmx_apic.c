@@ -2,6 +2,7 @@
  * exits with offset and access type, virtualized TPR and register
  * accesses, APIC-write VM exits), virtual-interrupt delivery with EOI
  * virtualization and EOI-exit bitmaps, x2APIC-mode virtualization. */
+#include "cpu/cpu_internal.h"
 #include "test_cpu_vmx_util.h"
 
 #define APIC_PAGE 0x207000ull
@@ -259,6 +260,62 @@ START_TEST(x2apic_msr_bitmap_still_exits)
 }
 END_TEST
 
+#define PI_DESC 0x209000ull
+
+static int pi_ack(void *opaque, unsigned cpu)
+{
+    (void)opaque;
+    (void)cpu;
+    cpu_set_line(h->cpu, CPU_LINE_INTR, false);
+    return 0xf2;
+}
+
+START_TEST(posted_interrupt_processing)
+{
+    GUEST(0x90, 0x90, 0xeb, 0xfe);
+    apic_access_controls(VMX_PROC2_VINTR_DELIVERY);
+    vx_or(VMCS_PIN_CTLS, VMX_PIN_POSTED_INTR);
+    vx_or(VMCS_EXIT_CTLS, VMX_EXIT_ACK_INTR);
+    vx_put(VMCS_POSTED_INTR_NV, 0xf2);
+    vx_put(VMCS_POSTED_INTR_DESC, PI_DESC);
+    vx_put(VMCS_GUEST_RFLAGS, 0x202);
+    uint32_t pir2 = 1u << (0x45 - 64);
+    harness_put(h, PI_DESC + 8, &pir2, 4);
+    uint8_t on = 1;
+    harness_put(h, PI_DESC + 32, &on, 1);
+    h->cpu->bus.intr_ack = pi_ack;
+    vx_run(h, 4); /* into the guest */
+    cpu_set_line(h->cpu, CPU_LINE_INTR, true);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_HLT, HARNESS_STUB(0x45));
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_INTR_STATUS), 0x4500);
+    uint32_t pir_after;
+    harness_get_bytes(h, PI_DESC + 8, &pir_after, 4);
+    ck_assert_uint_eq(pir_after, 0);
+    harness_get_bytes(h, PI_DESC + 32, &on, 1);
+    ck_assert_uint_eq(on, 0);
+    ck_assert_uint_eq(vapic_get(0x100 + 32), 1u << (0x45 - 64)); /* VISR */
+}
+END_TEST
+
+START_TEST(other_vector_with_posted_interrupts_exits)
+{
+    GUEST(0x90, 0x90, 0xeb, 0xfe);
+    apic_access_controls(VMX_PROC2_VINTR_DELIVERY);
+    vx_or(VMCS_PIN_CTLS, VMX_PIN_POSTED_INTR);
+    vx_or(VMCS_EXIT_CTLS, VMX_EXIT_ACK_INTR);
+    vx_put(VMCS_POSTED_INTR_NV, 0xf3);
+    vx_put(VMCS_POSTED_INTR_DESC, PI_DESC);
+    h->cpu->bus.intr_ack = pi_ack;
+    vx_run(h, 4);
+    cpu_set_line(h->cpu, CPU_LINE_INTR, true);
+    vx_run(h, 100);
+    vx_assert_exited(h);
+    ck_assert_uint_eq(vx_reason(), VMX_EXIT_EXT_INTR);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x800000f2u);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_vmx_apic");
@@ -280,6 +337,8 @@ static Suite *suite(void)
     tcase_add_test(t, x2apic_tpr_write_below_threshold);
     tcase_add_test(t, x2apic_self_ipi_virtualized_and_delivered);
     tcase_add_test(t, x2apic_msr_bitmap_still_exits);
+    tcase_add_test(t, posted_interrupt_processing);
+    tcase_add_test(t, other_vector_with_posted_interrupts_exits);
     suite_add_tcase(s, t);
     return s;
 }

@@ -465,7 +465,8 @@ START_TEST(capability_msrs)
     uint64_t pin = rdmsr(0x481);
     ck_assert_uint_eq(pin & 0xffffffffu, 0x16);
     ck_assert_uint_eq(pin >> 32, 0x16 | VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING |
-                                     VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPT_TIMER);
+                                     VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPT_TIMER |
+                                     VMX_PIN_POSTED_INTR);
     ck_assert_uint_eq(rdmsr(0x486), 0x80000021ull);
     ck_assert_uint_eq(rdmsr(0x488), 0x2000ull);
     uint64_t misc = rdmsr(0x485);
