@@ -634,6 +634,9 @@ static void test_guest_hlt(void)
      * would end the run here. */
     lapic_enable();
     idt_set_handler(0x41, on_host_irq);
+    sti(); /* take anything an earlier test left pending */
+    spin(1000);
+    cli();
     /* A guest HLT woken by an intercepted interrupt exits with RIP past
      * the HLT (SVM keeps no activity state). */
     host_irqs = 0;
@@ -644,7 +647,7 @@ static void test_guest_hlt(void)
     lapic_write(LAPIC_LVT_TIMER, 0x41);
     svm_clgi();
     sti();
-    lapic_write(LAPIC_TIMER_INIT, 5000000); /* well after the HLT, even on QEMU */
+    lapic_write(LAPIC_TIMER_INIT, 50000000); /* well after the HLT, even on a loaded QEMU */
     svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
     svm_stgi();
     spin(100);
