@@ -343,6 +343,23 @@ static void test_ad(void)
     vmx_skip_insn();
     done("A/D write");
     check_eq(*pte & (EPT_A | EPT_D), EPT_A | EPT_D, "ept: A/D: a write sets the dirty flag");
+
+    /* 29.3.3.2: with A/D enabled, guest paging-structure accesses count
+     * as writes: a read-only guest PT page faults although the guest's own
+     * A/D bits are already set. */
+    uint64_t *gpt = pte_of(area.gpt_pt);
+    *gpt = (uintptr_t)area.gpt_pt | EPT_R | MT(ept_mt);
+    flush_ept();
+    if (start(g_read3, ad_eptp) &&
+        expect_reason(EXIT_EPT_VIOLATION, "A/D: walk through a read-only guest PT page")) {
+        check_eq(vmr(EXIT_QUAL) & 0x1fe, 0x8a,
+                 "ept: A/D: paging-structure access is a write: W | readable | GLA valid, bit 8 0");
+        check_eq(vmr(GUEST_PHYS_ADDR), (uintptr_t)&area.gpt_pt[3],
+                 "ept: A/D: guest-physical address of the PTE");
+    }
+    if (start(g_read3, eptp)) done("the same walk without A/D reads only");
+    *gpt = (uintptr_t)area.gpt_pt | EPT_RWX | MT(ept_mt);
+    flush_ept();
 }
 
 static void test_large_and_invept(void)
@@ -380,6 +397,25 @@ static void test_large_and_invept(void)
         } else {
             diag(r);
         }
+    }
+    /* A 1 GiB EPT page: GPA 2 GiB + x -> HPA x. */
+    if (vmx_ept_cap & EPTCAP_1G) {
+        uint64_t old_pdpte = ept_pdpt[2];
+        ept_pdpt[2] = 0 | EPT_RWX | EPT_PS | MT(ept_mt);
+        flush_ept();
+        remap_la = gpa + (uintptr_t)remap_data;
+        g_out[0] = 0;
+        if (start(g_remap, eptp) && vmx_run() == EXIT_VMCALL) {
+            check_eq(g_out[0], 0x2b2b2b2b, "ept: 1 GiB EPT page maps GPA 2 GiB to HPA 0");
+            vmx_skip_insn();
+            done("1 GiB page");
+        } else {
+            test_fail("ept: 1 GiB EPT page", "guest did not reach its VMCALL");
+        }
+        ept_pdpt[2] = old_pdpte;
+        flush_ept();
+    } else {
+        test_skip("ept: 1 GiB pages", "not in IA32_VMX_EPT_VPID_CAP");
     }
     /* INVEPT: remap to another frame after the guest used the mapping. */
     uint64_t other = frame2m(remap_data) + (2ull << 20);
