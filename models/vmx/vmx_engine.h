@@ -297,7 +297,8 @@ void vmx_decode_injection(const struct vmx_controls *ctl, struct vmx_event *ev);
 
 enum vmx_entry_status {
     VMX_ENTRY_OK,           /* guest state loaded: run the guest */
-    VMX_ENTRY_FAIL_INVALID, /* VMfailInvalid (not produced by the engine today) */
+    VMX_ENTRY_FAIL_INVALID, /* VMfailInvalid: the current VMCS is a shadow VMCS (error 0),
+                               or input/memory missing (error VMXERR_MEMORY) */
     VMX_ENTRY_FAIL_VALID,   /* VMfailValid(error): the VMCS error field is written,
                                the processor stays in root with its state */
     VMX_ENTRY_FAIL_EXIT,    /* the entry failed after the guest checks started:

@@ -196,7 +196,15 @@ void vmx_vm_entry(const struct vmx_env *env, uint64_t pa, const struct vmx_entry
         out->error = VMXERR_MEMORY;
         return;
     }
-    /* 26.1: MOV-SS blocking (26), then the launch state (4 / 5). */
+    /* 26.1: a shadow VMCS cannot be entered (VMfailInvalid, ahead of
+     * MOV-SS blocking (26) and the launch state (4 / 5)). */
+    uint32_t rev = 0;
+    bool shadow = false;
+    if (!vmx_vmcs_revision(env, pa, &rev, &shadow) || shadow) {
+        out->status = VMX_ENTRY_FAIL_INVALID;
+        out->error = shadow ? 0 : VMXERR_MEMORY;
+        return;
+    }
     if (in->movss_blocking) return fail_valid(env, pa, VMXERR_ENTRY_MOVSS_BLOCKING, out);
     uint32_t launch;
     if (!vmx_vmcs_launch_state(env, pa, &launch) || !vmx_read_controls(env, pa, &out->ctl)) {

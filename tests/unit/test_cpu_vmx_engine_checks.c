@@ -1387,6 +1387,21 @@ START_TEST(entry_bad_input)
 }
 END_TEST
 
+/* 26.1: a shadow VMCS as the current VMCS is VMfailInvalid, ahead of
+ * MOV-SS blocking (kvm-unit-tests' vmentry_movss_shadow_test order). */
+START_TEST(entry_shadow_vmcs_fails_invalid)
+{
+    fx_setup();
+    fx_write_u32(FX_VMCS, fx_caps.revision | VMCS_SHADOW_INDICATOR);
+    struct vmx_entry_out out;
+    struct vmx_entry_in in = {.launch = true, .movss_blocking = true, .cur = &fx_cur};
+    vmx_vm_entry(&fx_env, FX_VMCS, &in, &out);
+    ck_assert_uint_eq(out.status, VMX_ENTRY_FAIL_INVALID);
+    ck_assert_uint_eq(out.error, 0);
+    ck_assert_uint_eq(fx_get(VMCS_VM_INSN_ERROR), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("vmx_engine_checks");
@@ -1396,6 +1411,7 @@ static Suite *suite(void)
     tcase_add_test(t, entry_failure_then_abort);
     tcase_add_test(t, entry_failure_keeps_injection);
     tcase_add_test(t, entry_bad_input);
+    tcase_add_test(t, entry_shadow_vmcs_fails_invalid);
     suite_add_tcase(s, t);
     return s;
 }
