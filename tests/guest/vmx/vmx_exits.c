@@ -655,6 +655,53 @@ static void test_exceptions(void)
     }
 }
 
+/* ---- debug exceptions: single-step #DB (qualification table 28-1:
+ * BS), ICEBP as a privileged software exception, INT 3 (CD 03) as a
+ * software interrupt that the exception bitmap does not catch ---- */
+DECL_SITE(x_ss_nop);
+DECL_SITE(x_icebp);
+static volatile unsigned bp_count;
+static void on_bp(struct frame *f)
+{
+    (void)f;
+    bp_count++;
+}
+static GUEST_FN void g_debug(void)
+{
+    __asm__ volatile("pushfq; orq $0x100, (%%rsp); popfq\n" G_SITE(x_ss_nop, "nop")::
+                         : "memory", "cc");
+    __asm__ volatile("pushfq; andq $~0x100, (%%rsp); popfq" ::: "memory", "cc");
+    __asm__ volatile(G_SITE(x_icebp, ".byte 0xf1") ".byte 0xcd, 0x03\n" ::: "memory");
+}
+
+static void test_debug_exc(void)
+{
+    if (!start(g_debug)) return;
+    vmw(EXCEPTION_BITMAP, (1u << 1) | (1u << 3));
+    bp_count = 0;
+    idt_set_handler(3, on_bp);
+    uint32_t r = vmx_run();
+    bool ok = check_eq(r, EXIT_EXCEPTION, "exits: single-step #DB: exit reason 0");
+    if (ok) {
+        check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_HW | 1,
+                 "exits: single-step #DB: interruption info 80000301");
+        check_eq(vmr(EXIT_QUAL), 1u << 14, "exits: single-step #DB: qualification BS (bit 14)");
+        check_eq(vmr(GUEST_RIP), (uintptr_t)x_ss_nop_end,
+                 "exits: single-step #DB: a trap after the instruction following POPF");
+        vmw(GUEST_RFLAGS, vmr(GUEST_RFLAGS) & ~RFLAGS_TF);
+        ok = EXPECT("ICEBP", EXIT_EXCEPTION, x_icebp, 0);
+    } else {
+        diag(r);
+    }
+    if (ok) {
+        check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_PRIV_SW | 1,
+                 "exits: ICEBP: interruption info 80000501 (privileged software exception)");
+        done("INT 3 (CD 03) is a software interrupt: no exit");
+        check_eq(bp_count, 1, "exits: INT 3 (CD 03) delivered to the guest despite bitmap bit 3");
+    }
+    idt_set_handler(3, NULL);
+}
+
 /* ---- triple fault (25.2, exit reason 2) ---- */
 static GUEST_FN void g_triple(void)
 {
@@ -841,6 +888,7 @@ void test_main(void)
     test_misc();
     test_dt();
     test_exceptions();
+    test_debug_exc();
     test_triple();
     test_vmx_insns();
     test_rand();
