@@ -66,6 +66,7 @@ struct vmx_cpu {
     struct vmx_entry_out eout;
     struct vmx_exit_out xout;
     struct vt_state st;
+    struct vt_transition tr;
 };
 
 extern const struct cpu_virt_ops vmx_virt_ops;

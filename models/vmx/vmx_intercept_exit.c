@@ -92,6 +92,11 @@ _Noreturn void vmx_vmexit(struct cpu *c, struct vmx_exit_info *info)
     info->preempt_timer = vmx_preempt_now(c);
     vmx_apic_exit(c);
     vmx_vm_exit(&v->env, v->vmcs_ptr, g, info, &v->xout);
+    if (c->transition_fn) {
+        vmx_fill_transition_exit(&v->tr, v->vmcs_ptr, info, g, &v->xout.host);
+        v->tr.cycles = c->cycles;
+        cpu_virt_report(c, &v->tr);
+    }
     bool nmi_exit = VMX_EXIT_REASON_BASIC(info->reason) == VMX_EXIT_EXCEPTION_NMI &&
                     VMX_INTR_INFO_TYPE(info->intr_info) == VMX_INTR_TYPE_NMI;
     leave_nonroot(v);

@@ -55,9 +55,18 @@ static void enter_guest(struct cpu *c)
         (vmx_vtpr(c) >> 4) < (v->ctl.tpr_threshold & 0xf))
         v->tpr_below_pending = true;
     vmx_apic_enter(c);
+    /* Pending debug exceptions (SDM vol 3C, 27.7.3): valid with BS, or
+     * with B3-B0 when bit 12 says a breakpoint was enabled; delivered as a
+     * #DB trap at the first boundary (which a MOV-SS shadow holds off). */
+    uint64_t pd = o->guest.pending_dbg;
+    bool inject = o->inject.valid && o->inject.type != VMX_INTR_TYPE_OTHER;
+    if (!inject && ((pd & (1ull << 14)) || ((pd & (1ull << 12)) && (pd & 0xf)))) {
+        c->dr6_pending = pd & 0x400full;
+        c->pending |= PEND_DBTRAP;
+    }
     c->next_rip = c->s.rip;
     c->pending |= PEND_CHECK;
-    if (o->inject.valid && o->inject.type != VMX_INTR_TYPE_OTHER) {
+    if (inject) {
         vmx_inject(c, &o->inject);
         /* SDM vol 3C, 27.7.2: an MTF VM exit follows the delivery of an
          * injected event. */
@@ -79,6 +88,11 @@ static void vm_entry(struct cpu *c, const struct insn *i, bool launch)
     struct vmx_entry_in in = {
         .launch = launch, .movss_blocking = c->intr_shadow == 2, .cur = &v->st};
     vmx_vm_entry(&v->env, v->vmcs_ptr, &in, &v->eout);
+    if (c->transition_fn) {
+        vmx_fill_transition_entry(&v->tr, v->vmcs_ptr, &v->eout, &v->st);
+        v->tr.cycles = c->cycles;
+        cpu_virt_report(c, &v->tr);
+    }
     switch (v->eout.status) {
     case VMX_ENTRY_OK: enter_guest(c); return;
     case VMX_ENTRY_FAIL_INVALID: vmx_fail_invalid(c); return;

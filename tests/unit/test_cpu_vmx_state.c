@@ -205,6 +205,28 @@ START_TEST(nmi_blocking_saved_after_guest_nmi)
 }
 END_TEST
 
+START_TEST(pending_debug_exception_delivered_after_entry)
+{
+    GUEST(0x90);
+    vx_put(VMCS_GUEST_PENDING_DBG, 1u << 14); /* BS */
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_DB);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, VX_GUEST);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80000301u);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 1u << 14);
+}
+END_TEST
+
+START_TEST(pending_breakpoint_without_enable_bit_is_dropped)
+{
+    GUEST(0x90, 0x0f, 0xa2);
+    vx_put(VMCS_GUEST_PENDING_DBG, 0x1); /* B0 without bit 12 */
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_DB);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST + 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_vmx_state");
@@ -221,6 +243,8 @@ static Suite *suite(void)
     tcase_add_test(t, ve_info_busy_makes_an_exit);
     tcase_add_test(t, movss_blocking_saved_at_exit);
     tcase_add_test(t, nmi_blocking_saved_after_guest_nmi);
+    tcase_add_test(t, pending_debug_exception_delivered_after_entry);
+    tcase_add_test(t, pending_breakpoint_without_enable_bit_is_dropped);
     suite_add_tcase(s, t);
     return s;
 }
