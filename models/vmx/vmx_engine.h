@@ -8,15 +8,16 @@
  * struct vt_mem; MSRs only through struct vmx_msr_access.
  *
  * Summary of the API (details at each declaration):
- *   caps:    vmx_caps_typical, vmx_cap_msr, vmx_ctl_allowed0/1,
- *            vmx_field_supported, vmx_vmcs_enum_max_index
+ *   caps:    vmx_caps_typical, vmx_cap_msr, vmx_ctl_must1/may1,
+ *            vmx_field_supported, vmx_field_readonly, vmx_vmcs_enum_max_index
  *   VMCS:    vmx_vmcs_get/set (raw slot access), vmx_vmcs_revision,
  *            vmx_vmcs_launch_state, vmx_vmcs_set_launch_state,
  *            vmx_vmcs_clear, vmx_vmcs_abort_indicator, vmx_vmptrld_check
  *   insns:   vmx_vmread, vmx_vmwrite (SDM vol 3C, 31.3 semantics),
  *            vmx_shadow_bitmap_exit (VMREAD/VMWRITE bitmaps, 25.1.3)
  *   decode:  vmx_read_controls (snapshot of every control field),
- *            vmx_ar_to_vt / vmx_ar_from_vt (access-rights conversion)
+ *            vmx_ar_to_vt / vmx_ar_from_vt (access-rights conversion),
+ *            vmx_msr_state_field (MSR index -> struct vt_state member)
  *   entry:   vmx_check_controls (26.2.1), vmx_check_host_state (26.2.2-4),
  *            vmx_check_guest_state (26.3.1), vmx_load_guest_state (26.3.2),
  *            vmx_load_entry_msrs (26.4), vmx_decode_injection (26.6),
