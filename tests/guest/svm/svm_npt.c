@@ -477,6 +477,54 @@ static void test_more2(void)
     check_eq(vmcb_a.save.rip, (uintptr_t)g_rd, "#NPF on the IDT: RIP unchanged");
 }
 
+static void test_combined_rights(void)
+{
+    /* APM vol 2, 15.25.7: writable only if writable at both levels (guest
+     * CR0.WP only affects the guest level); executable only if executable
+     * at both levels. */
+    uint8_t *t2 = blk.t[2];
+    uint64_t gva = GVA_HI + 2 * 4096;
+    blk.gpt2[2] = pa(t2) | PTE_P; /* guest read-only */
+    *npte(t2) = pa(t2) | PTE_P | PTE_W | PTE_U;
+    vmcb_npt(&vmcb_a, g_wr);
+    vmcb_a.save.cr0 &= ~CR0_WP;
+    vmcb_a.ctl.intercept_exc = 1u << 14;
+    guest_regs.rbx = gva;
+    guest_regs.rcx = 0x77;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL,
+             "guest RO page, guest CR0.WP = 0: CPL-0 write allowed");
+    check_eq(((uint64_t *)t2)[0], 0x77, "guest RO page, WP = 0: the write landed");
+    vmcb_npt(&vmcb_a, g_wr);
+    vmcb_a.save.cr0 |= CR0_WP;
+    vmcb_a.ctl.intercept_exc = 1u << 14;
+    guest_regs.rbx = gva;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(14), "guest RO page, guest CR0.WP = 1: guest #PF");
+    check_eq(vmcb_a.ctl.exit_info_1, PTE_P | PTE_W, "guest RO page: #PF error code P | W");
+    *npte(t2) = pa(t2) | PTE_P | PTE_U; /* nested read-only */
+    vmcb_npt(&vmcb_a, g_wr);
+    vmcb_a.save.cr0 &= ~CR0_WP;
+    vmcb_a.ctl.intercept_exc = 1u << 14;
+    guest_regs.rbx = gva;
+    svm_run(&vmcb_a);
+    expect_npf("guest CR0.WP = 0 does not beat a read-only nested page", g_wr,
+               NPF_FINAL | PTE_U | PTE_W | PTE_P, pa(t2));
+    *npte(t2) = pa(t2) | PTE_P | PTE_W | PTE_U;
+    blk.gpt2[2] = pa(t2) | PTE_P | PTE_W;
+
+    /* Guest NX (guest EFER.NXE and PTE.NX) is a guest #PF with I/D. */
+    uint8_t *t6 = blk.t[6];
+    t6[0] = 0x0f, t6[1] = 0x01, t6[2] = 0xd9;
+    blk.gpt2[6] = pa(t6) | PTE_P | PTE_W | PTE_NX;
+    vmcb_npt(&vmcb_a, (void *)(uintptr_t)(GVA_HI + 6 * 4096));
+    vmcb_a.ctl.intercept_exc = 1u << 14;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(14), "guest NX page: guest #PF on the fetch");
+    check_eq(vmcb_a.ctl.exit_info_1, PTE_P | 0x10, "guest NX page: #PF error code P | I/D");
+    check_eq(vmcb_a.ctl.exit_info_2, GVA_HI + 6 * 4096, "guest NX page: #PF address");
+    blk.gpt2[6] = pa(t6) | PTE_P | PTE_W;
+    vmcb_npt(&vmcb_a, (void *)(uintptr_t)(GVA_HI + 6 * 4096));
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "guest page executable at both levels: runs");
+}
+
 /* A 32-bit PAE guest (APM vol 2, 15.25.10): under nested paging its four
  * PDPEs are read on demand by the walk, not when CR3 is loaded, so a
  * reserved bit in one shows up as a #PF on access, not as a #GP on MOV CR3. */
@@ -544,5 +592,6 @@ void test_main(void)
     test_tlb();
     test_more();
     test_more2();
+    test_combined_rights();
     test_pae_guest();
 }
