@@ -362,6 +362,102 @@ static void test_ad(void)
     flush_ept();
 }
 
+/* ---- an EPT violation while delivering an injected event: IDT-vectoring
+ * information (28.2.4) ---- */
+static void test_vectoring_ept(void)
+{
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } idtr;
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    uint64_t gate = idtr.base + 0x40 * 16;
+    if (frame2m((void *)(uintptr_t)gate) != frame2m(&area)) {
+        test_skip("ept: violation during event delivery", "IDT outside the split 2 MiB frame");
+        return;
+    }
+    uint64_t *pte = pte_of((void *)(uintptr_t)gate);
+    uint64_t old = *pte;
+    *pte = 0;
+    flush_ept();
+    if (start(NULL, eptp)) {
+        vmw(GUEST_RFLAGS, 0x202);
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_EXT | 0x40);
+        if (expect_reason(EXIT_EPT_VIOLATION, "injected interrupt whose IDT page is not present")) {
+            check_eq(vmr(EXIT_QUAL) & 0x1ff, 0x181,
+                     "ept: IDT read violation: qualification R | GLA valid | final");
+            check_eq(vmr(GUEST_PHYS_ADDR), gate, "ept: IDT read violation: address of the gate");
+            check_eq(vmr(IDT_VECTORING_INFO), INTR_VALID | INTR_TYPE_EXT | 0x40,
+                     "ept: IDT-vectoring info holds the injected interrupt");
+            check_eq(vmr(GUEST_RIP), (uintptr_t)vmx_guest_entry, "ept: guest RIP not advanced");
+        }
+    }
+    *pte = old;
+    flush_ept();
+}
+
+/* ---- page-modification logging (29.3.6) ---- */
+#define PML_ADDRESS 0x200e
+#define PML_INDEX   0x0812
+static uint64_t pml_log[512] __attribute__((aligned(4096)));
+DECL_SITE(e_pml_w1);
+static GUEST_FN void g_write01(void)
+{
+    *(volatile uint64_t *)(TEST_LA + 0x18) = 1;
+    __asm__ volatile(G_SITE(e_pml_w1, "movq %1, (%0)")::"r"(TEST_LA + 0x1018), "r"(2ull)
+                     : "memory");
+}
+
+static void set_all_ad(bool on)
+{
+    for (unsigned k = 0; k < 512; k++)
+        ept_pt[k] = on ? ept_pt[k] | EPT_A | EPT_D : ept_pt[k] & ~(EPT_A | EPT_D);
+    for (unsigned i = 0; i < 4; i++)
+        for (unsigned j = 0; j < 512; j++)
+            if (ept_pd[i][j] & EPT_PS)
+                ept_pd[i][j] = on ? ept_pd[i][j] | EPT_A | EPT_D : ept_pd[i][j] & ~(EPT_A | EPT_D);
+}
+
+static void test_pml(void)
+{
+    if (!(vmx_ept_cap & EPTCAP_AD) || !vmx_ctl_can_set(PROC_CONTROLS2, 1u << 17)) {
+        test_skip("ept: page-modification logging", "PML or EPT A/D not available");
+        return;
+    }
+    uint64_t ad_eptp = eptp | (1u << 6);
+    set_all_ad(true);
+    *pte_of(area.data[0]) &= ~EPT_D;
+    *pte_of(area.data[1]) &= ~EPT_D;
+    flush_ept();
+    memset(pml_log, 0, sizeof(pml_log));
+    if (start(g_write01, ad_eptp) && vmx_proc2_set(PROC2_EPT | (1u << 17))) {
+        vmw(PML_ADDRESS, (uintptr_t)pml_log);
+        vmw(PML_INDEX, 511);
+        done("two writes to clean pages");
+        check_eq(pml_log[511], (uintptr_t)area.data[0],
+                 "ept: PML: first dirtied page logged at 511");
+        check_eq(pml_log[510], (uintptr_t)area.data[1], "ept: PML: second dirtied page at 510");
+        check_eq(vmr(PML_INDEX), 509, "ept: PML: index decremented twice");
+    }
+    *pte_of(area.data[0]) &= ~EPT_D;
+    *pte_of(area.data[1]) &= ~EPT_D;
+    flush_ept();
+    if (start(g_write01, ad_eptp) && vmx_proc2_set(PROC2_EPT | (1u << 17))) {
+        vmw(PML_ADDRESS, (uintptr_t)pml_log);
+        vmw(PML_INDEX, 0);
+        if (expect_reason(62, "PML full")) {
+            check_eq(vmr(GUEST_RIP), (uintptr_t)e_pml_w1,
+                     "ept: PML full: fault-like, RIP at the store");
+            check_eq(vmr(EXIT_QUAL) & ~(1ull << 12), 0, "ept: PML full: qualification 0");
+            check_eq(vmr(PML_INDEX), 0xffff, "ept: PML full: index wrapped to FFFF");
+            check_eq(pml_log[0], (uintptr_t)area.data[0],
+                     "ept: PML: entry 0 logged before the exit");
+        }
+    }
+    set_all_ad(false);
+    flush_ept();
+}
+
 static void test_large_and_invept(void)
 {
     if (!(vmx_ept_cap & EPTCAP_2M)) {
@@ -565,6 +661,8 @@ void test_main(void)
     test_misconfig();
     test_execute_only();
     test_ad();
+    test_vectoring_ept();
+    test_pml();
     test_large_and_invept();
     test_inv_instructions();
     test_unrestricted();
