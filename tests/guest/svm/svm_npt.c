@@ -32,6 +32,13 @@ static struct {
 } blk __attribute__((aligned(65536)));
 #define GVA_HI 0x8000000000ull /* PML4 slot 1: guest VA -> blk.t[i] by 4-KB pages */
 
+static const char *W2(const char *fmt, const char *arg)
+{
+    static char buf[128];
+    snprintf(buf, sizeof(buf), fmt, arg);
+    return buf;
+}
+
 static uint64_t *npte(const volatile void *p)
 {
     return &npt4k[(pa(p) >> 12) & 511];
@@ -525,6 +532,48 @@ static void test_combined_rights(void)
     check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "guest page executable at both levels: runs");
 }
 
+GUEST_SNIPPET(g_invlpg_seq,
+              "movq (%rbx), %rax; movq %rcx, (%rdx); invlpg (%rbx); movq (%rbx), %rsi");
+GUEST_SNIPPET(
+    g_cr3_seq,
+    "movq (%rbx), %rax; movq %rcx, (%rdx); movq %cr3, %r8; movq %r8, %cr3; movq (%rbx), %rsi");
+
+static void test_guest_tlb(void)
+{
+    /* The guest's own TLB maintenance inside its ASID: after rewriting its
+     * PTE, INVLPG (or a CR3 reload) makes the new mapping visible. */
+    uint64_t *t0 = (uint64_t *)blk.t[0], *t1 = (uint64_t *)blk.t[1];
+    t0[0] = 0xa0a0;
+    t1[0] = 0xb1b1;
+    const char *seq[2] = {g_invlpg_seq, g_cr3_seq};
+    const char *name[2] = {"guest invlpg", "guest cr3 reload"};
+    for (int i = 0; i < 2; i++) {
+        blk.gpt2[0] = pa(blk.t[0]) | PTE_P | PTE_W;
+        vmcb_npt(&vmcb_a, seq[i]);
+        vmcb_a.ctl.asid = 9;
+        guest_regs.rbx = GVA_HI;
+        guest_regs.rcx = pa(blk.t[1]) | PTE_P | PTE_W;
+        guest_regs.rdx = pa(&blk.gpt2[0]);
+        check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, W2("%s: guest runs", name[i]));
+        check_eq(vmcb_a.save.rax, 0xa0a0, W2("%s: first read through the old PTE", name[i]));
+        check_eq(guest_regs.rsi, 0xb1b1, W2("%s: second read through the new PTE", name[i]));
+    }
+    blk.gpt2[0] = pa(blk.t[0]) | PTE_P | PTE_W;
+
+    /* Page splintering (15.25.9): a 2-MB guest page over 4-KB nested pages;
+     * the nested remap of one 4-KB piece applies inside the large page. */
+    uint64_t region = pa(&blk) & ~0x1fffffull;
+    blk.gpd2[1] = region | PTE_P | PTE_W | PTE_PS;
+    *npte(t1) = pa(blk.t[2]) | PTE_P | PTE_W | PTE_U;
+    ((uint64_t *)blk.t[2])[0] = 0xc2c2;
+    run_rd(GVA_HI + (2u << 20) + (pa(t1) - region));
+    check_eq(vmcb_a.save.rax, 0xc2c2, "2-MB guest page over 4-KB nested pages: remapped piece");
+    run_rd(GVA_HI + (2u << 20) + (pa(t0) - region));
+    check_eq(vmcb_a.save.rax, 0xa0a0, "2-MB guest page over 4-KB nested pages: other piece");
+    *npte(t1) = pa(t1) | PTE_P | PTE_W | PTE_U;
+    blk.gpd2[1] = 0;
+}
+
 /* A 32-bit PAE guest (APM vol 2, 15.25.10): under nested paging its four
  * PDPEs are read on demand by the walk, not when CR3 is loaded, so a
  * reserved bit in one shows up as a #PF on access, not as a #GP on MOV CR3. */
@@ -593,5 +642,6 @@ void test_main(void)
     test_more();
     test_more2();
     test_combined_rights();
+    test_guest_tlb();
     test_pae_guest();
 }
