@@ -293,6 +293,38 @@ START_TEST(vmwrite_read_only_fields)
 }
 END_TEST
 
+/* kvm-unit-tests' test_vmwrite_vmread / test_vmclear_flushing style: a
+ * pattern written to every supported field reads back (masked to the
+ * field's width) from the region, and from a byte copy of it. */
+static uint64_t pattern(uint32_t enc, uint8_t cookie)
+{
+    return ((uint64_t)0xdeadbeefu << 32 | (uint64_t)enc << 8 | cookie) & vmcs_field_mask(enc);
+}
+
+START_TEST(vmrw_every_field_round_trip)
+{
+    fx_setup();
+    unsigned n = 0;
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t enc = vmcs_field_table[i].enc;
+        if (!vmx_field_supported(&fx_caps, enc)) continue;
+        ck_assert_uint_eq(wr(enc, true, pattern(enc, 0x42)), 0);
+        n++;
+    }
+    ck_assert_uint_gt(n, 140);
+    memcpy(fx_ram + FX_VMCS2, fx_ram + FX_VMCS, VMCS_REGION_SIZE);
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t enc = vmcs_field_table[i].enc;
+        if (!vmx_field_supported(&fx_caps, enc)) continue;
+        uint64_t v = 0, w = 0;
+        ck_assert_uint_eq(rd(enc, true, &v), 0);
+        ck_assert_msg(v == pattern(enc, 0x42), "field %s", vmcs_field_table[i].name);
+        ck_assert_uint_eq(vmx_vmread(&fx_env, FX_VMCS2, enc, true, &w), 0);
+        ck_assert_uint_eq(w, v);
+    }
+}
+END_TEST
+
 /* ---- region: VMPTRLD, launch state, abort indicator ---- */
 
 START_TEST(vmptrld_checks)
@@ -447,6 +479,7 @@ static Suite *suite(void)
     tcase_add_test(t, vmrw_natural_width);
     tcase_add_test(t, vmrw_unsupported_components);
     tcase_add_test(t, vmwrite_read_only_fields);
+    tcase_add_test(t, vmrw_every_field_round_trip);
     tcase_add_test(t, vmptrld_checks);
     tcase_add_test(t, region_header_and_launch_state);
     tcase_add_test(t, shadow_bitmaps);
