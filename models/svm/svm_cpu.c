@@ -187,6 +187,18 @@ static void after_switch(struct cpu *c)
         (void)mmu_load_pdptes(c, c->s.cr3);
 }
 
+/* The host's RFLAGS.TF at VMRUN: VMRUN completes at the #VMEXIT, and its
+ * single-step trap is taken then, in the host, before the instruction
+ * after VMRUN (APM vol 2, 15.5.1 "VMRUN and TF/RF bits in EFLAGS"; GIF=0
+ * does not hold it, table 15-10). */
+static void host_single_step(struct cpu *c)
+{
+    if (c->s.rflags & RF_TF) {
+        c->dr6_pending |= 1ull << 14; /* DR6.BS */
+        c->pending |= PEND_DBTRAP;
+    }
+}
+
 static void tlb_on_entry(struct cpu *c, const struct svm_entry *e)
 {
     uint32_t asid = e->ctrl.asid;
@@ -217,6 +229,7 @@ _Noreturn void svm_cpu_vmrun(struct cpu *c, uint64_t vmcb_pa)
         svm_state_to_cpu(c, &out);
         c->gif = false;
         after_switch(c);
+        host_single_step(c);
         cpu_charge(c, COST_VMEXIT);
         cpu_virt_exited(c);
     }
@@ -267,14 +280,32 @@ uint64_t svm_cpu_exitintinfo(const struct cpu *c)
     return svm_exitintinfo(c->vectoring.vector, type, c->vectoring.has_err, c->vectoring.err);
 }
 
+static bool npt_probe(void *opaque, uint64_t gpa, uint64_t *hpa)
+{
+    struct cpu *c = opaque;
+    return svm_npt_probe(c, &c->svm->npt, gpa, hpa);
+}
+
 /* Decode assists: the bytes of the instruction at the guest RIP for a #PF
- * or #NPF intercept (APM vol 2, 15.35.2). Read without side effects; none
- * when the code is not readable (nested paging: the probe declines). */
+ * or #NPF intercept (APM vol 2, 15.35.2), read without side effects: up
+ * to 15, fewer when the code ends at a page that does not translate. */
 static void fetch_insn_bytes(struct cpu *c, struct svm_exit *x)
 {
     uint64_t lin = c->s.seg[SEG_CS].base + c->insn_rip;
     if (c->mode != MODE_LONG64) lin &= 0xffffffffu;
-    size_t n = cpu_debug_read(c, lin, x->insn_bytes, VMCB_INSN_BYTES_MAX);
+    size_t n = 0;
+    if (!c->svm->ctl.np_enable) {
+        n = cpu_debug_read(c, lin, x->insn_bytes, VMCB_INSN_BYTES_MAX);
+    } else {
+        while (n < VMCB_INSN_BYTES_MAX) {
+            uint64_t a = lin + n, pa;
+            if (!mmu_probe_nested(c, a, &pa, npt_probe, c)) break;
+            size_t k = 0x1000 - (a & 0xfff);
+            if (k > VMCB_INSN_BYTES_MAX - n) k = VMCB_INSN_BYTES_MAX - n;
+            if (!c->svm->mem.read(c, pa, x->insn_bytes + n, k)) break;
+            n += k;
+        }
+    }
     x->insn_len = (uint8_t)n;
 }
 
@@ -327,5 +358,6 @@ _Noreturn void svm_cpu_vmexit(struct cpu *c, uint64_t code, uint64_t info1, uint
     c->gif = false; /* APM vol 2, 15.6: #VMEXIT clears GIF */
     if (s->ctl.v_nmi_enable) c->nmi_blocked = s->host_nmi_blocked;
     after_switch(c);
+    host_single_step(c);
     cpu_virt_exited(c);
 }

@@ -5,6 +5,7 @@
  * paging. The hooks are called after the checks that have priority over
  * an intercept (#UD for the mode, #GP for CPL) and before operand and
  * memory faults (APM vol 2, 15.7.1). */
+#include "cpu/mmu.h"
 #include "svm_cpu.h"
 
 /* An instruction intercept: the exit saves the next RIP (APM vol 2,
@@ -32,16 +33,52 @@ static void cr_read(struct cpu *c, struct svm_cpu *s, struct virt_event *ev)
     if (ev->num == 8 && s->ctl.v_intr_masking) ev->value = s->ctl.v_tpr & 0xf;
 }
 
+/* Whether MOV to CRn would raise #GP(0) for its value: APM vol 2, table
+ * 15-7 puts these checks of MOV CRn before the intercept (APM vol 3, MOV
+ * CRn "Exceptions"; the rules of vol 2, 3.1). */
+static bool cr_write_faults(struct cpu *c, unsigned cr, uint64_t v)
+{
+    const struct cpu_state *st = &c->s;
+    bool lma = st->msr.efer & EFER_LMA;
+    switch (cr) {
+    case 0:
+        if (v >> 32) return true;
+        if ((v & CR0_PG) && !(v & CR0_PE)) return true;
+        if ((v & CR0_NW) && !(v & CR0_CD)) return true;
+        return (v & CR0_PG) && !(st->cr0 & CR0_PG) && (st->msr.efer & EFER_LME) &&
+               !(st->cr4 & CR4_PAE);
+    case 3: {
+        if (!lma) return false;
+        uint64_t rsvd = ~mmu_phys_mask(c) & ~0xfffull;
+        if (st->cr4 & CR4_PCIDE) rsvd &= ~(1ull << 63);
+        return (v & rsvd) != 0;
+    }
+    case 4:
+        if (v & sys_cr4_reserved(c)) return true;
+        if (lma && !(v & CR4_PAE)) return true;
+        if (lma && ((v ^ st->cr4) & CR4_LA57)) return true;
+        return (v & CR4_PCIDE) && !(st->cr4 & CR4_PCIDE) && (!lma || (st->cr3 & 0xfff));
+    case 8: return (v >> 4) != 0;
+    default: return false;
+    }
+}
+
 static void cr_write(struct cpu *c, struct svm_cpu *s, struct virt_event *ev)
 {
+    if (!(ev->flags & (VF_LMSW | VF_CLTS)) && cr_write_faults(c, ev->num, ev->value)) return;
     if (svm_intercepts_cr_write(&s->ctl, ev->num))
         insn_exit(c, VMEXIT_CR0_WRITE + ev->num, crdr_info(s, ev, true), 0);
-    /* Selective CR0 write (APM vol 2, 15.9.1): a write that changes a bit
-     * other than TS or MP; CLTS never does, LMSW and MOV may. */
+    /* Selective CR0 write (APM vol 2, 15.9.1): a MOV that changes a bit
+     * other than TS or MP; LMSW treats it as a plain CR0 write intercept
+     * and always exits; CLTS never does. */
+    bool lmsw = ev->flags & VF_LMSW;
     if (ev->num == 0 && !(ev->flags & VF_CLTS) &&
         svm_intercepts(&s->ctl, SVM_INTERCEPT_CR0_SEL_WRITE) &&
-        ((ev->value ^ c->s.cr0) & ~(uint64_t)(CR0_TS | CR0_MP)))
+        (lmsw || ((ev->value ^ c->s.cr0) & ~(uint64_t)(CR0_TS | CR0_MP))))
         insn_exit(c, VMEXIT_CR0_SEL_WRITE, crdr_info(s, ev, true), 0);
+    /* Without V_INTR_MASKING the write reaches the APIC's TPR and V_TPR
+     * alike (APM vol 2, 15.21.2). */
+    if (ev->num == 8 && !s->ctl.v_intr_masking) s->ctl.v_tpr = (uint8_t)(ev->value & 0xf);
     if (ev->num == 8 && s->ctl.v_intr_masking) {
         /* The write goes to V_TPR, not to the APIC (APM vol 2, 15.21.1);
          * bits 63:4 are reserved as for CR8 itself. */
@@ -57,6 +94,9 @@ static void dr_access(struct cpu *c, struct svm_cpu *s, struct virt_event *ev, b
     /* The CPU calls this before its own #UD (DR8-15, DR4/5 with CR4.DE)
      * and #GP (CPL) checks, which come first on SVM (APM vol 2, 15.7.1). */
     if (ev->num > 7 || ((ev->num == 4 || ev->num == 5) && (c->s.cr4 & CR4_DE)) || c->cpl) return;
+    /* So is the #GP of a DR6/DR7 write with bits 63:32 set (table 15-7). */
+    if (write && c->mode == MODE_LONG64 && (ev->num >= 4 && ev->num <= 7) && (ev->value >> 32))
+        return;
     bool hit = write ? svm_intercepts_dr_write(&s->ctl, ev->num)
                      : svm_intercepts_dr_read(&s->ctl, ev->num);
     if (hit)
@@ -188,11 +228,11 @@ static void svm_intercept(struct cpu *c, struct virt_event *ev)
             insn_exit(c, VMEXIT_INVLPGA, s->caps.decode_assists ? ev->lin : 0, 0);
         return;
     case VK_MWAIT:
-        /* APM vol 2, 15.14.5: unconditional first, then the one that
-         * applies only when the monitor is armed. */
-        if (svm_intercepts(&s->ctl, SVM_INTERCEPT_MWAIT)) insn_exit(c, VMEXIT_MWAIT, 0, 0);
+        /* APM vol 2, 15.14.5: with the monitor armed the conditional
+         * intercept reports first; else the unconditional one. */
         if ((ev->flags & VF_ARMED) && svm_intercepts(&s->ctl, SVM_INTERCEPT_MWAIT_CONDITIONAL))
             insn_exit(c, VMEXIT_MWAIT_CONDITIONAL, 0, 0);
+        if (svm_intercepts(&s->ctl, SVM_INTERCEPT_MWAIT)) insn_exit(c, VMEXIT_MWAIT, 0, 0);
         return;
     case VK_SHUTDOWN:
         /* A shutdown is an event, not an instruction: no next RIP. */
@@ -224,7 +264,9 @@ static void svm_exception(struct cpu *c, unsigned vector, enum event_type type, 
         s->injecting = false;
         if (!c->vectoring.valid) return;
     }
-    if (type != EV_HWEXC && type != EV_SWEXC && type != EV_PRIVSWEXC) return;
+    /* ICEBP's #DB and INT n are not caught by the exception intercepts
+     * (APM vol 2, 15.12.2, 15.12.4): they have their own. */
+    if (type != EV_HWEXC && type != EV_SWEXC) return;
     if (!svm_intercepts_exception(&s->ctl, vector)) return;
     bool nrip = type == EV_SWEXC || vector == EXC_BR;
     svm_cpu_vmexit(c, VMEXIT_EXCP0 + vector, has_err ? err : 0, vector == EXC_PF ? c->exc_cr2 : 0,

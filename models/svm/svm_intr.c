@@ -44,6 +44,9 @@ bool svm_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     /* Debug traps of the previous instruction come first; the CPU
      * delivers them through the #DB exception intercept. */
     if (traps) return false;
+    /* A guest CLGI that is neither intercepted nor virtualized cleared
+     * the real GIF: everything waits (APM vol 2, 15.17). */
+    if (!c->gif) return true;
     uint64_t rflags = cpu_rflags(c);
 
     /* Physical NMI: exits when intercepted (it stays pending for the host,
@@ -101,6 +104,7 @@ bool svm_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
 bool svm_signal(struct cpu *c, enum cpu_line line)
 {
     struct svm_cpu *s = c->svm;
+    if (!c->gif) return true; /* held (APM vol 2, 15.17) */
     /* INIT and SMI intercepts (APM vol 2, 15.13.2, 15.13.3): the signal
      * stays pending; the host's GIF=0 holds it. */
     if (line == CPU_LINE_INIT && svm_intercepts(&s->ctl, SVM_INTERCEPT_INIT))

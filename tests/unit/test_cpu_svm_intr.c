@@ -180,6 +180,23 @@ START_TEST(cr8_is_vtpr)
 }
 END_TEST
 
+/* Without V_INTR_MASKING a guest CR8 write sets the APIC's TPR and V_TPR
+ * (APM vol 2, 15.21.2). */
+START_TEST(cr8_unmasked_sets_tpr_and_vtpr)
+{
+    struct harness *h = svm_setup();
+    /* mov eax, 5; mov cr8, rax; vmmcall */
+    static const uint8_t g[] = {0xb8, 0x05, 0, 0, 0, 0x44, 0x0f, 0x22, 0xc0, 0x0f, 0x01, 0xd9};
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_VMMCALL);
+    ck_assert_uint_eq(vmcb64(h, VMCB_VINTR) & 0xff, 5);
+    /* The harness has no APIC: the CPU keeps CR8 itself. */
+    ck_assert_uint_eq(h->cpu->s.cr8, 5);
+    harness_destroy(h);
+}
+END_TEST
+
 /* Physical INTR with V_INTR_MASKING: the host's IF decides, not the
  * guest's; the interrupt stays pending. */
 START_TEST(intr_intercept_uses_host_if)
@@ -385,6 +402,7 @@ Suite *svm_intr_suite(void)
     tcase_add_test(t, exit_in_sti_shadow_reports_it);
     tcase_add_test(t, virq_wakes_guest_hlt);
     tcase_add_test(t, cr8_is_vtpr);
+    tcase_add_test(t, cr8_unmasked_sets_tpr_and_vtpr);
     tcase_add_test(t, intr_intercept_uses_host_if);
     tcase_add_test(t, intr_not_taken_with_host_if_clear);
     tcase_add_test(t, intr_without_masking_uses_guest_if);

@@ -195,6 +195,69 @@ START_TEST(vmrun_invalid_guest_efer_svme_clear)
 }
 END_TEST
 
+/* The guest's DR7 comes from the VMCB; its RFLAGS.RF suppresses an
+ * instruction breakpoint on the first instruction (APM vol 2, 15.5.1). */
+START_TEST(guest_rf_suppresses_first_breakpoint)
+{
+    struct harness *h = svm_setup();
+    icpt(h, SVM_INTERCEPT_EXC(EXC_DB));
+    struct cpu_state st;
+    harness_state(h, &st);
+    st.dr[0] = GUEST_CODE;
+    harness_set_state(h, &st);
+    set_vmcb64(h, VMCB_DR7, 0x401);
+    set_vmcb64(h, VMCB_RFLAGS, 0x10002);
+    static const uint8_t g[] = {0x0f, 0x01, 0xd9};
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_VMMCALL);
+    ck_assert_uint_eq(vmcb64(h, VMCB_RIP), GUEST_CODE);
+    harness_destroy(h);
+    /* Without RF the breakpoint fires: #DB intercepted, B0 in DR6. */
+    h = svm_setup();
+    icpt(h, SVM_INTERCEPT_EXC(EXC_DB));
+    harness_state(h, &st);
+    st.dr[0] = GUEST_CODE;
+    harness_set_state(h, &st);
+    set_vmcb64(h, VMCB_DR7, 0x401);
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_EXCP0 + EXC_DB);
+    ck_assert_uint_eq(vmcb64(h, VMCB_RIP), GUEST_CODE);
+    ck_assert_uint_eq(vmcb64(h, VMCB_DR6) & 1, 1);
+    /* #VMEXIT disables the host's breakpoints: DR7 = 400h. */
+    harness_state(h, &st);
+    ck_assert_uint_eq(st.dr7, 0x400);
+    harness_destroy(h);
+}
+END_TEST
+
+/* Host TF over VMRUN: one #DB trap in the host right after the #VMEXIT,
+ * at the instruction after VMRUN; GIF = 0 does not hold it (APM vol 2,
+ * 15.5.1, table 15-10). */
+START_TEST(host_tf_traps_after_vmexit)
+{
+    struct harness *h = svm_setup();
+    struct cpu_state st;
+    harness_state(h, &st);
+    st.rflags = 0x102;
+    st.rip = HARNESS_CODE + 5; /* the VMRUN itself */
+    st.gpr[R_RAX] = VMCB_PA;
+    harness_set_state(h, &st);
+    static const uint8_t g[] = {0x90, 0x0f, 0x01, 0xd9};
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_VMMCALL);
+    const struct harness_event *e = harness_first_event(h);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->vector, EXC_DB);
+    ck_assert_uint_eq(h->n_ev, 1);
+    /* The trap frame's RIP is the HLT after VMRUN. */
+    ck_assert_uint_eq(harness_get64(h, HARNESS_STACK - 40), HOST_AFTER_VMRUN);
+    harness_destroy(h);
+}
+END_TEST
+
 /* VMMCALL outside a guest, or not intercepted, is #UD. */
 START_TEST(vmmcall_ud_in_host)
 {
@@ -355,6 +418,24 @@ START_TEST(vmsave_vmload_round_trip)
     ck_assert_uint_eq(st.seg[SEG_FS].base, 0x1234000);
     ck_assert_uint_eq(st.msr.lstar, 0xffffffff81000000ull);
     ck_assert_uint_eq(st.msr.star, 0x0023001000000000ull);
+    harness_destroy(h);
+}
+END_TEST
+
+/* VMLOAD keeps the bases it loads canonical (kvm-unit-tests'
+ * test_canonicalization): 57 bits on a CPU with LA57. */
+START_TEST(vmload_canonicalizes_bases)
+{
+    struct harness *h = svm_setup();
+    harness_put64(h, SAVE_PA + VMCB_FS + VMCB_SEG_BASE, 0x1000123456789000ull);
+    harness_put64(h, SAVE_PA + VMCB_LSTAR, 0x0100000000001000ull);
+    static const uint8_t code[] = {0xb8, 0x00, 0x80, 0x20, 0x00, 0x0f, 0x01, 0xda};
+    harness_run_code(h, code, sizeof code, 10);
+    ck_assert_int_eq(harness_exception(h), -1);
+    struct cpu_state st;
+    harness_state(h, &st);
+    ck_assert_uint_eq(st.seg[SEG_FS].base, 0x0000123456789000ull);
+    ck_assert_uint_eq(st.msr.lstar, 0xff00000000001000ull);
     harness_destroy(h);
 }
 END_TEST
@@ -576,6 +657,8 @@ Suite *svm_vmrun_suite(void)
     tcase_add_test(t, vmrun_invalid_without_vmrun_intercept);
     tcase_add_test(t, vmrun_invalid_asid_zero);
     tcase_add_test(t, vmrun_invalid_guest_efer_svme_clear);
+    tcase_add_test(t, guest_rf_suppresses_first_breakpoint);
+    tcase_add_test(t, host_tf_traps_after_vmexit);
     tcase_add_test(t, vmmcall_ud_in_host);
     tcase_add_test(t, vmmcall_not_intercepted_is_guest_ud);
     tcase_add_test(t, guest_vmrun_exits);
@@ -585,6 +668,7 @@ Suite *svm_vmrun_suite(void)
     tcase_add_test(t, eventinj_delivery_fault_sets_exitintinfo);
     tcase_add_test(t, exit_reports_no_shadow_after_run);
     tcase_add_test(t, vmsave_vmload_round_trip);
+    tcase_add_test(t, vmload_canonicalizes_bases);
     tcase_add_test(t, vmload_gp_unaligned);
     tcase_add_test(t, guest_vmsave_intercepted);
     tcase_add_test(t, clgi_holds_nmi_until_stgi);
