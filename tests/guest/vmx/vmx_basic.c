@@ -29,6 +29,18 @@ static void user_vmwrite(void)
     __asm__ volatile(EXC_TRY("vmwrite %0, %1")::"r"(v), "r"(f) : "memory", "cc");
     USER_RETURN(last_exc.vector | (last_exc.error << 8));
 }
+static void user_vmptrst(void)
+{
+    exc_clear();
+    __asm__ volatile(EXC_TRY("vmptrst %0") : "=m"(user_operand)::"memory", "cc");
+    USER_RETURN(last_exc.vector | (last_exc.error << 8));
+}
+static void user_vmclear(void)
+{
+    exc_clear();
+    __asm__ volatile(EXC_TRY("vmclear %0")::"m"(user_operand) : "memory", "cc");
+    USER_RETURN(last_exc.vector | (last_exc.error << 8));
+}
 static void user_vmxoff(void)
 {
     exc_clear();
@@ -184,6 +196,12 @@ static void test_vmcs_pointer(void)
     *(uint32_t *)bad_region = vmx_revision ^ 1;
     check_vmfail_valid(vmptrld((uintptr_t)bad_region), VMERR_VMPTRLD_REVISION,
                        "basic: VMPTRLD with a wrong revision: VMfailValid(11)");
+    if (!vmx_ctl_can_set(PROC_CONTROLS2, 1u << 14)) { /* no VMCS shadowing */
+        *(uint32_t *)bad_region = vmx_revision | 0x80000000u;
+        check_vmfail_valid(vmptrld((uintptr_t)bad_region), VMERR_VMPTRLD_REVISION,
+                           "basic: VMPTRLD of a shadow VMCS without VMCS shadowing: "
+                           "VMfailValid(11)");
+    }
     check_vmfail_valid(vmptrld(vp + 0x100), VMERR_VMPTRLD_ADDR,
                        "basic: VMPTRLD unaligned: VMfailValid(9)");
     unsigned mpa = vmx_maxphyaddr();
@@ -248,7 +266,22 @@ static void test_vmread_vmwrite(void)
         check_vmfail_valid(vmwrite(EXIT_QUAL, 0x1234), VMERR_READ_ONLY_FIELD,
                            "basic: VMWRITE to a read-only field: VMfailValid(13)");
     }
+    /* Memory operands (31, VMREAD/VMWRITE: 64 bits in 64-bit mode). */
+    static uint64_t mem;
+    mem = 0;
+    vmw(CR3_TARGET1, 0x1122334455667788ull);
+    uint64_t f = CR3_TARGET1;
+    __asm__ volatile("vmread %1, %0" : "=m"(mem) : "r"(f) : "cc");
+    check_eq(mem, 0x1122334455667788ull, "basic: VMREAD to a memory operand stores 64 bits");
+    mem = 0x0102030405060708ull;
+    __asm__ volatile("vmwrite %0, %1" ::"m"(mem), "r"(f) : "cc");
+    check_eq(vmr(CR3_TARGET1), 0x0102030405060708ull, "basic: VMWRITE from a memory operand");
+    vmw(CR3_TARGET1, 0);
     check_eq(user_call(user_vmread, user_stack_top, 2), 13, "basic: VMREAD at CPL 3 raises #GP(0)");
+    check_eq(user_call(user_vmptrst, user_stack_top, 2), 13,
+             "basic: VMPTRST at CPL 3 raises #GP(0)");
+    check_eq(user_call(user_vmclear, user_stack_top, 2), 13,
+             "basic: VMCLEAR at CPL 3 raises #GP(0)");
     check_eq(user_call(user_vmwrite, user_stack_top, 2), 13,
              "basic: VMWRITE at CPL 3 raises #GP(0)");
 }
@@ -310,6 +343,10 @@ static void test_vmxoff(void)
     check(st == VMX_FAULT && last_exc.vector == 6, "basic: VMREAD after VMXOFF raises #UD");
     st = vmxoff();
     check(st == VMX_FAULT && last_exc.vector == 6, "basic: VMXOFF outside VMX raises #UD");
+    st = vmptrld((uintptr_t)vmcs_region);
+    check(st == VMX_FAULT && last_exc.vector == 6, "basic: VMPTRLD outside VMX raises #UD");
+    st = invept(2, 0);
+    check(st == VMX_FAULT && last_exc.vector == 6, "basic: INVEPT outside VMX raises #UD");
     check_eq(cr_write_fault(4, read_cr4() & ~CR4_VMXE), 0xffffffff,
              "basic: CR4.VMXE can be cleared after VMXOFF");
 }

@@ -206,6 +206,23 @@ static void test_windows(void)
             check_eq(vmr(GUEST_RIP), (uintptr_t)ev_nw,
                      "events: NMI window: exit before the first guest instruction");
     }
+    /* 26.6.1.2: injecting an NMI with virtual NMIs sets virtual-NMI
+     * blocking; the guest handler's IRET lifts it: the window opens on
+     * return, at the interrupted RIP. */
+    idt_set_handler(2, on_event);
+    if (start_at(ev_iw2, 2)) {
+        vmx_ctl_set(PIN_CONTROLS, PIN_NMI | PIN_VIRT_NMI);
+        vmx_ctl_set(PROC_CONTROLS, PROC_NMI_WINDOW);
+        vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_NMI | 2);
+        if (expect_reason(EXIT_NMI_WINDOW, "NMI window after the injected NMI's handler")) {
+            check(ev_count == 1 && ev_vec == 2, "events: the injected virtual NMI was delivered");
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_iw2,
+                     "events: NMI window opens on the handler's IRET, at the interrupted RIP");
+            vmx_ctl_clear(PROC_CONTROLS, PROC_NMI_WINDOW);
+            done("virtual NMI");
+        }
+    }
+    idt_set_handler(2, NULL);
     if (start_at(ev_nw, 2)) {
         vmx_ctl_set(PIN_CONTROLS, PIN_NMI | PIN_VIRT_NMI);
         vmx_ctl_set(PROC_CONTROLS, PROC_NMI_WINDOW);

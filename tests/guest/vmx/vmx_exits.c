@@ -383,7 +383,8 @@ static void test_io(void)
             done("unconditional I/O exiting");
         }
     }
-    if (start(g_io_bitmap) && vmx_ctl_set(PROC_CONTROLS, PROC_IO_BITMAPS)) {
+    /* 25.1.3: with "use I/O bitmaps" the unconditional control is ignored. */
+    if (start(g_io_bitmap) && vmx_ctl_set(PROC_CONTROLS, PROC_IO_BITMAPS | PROC_UNCOND_IO)) {
         memset(io_bitmap_a, 0, 4096);
         memset(io_bitmap_b, 0, 4096);
         io_bitmap_a[0x7fff / 8] |= 1u << (0x7fff % 8);
@@ -814,6 +815,45 @@ static void test_rand(void)
     }
 }
 
+/* ---- INVPCID (25.1.3, 25.3): #UD unless "enable INVPCID"; with it,
+ * exits when "INVLPG exiting" is 1 (reason 58) ---- */
+static struct {
+    uint64_t pcid, la;
+} invpcid_desc;
+DECL_SITE(x_invpcid);
+static GUEST_FN void g_invpcid(void)
+{
+    __asm__ volatile(G_SITE(x_invpcid, "invpcid (%0), %1")::"r"(&invpcid_desc), "r"(2ull)
+                     : "memory");
+}
+
+static void test_invpcid(void)
+{
+    uint32_t a, b, c, d;
+    cpuid_count(7, 0, &a, &b, &c, &d);
+    if (!(b & (1u << 10)) || !vmx_ctl_can_set(PROC_CONTROLS2, 1u << 12)) {
+        test_skip("exits: INVPCID", "no INVPCID or enable-INVPCID not allowed");
+        return;
+    }
+    if (start(g_invpcid)) {
+        vmx_ctl_set(PROC_CONTROLS, PROC_INVLPG);
+        vmw(EXCEPTION_BITMAP, 1u << 6);
+        if (expect_at("INVPCID without enable-INVPCID: #UD", EXIT_EXCEPTION, x_invpcid,
+                      x_invpcid_end, 0, false))
+            check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_HW | 6,
+                     "exits: INVPCID without enable-INVPCID: interruption info #UD");
+    }
+    if (start(g_invpcid) && vmx_proc2_set(1u << 12)) {
+        vmx_ctl_set(PROC_CONTROLS, PROC_INVLPG);
+        if (EXPECT("INVPCID with INVLPG exiting", 58, x_invpcid, 0)) done("INVPCID");
+    }
+    if (start(g_invpcid) && vmx_proc2_set(1u << 12)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_INVLPG);
+        vmw(GUEST_CR4, read_cr4() | (1ul << 17)); /* PCIDE, for a meaningful INVPCID */
+        done("INVPCID without INVLPG exiting runs in the guest");
+    }
+}
+
 /* ---- task switches in a 32-bit guest (25.4.2; qualification table
  * 28-2: selector, source 0 CALL / 2 JMP) ---- */
 __asm__(".text\n.code32\n"
@@ -892,6 +932,7 @@ void test_main(void)
     test_triple();
     test_vmx_insns();
     test_rand();
+    test_invpcid();
     test_task_switch();
     test_priority();
 }

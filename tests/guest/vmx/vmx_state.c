@@ -75,6 +75,35 @@ static void test_segments(void)
     done("segments");
 }
 
+/* ---- interruptibility state saved at exit (28.3.4) ---- */
+static GUEST_FN void g_sti_vmcall(void)
+{
+    __asm__ volatile("sti; vmcall" ::"a"(1) : "memory");
+    __asm__ volatile("cli" ::: "memory");
+}
+static GUEST_FN void g_movss_vmcall(void)
+{
+    __asm__ volatile("mov %%ss, %%dx; mov %%dx, %%ss; vmcall" ::"a"(1) : "rdx", "memory");
+}
+
+static void test_interruptibility(void)
+{
+    if (start(g_sti_vmcall)) {
+        if (check_eq(vmx_run(), EXIT_VMCALL, "state: VMCALL in an STI shadow exits")) {
+            check_eq(vmr(GUEST_INTERRUPTIBILITY), 1, "state: blocking by STI saved");
+            vmx_skip_insn();
+            done("STI shadow");
+        }
+    }
+    if (start(g_movss_vmcall)) {
+        if (check_eq(vmx_run(), EXIT_VMCALL, "state: VMCALL in a MOV SS shadow exits")) {
+            check_eq(vmr(GUEST_INTERRUPTIBILITY), 2, "state: blocking by MOV SS saved");
+            vmx_skip_insn();
+            done("MOV SS shadow");
+        }
+    }
+}
+
 /* ---- debug registers (27.3.2.1, 28.3.1, 28.5.1) ---- */
 static GUEST_FN void g_dr7(void)
 {
@@ -208,6 +237,7 @@ void test_main(void)
 {
     if (!vmx_setup()) return;
     test_segments();
+    test_interruptibility();
     test_debug();
     test_pat_efer();
     test_host_load();
