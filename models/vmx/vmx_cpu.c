@@ -118,13 +118,11 @@ bool vmx_a20_blocked(struct cpu *c)
     return v && v->on;
 }
 
-/* The platform's A20M# line is blocked in VMX operation; the CPU applies
- * it again after VMXOFF. Until cpu/ can hold the line level apart from
- * its effect (requested from the lead), VMXON's #GP in A20M mode is all
- * that is modelled. */
+/* The platform's A20M# line is blocked in VMX operation (SDM vol 3C,
+ * 24.8): the CPU recomputes the effective gate from vmx_a20_blocked(). */
 void vmx_a20_changed(struct cpu *c)
 {
-    (void)c;
+    cpu_a20_refresh(c);
 }
 
 /* TSC offsetting and scaling (SDM vol 3C, 25.3, 25.6.5): the multiplier

@@ -327,7 +327,11 @@ static void vmx_intercept(struct cpu *c, struct virt_event *ev)
     case VK_CPUID: vmx_exit_insn(c, i, VMX_EXIT_CPUID, 0, 0);
     case VK_GETSEC: vmx_exit_insn(c, i, VMX_EXIT_GETSEC, 0, 0);
     case VK_INVD: vmx_exit_insn(c, i, VMX_EXIT_INVD, 0, 0);
-    case VK_XSETBV: vmx_exit_insn(c, i, VMX_EXIT_XSETBV, 0, 0);
+    case VK_XSETBV:
+        /* The CPU offers XSETBV before its CPL check (SVM's order); on
+         * VMX the #GP at CPL > 0 comes first (SDM vol 3C, 25.1.1). */
+        if (c->cpl != 0 || c->mode == MODE_V86) return;
+        vmx_exit_insn(c, i, VMX_EXIT_XSETBV, 0, 0);
     case VK_HLT:
         if (k->proc & VMX_PROC_HLT_EXITING) vmx_exit_insn(c, i, VMX_EXIT_HLT, 0, 0);
         return;
@@ -439,6 +443,17 @@ static void vmx_intercept(struct cpu *c, struct virt_event *ev)
     }
 }
 
+/* Side-effect-free translation for tools (no A/D flags, no exit). */
+static bool vmx_gpa_probe(struct cpu *c, uint64_t gpa, uint64_t *hpa)
+{
+    struct vmx_cpu *v = c->vmx;
+    if (!vmx_has2(v, VMX_PROC2_EPT)) {
+        *hpa = gpa;
+        return true;
+    }
+    return vmx_ept_probe(&v->ept, &v->mem, gpa, hpa);
+}
+
 static uint64_t vmx_tsc(struct cpu *c, uint64_t host_tsc)
 {
     return vmx_guest_tsc(c, host_tsc);
@@ -450,5 +465,6 @@ const struct cpu_virt_ops vmx_virt_ops = {
     .boundary = vmx_boundary,
     .signal = vmx_signal,
     .gpa_xlate = vmx_gpa_xlate,
+    .gpa_probe = vmx_gpa_probe,
     .tsc = vmx_tsc,
 };

@@ -130,6 +130,26 @@ static uint32_t type_of(enum event_type t)
     }
 }
 
+static int exc_class(int vector)
+{
+    switch (vector) {
+    case EXC_DE:
+    case EXC_TS:
+    case EXC_NP:
+    case EXC_SS:
+    case EXC_GP: return 1; /* contributory */
+    case EXC_PF: return 2;
+    case EXC_DF: return 3;
+    default: return 0; /* benign, interrupts */
+    }
+}
+
+static bool makes_df(int first, unsigned second)
+{
+    int a = exc_class(first), b = exc_class((int)second);
+    return a == 3 || (a == 1 && b == 1) || (a == 2 && (b == 1 || b == 2));
+}
+
 /* The exception bitmap, with the #PF error-code mask and match (SDM vol
  * 3C, 25.2), and NMI exiting for NMIs the CPU is about to deliver. */
 void vmx_exception(struct cpu *c, unsigned vector, enum event_type type, bool has_err, uint32_t err)
@@ -141,6 +161,13 @@ void vmx_exception(struct cpu *c, unsigned vector, enum event_type type, bool ha
         v->injecting = false;
         return;
     }
+    /* A fault during the delivery of another event: when the two make a
+     * double fault (SDM vol 3A, 6.15, table 6-5), the exception bitmap is
+     * consulted for the #DF the CPU turns it into, and a fault while
+     * delivering #DF is a triple fault (VK_SHUTDOWN). */
+    if (type == EV_HWEXC && c->delivering >= 0 && vector != EXC_DF &&
+        makes_df(c->delivering, vector))
+        return;
     bool exits;
     switch (type) {
     case EV_EXTINT:

@@ -593,6 +593,24 @@ START_TEST(idt_vectoring_info_on_nested_exit)
 }
 END_TEST
 
+START_TEST(double_fault_is_what_the_bitmap_sees)
+{
+    /* MOV RAX, 0x8000000000000000; MOV [RAX], AL: #GP(0); its gate lies
+     * beyond the IDT limit, so delivery raises #GP again: a double fault.
+     * With #DF in the bitmap the exit reports the #DF, with the first
+     * #GP as the event being delivered. */
+    GUEST(0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x88, 0x00);
+    vx_put(VMCS_GUEST_IDTR_LIMIT, 13 * 16 - 1);
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_DF);
+    run();
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, 10, 0);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80000b08u);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_ERROR), 0);
+    ck_assert_uint_eq(vx_get(VMCS_IDT_VECTORING_INFO), 0x80000b0du);
+    ck_assert_uint_eq(vx_get(VMCS_IDT_VECTORING_ERROR), 0);
+}
+END_TEST
+
 START_TEST(guest_state_saved_on_exit)
 {
     /* MOV RSP, 0x117000; PUSH RAX; CPUID */
@@ -663,6 +681,7 @@ static Suite *suite(void)
     tcase_add_test(t, monitor_mwait_exits);
     tcase_add_test(t, triple_fault_exits_2);
     tcase_add_test(t, idt_vectoring_info_on_nested_exit);
+    tcase_add_test(t, double_fault_is_what_the_bitmap_sees);
     tcase_add_test(t, guest_state_saved_on_exit);
     suite_add_tcase(s, t);
     return s;
