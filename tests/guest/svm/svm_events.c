@@ -14,7 +14,8 @@ GUEST_SNIPPET(g_cr8, "movq $7, %rax; movq %rax, %cr8; movq %cr8, %rbx");
 GUEST_SNIPPET(g_spin, "1: dec %rcx; jnz 1b");
 GUEST_SNIPPET(g_arm_spin, "movl $20000, (%rdx); 1: dec %rcx; jnz 1b");
 GUEST_SNIPPET(g_sti_late, "nop; sti; nop; nop; nop; nop");
-GUEST_SNIPPET(g_hlt_g, "hlt");
+/* Arms the LAPIC timer (RDX = its initial-count register), then halts. */
+GUEST_SNIPPET(g_hlt_g, "movl $200000, (%rdx); hlt");
 
 static void prepare(const char *rip, uint64_t inj)
 {
@@ -678,11 +679,11 @@ static void test_guest_hlt(void)
     vmcb_init(&vmcb_a, g_hlt_g);
     vmcb_a.ctl.intercept_1 |= INT1_INTR;
     vmcb_a.ctl.vintr = VINTR_MASKING;
+    guest_regs.rdx = LAPIC_BASE_DEFAULT + LAPIC_TIMER_INIT;
     lapic_write(LAPIC_TIMER_DIV, 0xb);
     lapic_write(LAPIC_LVT_TIMER, 0x41);
     svm_clgi();
     sti();
-    lapic_write(LAPIC_TIMER_INIT, 50000000); /* well after the HLT, even on a loaded QEMU */
     svm_vmrun_asm(pa(&vmcb_a), &guest_regs);
     svm_stgi();
     spin(100);
