@@ -315,16 +315,18 @@ static unsigned try_svm_insn(int which, uint64_t rax)
     case 3: __asm__ volatile(EXC_TRY("stgi")::: "memory"); break;
     case 4: __asm__ volatile(EXC_TRY("clgi")::: "memory"); break;
     case 5: __asm__ volatile(EXC_TRY("vmmcall")::: "memory"); break;
+    case 6: __asm__ volatile(EXC_TRY("invlpga %%rax, %%ecx")::"a"(rax), "c"(1) : "memory"); break;
     }
     return last_exc.vector;
 }
-static const char *const insn_names[] = {"VMRUN", "VMLOAD", "VMSAVE", "STGI", "CLGI", "VMMCALL"};
+static const char *const insn_names[] = {"VMRUN", "VMLOAD",  "VMSAVE", "STGI",
+                                         "CLGI",  "VMMCALL", "INVLPGA"};
 
-static volatile unsigned r3_vec[6];
-static volatile uint64_t r3_err[6];
+static volatile unsigned r3_vec[7];
+static volatile uint64_t r3_err[7];
 static void ring3_body(void)
 {
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
         r3_vec[i] = try_svm_insn(i, pa(&vmcb_b));
         r3_err[i] = last_exc.error;
     }
@@ -344,11 +346,12 @@ static void test_faults(void)
      * then if SKINIT is supported (STGI: "#UD ... EFER.SVME = 0 and
      * CPUID Fn8000_0001_ECX[SKINIT] = 0"). */
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SVME);
-    unsigned v[5];
-    for (int i = 0; i < 5; i++)
+    unsigned v[7];
+    for (int i = 0; i < 7; i++)
         v[i] = try_svm_insn(i, pa(&vmcb_b));
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
+        if (i == 5) continue; /* VMMCALL: #UD outside a guest anyway, below */
         unsigned want = (i == 3 && skinit) ? 0xffffffffu : 6;
         snprintf(what, sizeof(what), "svme=0: %s %s", insn_names[i],
                  want == 6 ? "raises #UD" : "allowed (SKINIT supported)");
@@ -358,7 +361,9 @@ static void test_faults(void)
 
     /* #GP(0) at CPL > 0. */
     user_call(ring3_body, user_stack_top, 0);
-    for (int i = 0; i < 5; i++) {
+    check_eq(r3_vec[5], 6, "cpl 3: VMMCALL outside a guest raises #UD (no CPL check)");
+    for (int i = 0; i < 7; i++) {
+        if (i == 5) continue;
         snprintf(what, sizeof(what), "cpl 3: %s raises #GP", insn_names[i]);
         check_eq(r3_vec[i], 13, what);
         snprintf(what, sizeof(what), "cpl 3: %s error code 0", insn_names[i]);
