@@ -22,3 +22,8 @@ guest_test(vmx_ept vmx_ept TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^
 
 guest_image(vmx_state 64 vmx/vmx_state.c ${VMX_LIB})
 guest_test(vmx_state vmx_state TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
+
+# Robustness: random corruptions of a valid VMCS; the outcomes must be ones
+# the SDM allows and the host must survive.
+guest_image(vmx_fuzz 64 vmx/vmx_fuzz.c ${VMX_LIB})
+guest_test(vmx_fuzz vmx_fuzz TIMEOUT 60 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
