@@ -184,6 +184,25 @@ void test_msr(void)
     check_eq(msr_run(g_rdmsr, 0x40000000u), EXIT_MSR, "msr 0x40000000 outside the MSRPM: exits");
     check_eq(msr_run(g_rdmsr, 0xc0002000u), EXIT_MSR, "msr 0xc0002000 outside the MSRPM: exits");
     check_eq(msr_run(g_rdmsr, MSR_STAR), EXIT_VMMCALL, "msrpm: clear bits, RDMSR runs");
+
+    /* 15.11: the MSRPM check comes before the exceptions of a specific MSR
+     * (unimplemented MSR, reserved bits in the value). */
+    msrpm_set(0x1fff, true, false);
+    check_eq(msr_run(g_rdmsr, 0x1fff), EXIT_MSR,
+             "unimplemented MSR 0x1fff, read bit: exits, no #GP");
+    msrpm_set(0x1fff, false, false);
+    gexc_clear();
+    check_eq(msr_run(g_rdmsr, 0x1fff), EXIT_VMMCALL, "unimplemented MSR 0x1fff, bit clear: runs");
+    /* QEMU 7.2 TCG reads unknown MSRs as 0 (tests/guest/README.md). */
+    check_eq_ref(gexc.vector, 13, ~0ull, "unimplemented MSR 0x1fff, bit clear: #GP in the guest");
+    msrpm_set(MSR_EFER, false, true);
+    vmcb_init(&vmcb_a, g_wrmsr);
+    vmcb_a.ctl.intercept_1 |= INT1_MSR;
+    guest_regs.rcx = MSR_EFER;
+    vmcb_a.save.rax = (uint32_t)vmcb_a.save.efer | (1u << 9); /* EFER bit 9 is MBZ */
+    guest_regs.rdx = 0;
+    check_eq(svm_run(&vmcb_a), EXIT_MSR, "WRMSR EFER with an MBZ bit, write bit: exits, no #GP");
+    msrpm_set(MSR_EFER, false, false);
 }
 
 /* ---- intercept vs exception priority, CPL 3 guest ---- */
