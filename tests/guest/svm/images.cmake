@@ -5,11 +5,11 @@
 # Our headers join the dependency list guest_object() gives every object.
 set_property(GLOBAL APPEND PROPERTY GUEST_HEADERS
   ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_lib.h ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_vmcb.h
-  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_intercepts.h)
+  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_intercepts.h ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_basic.h)
 set(SVM_LIB svm/svm_lib.c svm/svm_guest.S)
 set(SVM_QEMU_CPU -cpu max,+svm)
 
-guest_image(svm_basic 64 svm/svm_basic.c svm/svm_modesw.S ${SVM_LIB})
+guest_image(svm_basic 64 svm/svm_basic.c svm/svm_basic_modes.c svm/svm_modesw.S ${SVM_LIB})
 guest_test(svm_basic svm_basic TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
 
