@@ -27,3 +27,7 @@ guest_test(vmx_state vmx_state TIMEOUT 30 NO_QEMU ARGS -cpu sapphirerapids EXPEC
 # the SDM allows and the host must survive.
 guest_image(vmx_fuzz 64 vmx/vmx_fuzz.c ${VMX_LIB})
 guest_test(vmx_fuzz vmx_fuzz TIMEOUT 60 NO_QEMU ARGS -cpu sapphirerapids EXPECT "^RESULT: PASS")
+
+# INIT and SIPI exits on an AP running a guest.
+guest_image(vmx_smp 64 vmx/vmx_smp.c smp_trampoline.S ${VMX_LIB})
+guest_test(vmx_smp vmx_smp TIMEOUT 30 NO_QEMU ARGS -smp 2 -cpu sapphirerapids EXPECT "^RESULT: PASS")
