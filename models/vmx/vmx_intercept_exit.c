@@ -89,6 +89,20 @@ _Noreturn void vmx_vmexit(struct cpu *c, struct vmx_exit_info *info)
         if (t >= VMX_INTR_TYPE_SW_INT && !info->insn_len)
             info->insn_len = v->injecting ? v->inject_len : (uint32_t)(c->next_rip - c->insn_rip);
     }
+    /* RFLAGS.RF as SDM vol 3C, 28.3.3 saves it: 0 for instruction exits,
+     * 1 for EPT/APIC-access exits outside event delivery (the engine's
+     * automatic rule); during delivery of a fault, the RF=1 its frame
+     * would have had. Exception exits set their rule themselves. */
+    if (info->rf_rule == VMX_RF_AS_IS) {
+        uint32_t basic = VMX_EXIT_REASON_BASIC(info->reason);
+        bool walk_exit = basic == VMX_EXIT_EPT_VIOLATION || basic == VMX_EXIT_EPT_MISCONFIG ||
+                         basic == VMX_EXIT_APIC_ACCESS;
+        if (walk_exit && c->vectoring.valid && c->vectoring.type == EV_HWEXC &&
+            c->vectoring.vector != EXC_DB)
+            info->rf_rule = VMX_RF_SET;
+        else
+            info->rf_rule = VMX_RF_AUTO;
+    }
     info->preempt_timer = vmx_preempt_now(c);
     vmx_apic_exit(c);
     vmx_vm_exit(&v->env, v->vmcs_ptr, g, info, &v->xout);

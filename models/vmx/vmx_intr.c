@@ -189,6 +189,8 @@ void vmx_exception(struct cpu *c, unsigned vector, enum event_type type, bool ha
     }
     struct vmx_exit_info info = {.reason = VMX_EXIT_EXCEPTION_NMI};
     uint32_t t = type_of(type);
+    /* RF as the event's frame would have it (28.3.3): faults push 1. */
+    info.rf_rule = (type == EV_HWEXC && vector != EXC_DB) ? VMX_RF_SET : VMX_RF_AUTO;
     info.intr_info = vector | (t << 8) | VMX_INTR_INFO_VALID;
     if (type == EV_HWEXC && has_err) {
         info.intr_info |= VMX_INTR_INFO_DELIVER_EC;

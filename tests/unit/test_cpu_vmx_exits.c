@@ -611,6 +611,25 @@ START_TEST(double_fault_is_what_the_bitmap_sees)
 }
 END_TEST
 
+START_TEST(rf_saved_per_exit_kind)
+{
+    /* An instruction exit saves RF = 0 (SDM vol 3C, 28.3.3) even when
+     * the guest entered with RF = 1. */
+    GUEST(0x0f, 0xa2);
+    vx_put(VMCS_GUEST_RFLAGS, 0x10002);
+    run();
+    expect_exit(VMX_EXIT_CPUID, 0, 2);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_RFLAGS), 0x2);
+    teardown();
+    /* A fault that exits saves RF = 1, as its frame would have. */
+    GUEST(0x0f, 0x0b);
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_UD);
+    run();
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, 0, 0);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_RFLAGS), 0x10002);
+}
+END_TEST
+
 START_TEST(guest_state_saved_on_exit)
 {
     /* MOV RSP, 0x117000; PUSH RAX; CPUID */
@@ -682,6 +701,7 @@ static Suite *suite(void)
     tcase_add_test(t, triple_fault_exits_2);
     tcase_add_test(t, idt_vectoring_info_on_nested_exit);
     tcase_add_test(t, double_fault_is_what_the_bitmap_sees);
+    tcase_add_test(t, rf_saved_per_exit_kind);
     tcase_add_test(t, guest_state_saved_on_exit);
     suite_add_tcase(s, t);
     return s;

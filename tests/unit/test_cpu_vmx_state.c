@@ -143,7 +143,8 @@ START_TEST(ept_violation_exit_with_ept)
     expect_exit(VMX_EXIT_EPT_VIOLATION, VX_GUEST + 10);
     ck_assert_uint_eq(vx_get(VMCS_GUEST_PHYS_ADDR), 0x40001008ull);
     ck_assert_uint_eq(vx_get(VMCS_GUEST_LINEAR_ADDR), 0x40001008ull);
-    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL) & 0x87, 0x81); /* read, linear valid */
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL) & 0x87, 0x81);      /* read, linear valid */
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_RFLAGS) & RF_RF, RF_RF); /* 28.3.3 */
 }
 END_TEST
 
