@@ -5,7 +5,8 @@
 # Our headers join the dependency list guest_object() gives every object.
 set_property(GLOBAL APPEND PROPERTY GUEST_HEADERS
   ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_lib.h ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_vmcb.h
-  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_intercepts.h ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_basic.h)
+  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_intercepts.h ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_basic.h
+  ${CMAKE_CURRENT_SOURCE_DIR}/svm/svm_events.h)
 set(SVM_LIB svm/svm_lib.c svm/svm_guest.S)
 set(SVM_QEMU_CPU -cpu max,+svm)
 
@@ -17,7 +18,7 @@ guest_image(svm_intercepts 64 svm/svm_intercepts.c svm/svm_intercepts_io.c ${SVM
 guest_test(svm_intercepts svm_intercepts TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
 
-guest_image(svm_events 64 svm/svm_events.c ${SVM_LIB})
+guest_image(svm_events 64 svm/svm_events.c svm/svm_events_intr.c ${SVM_LIB})
 guest_test(svm_events svm_events TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
   QEMU_ARGS ${SVM_QEMU_CPU})
 
