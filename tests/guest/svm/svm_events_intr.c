@@ -55,7 +55,7 @@ void test_physical(void)
     vmcb_init(&vmcb_a, g_spin);
     vmcb_a.ctl.intercept_1 |= INT1_INTR;
     vmcb_a.ctl.vintr = VINTR_MASKING;
-    guest_regs.rcx = 100000000;
+    guest_regs.rcx = 10000000;
     svm_clgi();
     self_ipi(0x41);
     sti();
@@ -75,7 +75,7 @@ void test_physical(void)
     vmcb_init(&vmcb_a, g_arm_spin);
     vmcb_a.ctl.intercept_1 |= INT1_INTR;
     vmcb_a.ctl.vintr = VINTR_MASKING;
-    guest_regs.rcx = 200000000;
+    guest_regs.rcx = 20000000;
     guest_regs.rdx = LAPIC_BASE_DEFAULT + LAPIC_TIMER_INIT;
     lapic_write(LAPIC_TIMER_DIV, 0xb); /* divide by 1 */
     lapic_write(LAPIC_LVT_TIMER, 0x41);
@@ -87,7 +87,7 @@ void test_physical(void)
     cli();
     check_eq(vmcb_a.ctl.exit_code, EXIT_INTR, "intr intercept: LAPIC timer exits with 0x60");
     check_eq(host_irqs, 1, "intr intercept: timer interrupt taken by the host");
-    check(guest_regs.rcx > 0 && guest_regs.rcx < 200000000, "intr intercept: guest ran, then cut");
+    check(guest_regs.rcx > 0 && guest_regs.rcx < 20000000, "intr intercept: guest ran, then cut");
     lapic_write(LAPIC_LVT_TIMER, 1u << 16);
 
     /* V_INTR_MASKING with the host's IF = 0 at VMRUN: physical interrupts
@@ -147,7 +147,7 @@ void test_physical(void)
     host_nmis = 0;
     vmcb_init(&vmcb_a, g_spin);
     vmcb_a.ctl.intercept_1 |= INT1_NMI;
-    guest_regs.rcx = 100000000;
+    guest_regs.rcx = 10000000;
     svm_clgi();
     self_nmi();
     spin(2000);
@@ -164,7 +164,7 @@ void test_physical(void)
     /* Not intercepted: the guest's own NMI handler gets it. */
     host_nmis = 0;
     vmcb_init(&vmcb_a, g_spin);
-    guest_regs.rcx = 100000000;
+    guest_regs.rcx = 10000000;
     gexc_clear();
     svm_clgi();
     self_nmi();
