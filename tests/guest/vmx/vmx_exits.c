@@ -590,10 +590,14 @@ static void test_dt(void)
 DECL_SITE(x_ud2);
 DECL_SITE(x_int3);
 DECL_SITE(x_gp);
+DECL_SITE(x_de);
+DECL_SITE(x_nm);
 static GUEST_FN void g_exc(void)
 {
     __asm__ volatile(G_SITE(x_ud2, "ud2") G_SITE(x_int3, "int3")::: "memory");
     __asm__ volatile(G_SITE(x_gp, "mov %%ax, %%ds")::"a"(0x1230) : "memory");
+    __asm__ volatile(G_SITE(x_de, "divq %%rcx")::"a"(1), "d"(0), "c"(0) : "memory", "cc");
+    __asm__ volatile(G_SITE(x_nm, "fnop")::: "memory");
 }
 
 #define PF_VA 0x100000000ull /* beyond the runtime's 4 GiB identity map */
@@ -614,7 +618,8 @@ static GUEST_FN void g_pf(void)
 static void test_exceptions(void)
 {
     if (start(g_exc)) {
-        vmw(EXCEPTION_BITMAP, (1u << 6) | (1u << 3) | (1u << 13));
+        vmw(EXCEPTION_BITMAP, (1u << 6) | (1u << 3) | (1u << 13) | (1u << 0) | (1u << 7));
+        vmw(GUEST_CR0, read_cr0() | CR0_TS); /* x87 instructions raise #NM */
         bool ok = expect_at("#UD", EXIT_EXCEPTION, x_ud2, x_ud2_end, 0, false);
         ok = ok && check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_HW | 6,
                             "exits: #UD: interruption info 80000306");
@@ -625,6 +630,12 @@ static void test_exceptions(void)
         ok = ok && check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_ERRCODE | INTR_TYPE_HW | 13,
                             "exits: #GP: interruption info 80000b0d (error code valid)");
         ok = ok && check_eq(vmr(EXIT_INTR_ERRCODE), 0x1230, "exits: #GP: error code 1230");
+        ok = ok && expect_at("#DE", EXIT_EXCEPTION, x_de, x_de_end, 0, false);
+        ok = ok && check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_HW | 0,
+                            "exits: #DE: interruption info 80000300");
+        ok = ok && expect_at("#NM with CR0.TS", EXIT_EXCEPTION, x_nm, x_nm_end, 0, false);
+        ok = ok && check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_HW | 7,
+                            "exits: #NM: interruption info 80000307");
         if (ok) done("exception bitmap");
     }
     /* #PF: bit 14 with PFEC_MASK/MATCH (25.2). */

@@ -181,6 +181,21 @@ static void test_host_load(void)
     wrmsr(MSR_FS_BASE, fs);
     wrmsr(MSR_SYSENTER_CS, cs);
     wrmsr(MSR_SYSENTER_EIP, eip);
+    vmw(HOST_FS_BASE, fs);
+    vmw(HOST_SYSENTER_CS, cs);
+    vmw(HOST_SYSENTER_EIP, eip);
+    /* 28.5.2: VM exit makes LDTR unusable with selector 0. */
+    gdt_set(GDT_FREE, 0, 0xfff, 0x82, 0); /* an LDT descriptor (16 bytes in long mode) */
+    gdt[GDT_FREE + 1] = 0;
+    __asm__ volatile("lldt %w0" ::"r"((uint16_t)(GDT_FREE << 3)));
+    uint16_t ldt = 0xffff;
+    __asm__ volatile("sldt %0" : "=r"(ldt));
+    check_eq(ldt, GDT_FREE << 3, "state: host LDTR loaded before the guest runs");
+    vmx_guest_start(NULL);
+    done("LDTR");
+    __asm__ volatile("sldt %0" : "=r"(ldt));
+    check_eq(ldt, 0, "state: VM exit leaves host LDTR null");
+    gdt[GDT_FREE] = 0;
     /* 28.5.2: TR limit 67H; read it back with LSL-free means: STR. */
     uint16_t tr;
     __asm__ volatile("str %0" : "=r"(tr));
