@@ -592,6 +592,56 @@ static void test_inv_instructions(void)
     }
 }
 
+/* ---- a PAE guest under EPT takes its PDPTEs from the VMCS (27.3.2.4,
+ * 28.3.1 / 29.3.3): the copy in memory at CR3 is not read at entry ---- */
+#define PAE_LA 0x0c800000u /* PD index 100 */
+static uint64_t pae_pdpt_mem[4] __attribute__((aligned(32)));
+static uint64_t pae_pd_a[512] __attribute__((aligned(4096)));
+static uint64_t pae_pd_b[512] __attribute__((aligned(4096)));
+__asm__(".text\n.code32\n"
+        "pae32_entry: movl pae32_target, %eax\n"
+        "  movl (%eax), %eax\n"
+        "  vmcall\n  ud2\n"
+        ".code64\n"
+        ".data\n.globl pae32_target\npae32_target: .long 0\n.text\n");
+extern char pae32_entry[];
+extern uint32_t pae32_target;
+
+static void test_pae_pdptes(void)
+{
+    for (unsigned i = 0; i < 512; i++)
+        pae_pd_a[i] = pae_pd_b[i] = ((uint64_t)i << 21) | 0x83;
+    pae_pd_a[100] = 0; /* not present through the in-memory PDPTE */
+    pae_pd_b[100] = frame2m(remap_data) | 0x83;
+    memset(pae_pdpt_mem, 0, sizeof(pae_pdpt_mem));
+    pae_pdpt_mem[0] = (uintptr_t)pae_pd_a | 1;
+    pae32_target = PAE_LA + (uint32_t)((uintptr_t)remap_data - frame2m(remap_data));
+    remap_data[0] = 0x2b2b2b2b;
+    if (!start(NULL, eptp)) return;
+    vmx_ctl_clear(ENTRY_CONTROLS, ENTRY_GUEST_64);
+    if (vmr(ENTRY_CONTROLS) & ENTRY_LOAD_EFER) vmw(GUEST_EFER, 0);
+    vmw(GUEST_CR4, read_cr4() & ~CR4_PGE); /* PAE set, 32-bit PAE paging */
+    vmw(GUEST_CR3, (uintptr_t)pae_pdpt_mem);
+    vmw(GUEST_PDPTE0, (uintptr_t)pae_pd_b | 1);
+    vmw(GUEST_PDPTE0 + 2, 0);
+    vmw(GUEST_PDPTE0 + 4, 0);
+    vmw(GUEST_PDPTE0 + 6, 0);
+    vmw(GUEST_CS_SEL, SEL_KCODE32);
+    vmw(GUEST_CS_AR, 0xc09b);
+    vmw(GUEST_FS_BASE, 0);
+    vmw(GUEST_GS_BASE, 0);
+    vmw(GUEST_IDTR_LIMIT, 0);
+    vmw(GUEST_RIP, (uintptr_t)pae32_entry);
+    uint32_t r = vmx_run();
+    if (!check_eq(r, EXIT_VMCALL, "ept: 32-bit PAE guest reaches VMCALL")) {
+        diag(r);
+        return;
+    }
+    check_eq((uint32_t)vmx_guest_regs.rax, 0x2b2b2b2b,
+             "ept: PAE guest translated through the VMCS PDPTE0, not the one in memory");
+    check_eq(vmr(GUEST_PDPTE0), (uintptr_t)pae_pd_b | 1, "ept: PDPTE0 saved at exit");
+}
+
 /* ---- unrestricted guest in real mode (26.3.1.1 relaxations, 29.? ) ---- */
 #define RM_BASE 0x7000u
 static void test_unrestricted(void)
@@ -665,5 +715,6 @@ void test_main(void)
     test_pml();
     test_large_and_invept();
     test_inv_instructions();
+    test_pae_pdptes();
     test_unrestricted();
 }
