@@ -592,6 +592,77 @@ static void test_inv_instructions(void)
     }
 }
 
+/* ---- VMFUNC 0: EPTP switching (25.5.6.3) ---- */
+#define VMFUNC_CONTROLS 0x2018
+#define EPTP_LIST_ADDR  0x2024
+static uint64_t ept2_pml4[512] __attribute__((aligned(4096)));
+static uint64_t ept2_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t ept2_pd2[512] __attribute__((aligned(4096)));
+static uint64_t eptp_list[512] __attribute__((aligned(4096)));
+DECL_SITE(e_vmfunc_bad);
+static GUEST_FN void g_vmfunc(void)
+{
+    g_out[0] = *(volatile uint64_t *)remap_la;
+    __asm__ volatile("vmfunc" ::"a"(0), "c"(1) : "memory");
+    g_out[1] = *(volatile uint64_t *)remap_la;
+    __asm__ volatile("vmcall" ::"a"(1) : "memory"); /* the host looks at EPT_POINTER */
+    __asm__ volatile("vmfunc" ::"a"(0), "c"(0) : "memory");
+    g_out[2] = *(volatile uint64_t *)remap_la;
+    __asm__ volatile(G_SITE(e_vmfunc_bad, "vmfunc")::"a"(0), "c"(7) : "memory");
+}
+
+static void test_vmfunc(void)
+{
+    if (!vmx_ctl_can_set(PROC_CONTROLS2, 1u << 13) || !(rdmsr(0x491) & 1)) {
+        test_skip("ept: VMFUNC EPTP switching", "not allowed");
+        return;
+    }
+    const uint64_t gpa = 0x80000000ull;
+    uint64_t off = (uintptr_t)remap_data - frame2m(remap_data);
+    uint64_t other = frame2m(remap_data) + (2ull << 20);
+    volatile uint64_t *other_word = (volatile uint64_t *)(other + off);
+    uint64_t saved = *other_word;
+    *other_word = 0x4d4d4d4d;
+    remap_data[0] = 0x2b2b2b2b;
+    uint64_t old_pde = ept_pd[2][0];
+    ept_pd[2][0] = frame2m(remap_data) | EPT_RWX | EPT_PS | MT(ept_mt);
+    /* The second EPT: the same but GPA 2 GiB -> the next 2 MiB frame. */
+    memcpy(ept2_pdpt, ept_pdpt, 4096);
+    memcpy(ept2_pd2, ept_pd[2], 4096);
+    ept2_pd2[0] = other | EPT_RWX | EPT_PS | MT(ept_mt);
+    ept2_pdpt[2] = (uintptr_t)ept2_pd2 | EPT_RWX;
+    memset(ept2_pml4, 0, 4096);
+    ept2_pml4[0] = (uintptr_t)ept2_pdpt | EPT_RWX;
+    uint64_t eptp2 = (uintptr_t)ept2_pml4 | ept_mt | (3u << 3);
+    memset(eptp_list, 0, 4096);
+    eptp_list[0] = eptp;
+    eptp_list[1] = eptp2;
+    invept(2, 0);
+    remap_la = gpa + off;
+    if (start(g_vmfunc, eptp) && vmx_proc2_set(1u << 13)) {
+        vmw(VMFUNC_CONTROLS, 1);
+        vmw(EPTP_LIST_ADDR, (uintptr_t)eptp_list);
+        if (expect_reason(EXIT_VMCALL, "VMFUNC: guest pauses after switching to entry 1")) {
+            check_eq(vmr(EPT_POINTER), eptp2, "ept: VMFUNC: the EPT-pointer field holds entry 1");
+            vmx_skip_insn();
+        }
+        if (expect_reason(59, "VMFUNC with an invalid EPTP-list entry")) {
+            check_eq(vmr(GUEST_RIP), (uintptr_t)e_vmfunc_bad,
+                     "ept: VMFUNC exit: RIP at the VMFUNC");
+            check_eq(g_out[0], 0x2b2b2b2b, "ept: VMFUNC: read through the first EPT");
+            check_eq(g_out[1], 0x4d4d4d4d, "ept: VMFUNC 0 to entry 1 switches the translation");
+            check_eq(g_out[2], 0x2b2b2b2b, "ept: VMFUNC 0 to entry 0 switches back");
+            check_eq(vmr(EPT_POINTER), eptp,
+                     "ept: VMFUNC: back to entry 0 in the EPT-pointer field");
+            vmx_skip_insn();
+            done("VMFUNC");
+        }
+    }
+    *other_word = saved;
+    ept_pd[2][0] = old_pde;
+    invept(2, 0);
+}
+
 /* ---- a PAE guest under EPT takes its PDPTEs from the VMCS (27.3.2.4,
  * 28.3.1 / 29.3.3): the copy in memory at CR3 is not read at entry ---- */
 #define PAE_LA 0x0c800000u /* PD index 100 */
@@ -715,6 +786,7 @@ void test_main(void)
     test_pml();
     test_large_and_invept();
     test_inv_instructions();
+    test_vmfunc();
     test_pae_pdptes();
     test_unrestricted();
 }
