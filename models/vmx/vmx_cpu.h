@@ -49,6 +49,7 @@ struct vmx_cpu {
     uint64_t ple_first;     /* TSC of the first PAUSE of the current loop */
     uint8_t shadow;         /* interrupt shadow at the last boundary */
     uint64_t shadow_insns;  /* c->insns at that boundary */
+    uint64_t shadow_rip;    /* and RIP there */
     bool host_nmi_blocked;
     bool iret_unblocked_nmi; /* the instruction is an IRET that unblocked NMIs */
 

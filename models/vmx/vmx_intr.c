@@ -33,8 +33,16 @@ bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     const struct vmx_controls *k = &v->ctl;
     /* Record the shadow covering this boundary for the guest state an
      * exit saves. */
-    v->shadow = (uint8_t)shadow;
-    v->shadow_insns = c->insns;
+    /* cpu_run can return after servicing a boundary and service the same
+     * boundary again when it resumes; the shadow the CPU consumed the
+     * first time still covers it. */
+    if (c->insns == v->shadow_insns && c->s.rip == v->shadow_rip && !shadow) {
+        shadow = v->shadow;
+    } else {
+        v->shadow = (uint8_t)shadow;
+        v->shadow_insns = c->insns;
+        v->shadow_rip = c->s.rip;
+    }
     bool completed = c->insns != v->mtf_insns;
     v->mtf_insns = c->insns;
     v->iret_unblocked_nmi = false;

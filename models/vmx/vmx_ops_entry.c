@@ -49,6 +49,7 @@ static void enter_guest(struct cpu *c)
     v->ple_first = v->ple_last = 0;
     v->shadow = c->intr_shadow;
     v->shadow_insns = first;
+    v->shadow_rip = c->s.rip;
     /* SDM vol 3C, 27.7.7: with a TPR shadow and without virtual-interrupt
      * delivery, VM entry checks VTPR against the TPR threshold. */
     if ((v->ctl.proc & VMX_PROC_TPR_SHADOW) && !vmx_has2(v, VMX_PROC2_VINTR_DELIVERY) &&
@@ -72,6 +73,7 @@ static void enter_guest(struct cpu *c)
          * injected event. */
         if (v->ctl.proc & VMX_PROC_MTF) v->mtf_pending = true;
         v->shadow = 0;
+        v->shadow_rip = c->s.rip;
     }
 }
 
