@@ -192,6 +192,9 @@ static void test_instructions(void)
 }
 
 GUEST_SNIPPET(g_pause2, "pause; pause");
+/* 20 PAUSEs, a gap of RDX loop iterations, 20 PAUSEs. */
+GUEST_SNIPPET(g_pause_bursts, "movl $20, %ecx; 1: pause; decl %ecx; jnz 1b; movq %rdx, %rcx;"
+                              "2: decq %rcx; jnz 2b; movl $20, %ecx; 3: pause; decl %ecx; jnz 3b");
 __asm__(".pushsection .text\n.globl g_pause10\ng_pause10:\n"
         ".rept 10\npause\n.endr\nvmmcall\nud2\n.popsection\n");
 extern char g_pause10[];
@@ -264,6 +267,27 @@ static void test_pause_filter(void)
               vmcb_a.save.rip == (uintptr_t)g_pause10 + 6,
           "pause filter 3: exit at the 3rd or 4th PAUSE");
     check_eq(vmcb_a.ctl.pause_filter_count, 3, "pause filter: VMCB count not written");
+
+    if (!(svm_edx & (1u << 12))) {
+        test_skip("pause filter threshold", "CPUID 8000_000A EDX.PauseFilterThreshold clear");
+        return;
+    }
+    /* 15.14.4, advanced filtering: a gap longer than the threshold (in
+     * cycles) reloads the count. Two bursts of 20 PAUSEs with count 21:
+     * a long gap and a tiny threshold never exit; a short gap and a large
+     * threshold run the count out (as kvm-unit-tests' pause_filter_test). */
+    vmcb_init(&vmcb_a, g_pause_bursts);
+    vmcb_a.ctl.intercept_1 |= INT1_PAUSE;
+    vmcb_a.ctl.pause_filter_count = 21;
+    vmcb_a.ctl.pause_filter_thresh = 10;
+    guest_regs.rdx = 1000;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "pause threshold 10 cycles, long gap: no exit");
+    vmcb_init(&vmcb_a, g_pause_bursts);
+    vmcb_a.ctl.intercept_1 |= INT1_PAUSE;
+    vmcb_a.ctl.pause_filter_count = 21;
+    vmcb_a.ctl.pause_filter_thresh = 30000;
+    guest_regs.rdx = 10;
+    check_eq(svm_run(&vmcb_a), EXIT_PAUSE, "pause threshold 30000 cycles, short gap: exits");
 }
 
 /* ---- task switch: a legacy protected-mode guest (paging off) ---- */
