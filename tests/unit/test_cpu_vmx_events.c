@@ -60,6 +60,18 @@ START_TEST(interrupt_window_blocked_by_sti_state)
 }
 END_TEST
 
+START_TEST(sti_blocking_survives_a_run_split_at_the_boundary)
+{
+    GUEST(0x90, 0x90);
+    vx_put(VMCS_GUEST_RFLAGS, 0x202);
+    vx_put(VMCS_GUEST_INTERRUPTIBILITY, VMX_GUEST_INTR_STI);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_INTR_WINDOW);
+    vx_run(h, 3); /* stops right after servicing the first guest boundary */
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_INTR_WINDOW, VX_GUEST + 1);
+}
+END_TEST
+
 START_TEST(nmi_window_exits_at_once)
 {
     GUEST(0x90);
@@ -459,6 +471,7 @@ static Suite *suite(void)
     tcase_add_test(t, interrupt_window_open_exits_at_once);
     tcase_add_test(t, interrupt_window_after_sti_shadow);
     tcase_add_test(t, interrupt_window_blocked_by_sti_state);
+    tcase_add_test(t, sti_blocking_survives_a_run_split_at_the_boundary);
     tcase_add_test(t, nmi_window_exits_at_once);
     tcase_add_test(t, nmi_window_waits_for_virtual_nmi_unblock);
     tcase_add_test(t, preemption_timer_zero_exits_before_first_insn);
