@@ -52,6 +52,8 @@ struct svm_cpu *svm_cpu_create(struct cpu *c)
     s->c = c;
     s->virt.opaque = s;
     s->virt.ops = &svm_guest_ops;
+    s->gif0.opaque = s;
+    s->gif0.ops = &svm_host_gif0_ops;
     s->tsc_ratio = TSC_RATIO_DEFAULT;
     s->caps = caps_of(c);
     svm_mem_init(s);
@@ -227,7 +229,7 @@ _Noreturn void svm_cpu_vmrun(struct cpu *c, uint64_t vmcb_pa)
         /* VMEXIT_INVALID: the engine reloaded the host as a #VMEXIT does
          * (APM vol 2, 15.5.1). */
         svm_state_to_cpu(c, &out);
-        c->gif = false;
+        svm_host_gif(c, false);
         after_switch(c);
         host_single_step(c);
         cpu_charge(c, COST_VMEXIT);
@@ -355,7 +357,7 @@ _Noreturn void svm_cpu_vmexit(struct cpu *c, uint64_t code, uint64_t info1, uint
         cpu_virt_exited(c);
     }
     svm_state_to_cpu(c, &h);
-    c->gif = false; /* APM vol 2, 15.6: #VMEXIT clears GIF */
+    svm_host_gif(c, false); /* APM vol 2, 15.6: #VMEXIT clears GIF */
     if (s->ctl.v_nmi_enable) c->nmi_blocked = s->host_nmi_blocked;
     after_switch(c);
     host_single_step(c);

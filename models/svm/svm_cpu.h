@@ -37,6 +37,7 @@
 struct svm_cpu {
     struct cpu *c;
     struct cpu_virt virt; /* installed as c->virt while the guest runs */
+    struct cpu_virt gif0; /* installed as c->virt while the host runs with GIF=0 */
     struct vt_mem mem;    /* the CPU's physical memory (svm_mem.c) */
 
     /* Root-mode MSRs (APM vol 2, 15.30, 15.31). VM_CR and VM_HSAVE_PA
@@ -100,8 +101,9 @@ _Noreturn void svm_cpu_vmrun(struct cpu *c, uint64_t vmcb_pa);
 uint64_t svm_guest_tsc(struct cpu *c, uint64_t host_tsc);
 
 /* ---- svm_intercept.c ---- */
-extern const struct cpu_virt_ops svm_guest_ops;    /* without nested paging */
-extern const struct cpu_virt_ops svm_guest_np_ops; /* with nested paging */
+extern const struct cpu_virt_ops svm_guest_ops;     /* without nested paging */
+extern const struct cpu_virt_ops svm_guest_np_ops;  /* with nested paging */
+extern const struct cpu_virt_ops svm_host_gif0_ops; /* host with GIF=0 (svm_intr.c) */
 /* EXITINTINFO for the event cpu_deliver_event was delivering (c->vectoring). */
 uint64_t svm_cpu_exitintinfo(const struct cpu *c);
 /* The NPT hook (gpa_xlate) while NP_ENABLE is set. */
@@ -113,6 +115,9 @@ bool svm_boundary(struct cpu *c, uint64_t traps, unsigned shadow);
 bool svm_signal(struct cpu *c, enum cpu_line line);
 /* GIF: STGI/CLGI in the host, or vGIF in a guest that has it enabled. */
 void svm_set_gif(struct cpu *c, bool gif);
+/* The host's GIF after a world switch back to it (installs or removes
+ * the GIF=0 hooks). */
+void svm_host_gif(struct cpu *c, bool gif);
 /* Deliver VMRUN's EVENTINJ through the guest IDT (APM vol 2, 15.20);
  * nrip = the VMCB's next RIP (return address of software events). */
 void svm_inject_event(struct cpu *c, const struct svm_event *ev, uint64_t nrip);

@@ -5,7 +5,6 @@
  * paging. The hooks are called after the checks that have priority over
  * an intercept (#UD for the mode, #GP for CPL) and before operand and
  * memory faults (APM vol 2, 15.7.1). */
-#include "cpu/mmu.h"
 #include "svm_cpu.h"
 
 /* An instruction intercept: the exit saves the next RIP (APM vol 2,
@@ -33,39 +32,11 @@ static void cr_read(struct cpu *c, struct svm_cpu *s, struct virt_event *ev)
     if (ev->num == 8 && s->ctl.v_intr_masking) ev->value = s->ctl.v_tpr & 0xf;
 }
 
-/* Whether MOV to CRn would raise #GP(0) for its value: APM vol 2, table
- * 15-7 puts these checks of MOV CRn before the intercept (APM vol 3, MOV
- * CRn "Exceptions"; the rules of vol 2, 3.1). */
-static bool cr_write_faults(struct cpu *c, unsigned cr, uint64_t v)
-{
-    const struct cpu_state *st = &c->s;
-    bool lma = st->msr.efer & EFER_LMA;
-    switch (cr) {
-    case 0:
-        if (v >> 32) return true;
-        if ((v & CR0_PG) && !(v & CR0_PE)) return true;
-        if ((v & CR0_NW) && !(v & CR0_CD)) return true;
-        return (v & CR0_PG) && !(st->cr0 & CR0_PG) && (st->msr.efer & EFER_LME) &&
-               !(st->cr4 & CR4_PAE);
-    case 3: {
-        if (!lma) return false;
-        uint64_t rsvd = ~mmu_phys_mask(c) & ~0xfffull;
-        if (st->cr4 & CR4_PCIDE) rsvd &= ~(1ull << 63);
-        return (v & rsvd) != 0;
-    }
-    case 4:
-        if (v & sys_cr4_reserved(c)) return true;
-        if (lma && !(v & CR4_PAE)) return true;
-        if (lma && ((v ^ st->cr4) & CR4_LA57)) return true;
-        return (v & CR4_PCIDE) && !(st->cr4 & CR4_PCIDE) && (!lma || (st->cr3 & 0xfff));
-    case 8: return (v >> 4) != 0;
-    default: return false;
-    }
-}
-
 static void cr_write(struct cpu *c, struct svm_cpu *s, struct virt_event *ev)
 {
-    if (!(ev->flags & (VF_LMSW | VF_CLTS)) && cr_write_faults(c, ev->num, ev->value)) return;
+    /* MOV CRn's own #GP for the value comes before the intercept (APM vol
+     * 2, table 15-7). */
+    if (!(ev->flags & (VF_LMSW | VF_CLTS)) && sys_cr_write_faults(c, ev->num, ev->value)) return;
     if (svm_intercepts_cr_write(&s->ctl, ev->num))
         insn_exit(c, VMEXIT_CR0_WRITE + ev->num, crdr_info(s, ev, true), 0);
     /* Selective CR0 write (APM vol 2, 15.9.1): a MOV that changes a bit
@@ -94,7 +65,9 @@ static void dr_access(struct cpu *c, struct svm_cpu *s, struct virt_event *ev, b
     /* The CPU calls this before its own #UD (DR8-15, DR4/5 with CR4.DE)
      * and #GP (CPL) checks, which come first on SVM (APM vol 2, 15.7.1). */
     if (ev->num > 7 || ((ev->num == 4 || ev->num == 5) && (c->s.cr4 & CR4_DE)) || c->cpl) return;
-    /* So is the #GP of a DR6/DR7 write with bits 63:32 set (table 15-7). */
+    /* So are general detect (DR7.GD) and the #GP of a DR6/DR7 write with
+     * bits 63:32 set (table 15-7). */
+    if (c->s.dr7 & (1ull << 13)) return;
     if (write && c->mode == MODE_LONG64 && (ev->num >= 4 && ev->num <= 7) && (ev->value >> 32))
         return;
     bool hit = write ? svm_intercepts_dr_write(&s->ctl, ev->num)

@@ -3,6 +3,16 @@
  * interrupt and local APIC support, 15.21.10 vNMI, 15.33 vGIF). */
 #include "svm_cpu.h"
 
+void svm_host_gif(struct cpu *c, bool gif)
+{
+    struct svm_cpu *s = c->svm;
+    c->gif = gif;
+    if (!gif)
+        c->virt = &s->gif0;
+    else if (c->virt == &s->gif0)
+        c->virt = NULL;
+}
+
 void svm_set_gif(struct cpu *c, bool gif)
 {
     struct svm_cpu *s = c->svm;
@@ -10,8 +20,10 @@ void svm_set_gif(struct cpu *c, bool gif)
      * (APM vol 2, 15.33.2). */
     if (s->in_guest && s->ctl.v_gif_enable)
         s->ctl.v_gif = gif;
-    else
+    else if (s->in_guest)
         c->gif = gif;
+    else
+        svm_host_gif(c, gif);
     /* Interrupts held while GIF was 0 are taken at the next boundary. */
     c->pending |= PEND_CHECK;
 }
@@ -144,3 +156,53 @@ void svm_inject_event(struct cpu *c, const struct svm_event *ev, uint64_t nrip)
     cpu_deliver_event(c, ev->vector, type, has_err, ev->err);
     s->injecting = false;
 }
+
+/* ---- The host with GIF=0 (APM vol 2, 15.17, table 15-10) ----
+ * Interrupts, NMI, SMI and INIT are held (the CPU checks c->gif); what
+ * needs these hooks: breakpoint-register matches are ignored and
+ * discarded, while a single-step trap is still taken. */
+
+#define DR6_B0_3 0xfull
+#define DR6_BD   (1ull << 13)
+
+static void gif0_intercept(struct cpu *c, struct virt_event *ev) {}
+
+static void gif0_exception(struct cpu *c, unsigned vector, enum event_type type, bool has_err,
+                           uint32_t err)
+{
+    /* An instruction-breakpoint fault (B0-B3 without BD): dropped; the
+     * instruction restarts with RF set so that the same match does not
+     * fire again (APM vol 2, 13.1.1.6). */
+    if (vector != EXC_DB || type != EV_HWEXC || c->delivering >= 0) return;
+    if (!(c->s.dr6 & DR6_B0_3) || (c->s.dr6 & DR6_BD)) return;
+    cpu_set_rflags(c, cpu_rflags(c) | RF_RF);
+    c->s.rip = c->insn_rip;
+    cpu_virt_exited(c);
+}
+
+static bool gif0_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
+{
+    if (!(traps & DR6_B0_3)) return false;
+    /* Data and I/O breakpoint matches are discarded; what else the trap
+     * carries (single step) is delivered. */
+    uint64_t rest = traps & ~DR6_B0_3;
+    if (rest) {
+        c->s.dr6 = (c->s.dr6 & ~DR6_B0_3) | rest | 0xffff0ff0ull;
+        cpu_deliver_event(c, EXC_DB, EV_HWEXC, false, 0);
+    }
+    return true;
+}
+
+static bool gif0_signal(struct cpu *c, enum cpu_line line)
+{
+    return true;
+}
+
+const struct cpu_virt_ops svm_host_gif0_ops = {
+    .intercept = gif0_intercept,
+    .exception = gif0_exception,
+    .boundary = gif0_boundary,
+    .signal = gif0_signal,
+    .gpa_xlate = NULL,
+    .tsc = NULL,
+};

@@ -11,6 +11,7 @@
 #include "cpu/cpu_internal.h"
 #include "cpu/profile.h"
 #include "cpu_harness.h"
+#include "models/svm/svm_cpu.h"
 #include "models/svm/vmcb.h"
 
 #define VMCB_PA     0x200000ull

@@ -19,7 +19,8 @@ START_TEST(cpuid_intercept_exits_with_nrip)
     ck_assert_uint_eq(vmcb64(h, VMCB_EXITINTINFO), 0);
     ck_assert_uint_eq(harness_rip(h), HOST_HALTED);
     ck_assert(!h->cpu->gif);
-    ck_assert_ptr_null(h->cpu->virt);
+    /* Out of guest mode: only the host's GIF=0 hooks remain. */
+    ck_assert_ptr_eq(h->cpu->virt->ops, &svm_host_gif0_ops);
     ck_assert_int_eq(harness_exception(h), -1);
     harness_destroy(h);
 }
@@ -169,7 +170,8 @@ START_TEST(vmrun_invalid_without_vmrun_intercept)
     ck_assert_uint_eq(exitcode(h), VMEXIT_INVALID);
     ck_assert_uint_eq(harness_rip(h), HOST_HALTED);
     ck_assert(!h->cpu->gif);
-    ck_assert_ptr_null(h->cpu->virt);
+    /* Out of guest mode: only the host's GIF=0 hooks remain. */
+    ck_assert_ptr_eq(h->cpu->virt->ops, &svm_host_gif0_ops);
     harness_destroy(h);
 }
 END_TEST
@@ -254,6 +256,39 @@ START_TEST(host_tf_traps_after_vmexit)
     ck_assert_uint_eq(h->n_ev, 1);
     /* The trap frame's RIP is the HLT after VMRUN. */
     ck_assert_uint_eq(harness_get64(h, HARNESS_STACK - 40), HOST_AFTER_VMRUN);
+    harness_destroy(h);
+}
+END_TEST
+
+/* With GIF=0 a breakpoint-register match is ignored and discarded, and
+ * STGI removes the host's GIF=0 hooks (APM vol 2, 15.17, table 15-10). */
+START_TEST(gif0_discards_instruction_breakpoint)
+{
+    struct harness *h = svm_setup();
+    struct cpu_state st;
+    harness_state(h, &st);
+    st.dr[0] = HARNESS_CODE + 3;
+    st.dr7 = 0x401;
+    harness_set_state(h, &st);
+    /* clgi; nop (the breakpoint, discarded); stgi; nop */
+    static const uint8_t code[] = {0x0f, 0x01, 0xdd, 0x90, 0x0f, 0x01, 0xdc, 0x90};
+    harness_put(h, HARNESS_CODE, code, sizeof code);
+    harness_run(h, 3);
+    ck_assert_int_eq(harness_exception(h), -1);
+    ck_assert_uint_eq(harness_rip(h), HARNESS_CODE + 7);
+    ck_assert(h->cpu->gif);
+    ck_assert_ptr_null(h->cpu->virt);
+    harness_destroy(h);
+    /* With GIF=1 the same breakpoint fires. */
+    h = svm_setup();
+    harness_state(h, &st);
+    st.dr[0] = HARNESS_CODE + 3;
+    st.dr7 = 0x401;
+    harness_set_state(h, &st);
+    static const uint8_t code2[] = {0x90, 0x90, 0x90, 0x90};
+    harness_put(h, HARNESS_CODE, code2, sizeof code2);
+    harness_run(h, 5);
+    ck_assert_int_eq(harness_exception(h), EXC_DB);
     harness_destroy(h);
 }
 END_TEST
@@ -659,6 +694,7 @@ Suite *svm_vmrun_suite(void)
     tcase_add_test(t, vmrun_invalid_guest_efer_svme_clear);
     tcase_add_test(t, guest_rf_suppresses_first_breakpoint);
     tcase_add_test(t, host_tf_traps_after_vmexit);
+    tcase_add_test(t, gif0_discards_instruction_breakpoint);
     tcase_add_test(t, vmmcall_ud_in_host);
     tcase_add_test(t, vmmcall_not_intercepted_is_guest_ud);
     tcase_add_test(t, guest_vmrun_exits);
