@@ -237,3 +237,8 @@ void cpu_virt_report(struct cpu *c, const struct vt_transition *t)
 {
     if (c->transition_fn) c->transition_fn(c->transition_opaque, c, t);
 }
+
+uint64_t cpu_wake_cycles(const struct cpu *c)
+{
+    return cpu_virt_wake_cycles(c);
+}

@@ -306,6 +306,9 @@ uint64_t cpu_insns(const struct cpu *c);
 /* Let time pass while the vCPU waits (halted: the machine skips ahead). */
 void cpu_advance_cycles(struct cpu *c, uint64_t n);
 bool cpu_is_halted(const struct cpu *c);
+/* The cycle count (cpu_cycles) at which a halted vCPU wakes by itself, with
+ * no interrupt (a VMX-preemption timer in a halted guest), or UINT64_MAX. */
+uint64_t cpu_wake_cycles(const struct cpu *c);
 
 /* Copy state out and in (lazy flags are folded into rflags). Setting state
  * flushes the TLB and recomputes the mode. */

@@ -201,12 +201,14 @@ struct cpu {
     uint64_t pdpte[4]; /* PAE PDPTE registers (SDM vol 3A, 4.4.1) */
     /* TLB permission masks per access context and kind (cpu/mmu.h). */
     uint8_t mmu_req[4][3], mmu_forbid[4][3];
-    bool pku_on;           /* CR4.PKE and IA-32e paging: PKRU applies */
-    uint64_t monitor_addr; /* MONITOR's armed linear address */
-    uint64_t monitor_pa;   /* ... and the physical line it watches */
-    bool mwait_intr_break; /* MWAIT's ECX[0]: interrupts end it even with IF=0 */
-    bool ss_armed;         /* TF was 1 before this insn: single-step trap after it */
-    bool rf_armed;         /* RF was 1 before this insn: clear it after the insn */
+    bool pku_on;             /* CR4.PKE and IA-32e paging: PKRU applies */
+    uint64_t monitor_addr;   /* MONITOR's armed linear address */
+    uint64_t monitor_pa;     /* ... and the physical line it watches */
+    bool mwait_intr_break;   /* MWAIT's ECX[0]: interrupts end it even with IF=0 */
+    bool ss_armed;           /* TF was 1 before this insn: single-step trap after it */
+    bool rf_armed;           /* RF was 1 before this insn: clear it after the insn */
+    uint64_t boundary_insns; /* c->insns and RIP when a boundary was last serviced */
+    uint64_t boundary_rip;
     bool monitor_armed;
 
     /* --- added by exec/decode (cpuexec) --- */

@@ -100,10 +100,15 @@ void cpu_service_events(struct cpu *c)
         c->pending &= ~PEND_SMI;
 
     /* Traps from the previous instruction (priority 4, table 6-2). */
+    /* cpu_run may return between servicing a boundary and running the
+     * instruction (budget, stop request) and service the same boundary
+     * again: what was armed for the next instruction stays armed until an
+     * instruction has retired. */
+    bool same_boundary = c->boundary_insns == c->insns && c->boundary_rip == c->s.rip;
     uint64_t traps = 0;
-    if (c->ss_armed) traps |= DR6_BS;
+    if (c->ss_armed && !same_boundary) traps |= DR6_BS;
     if (c->pending & PEND_DBTRAP) traps |= c->dr6_pending;
-    c->ss_armed = false;
+    c->ss_armed = c->ss_armed && same_boundary;
     c->pending &= ~PEND_DBTRAP;
     c->dr6_pending = 0;
 
@@ -145,7 +150,9 @@ void cpu_service_events(struct cpu *c)
 
     /* RF suppresses instruction breakpoints for the one instruction that
      * follows its setting and is then cleared (SDM vol 3A, 17.3.1.1). */
-    if (c->rf_armed) {
+    if (c->rf_armed && same_boundary) {
+        c->pending |= PEND_CHECK;
+    } else if (c->rf_armed) {
         c->rf_armed = false;
         uint64_t f = cpu_rflags(c);
         if (f & RF_RF) cpu_set_rflags(c, f & ~(uint64_t)RF_RF);
@@ -159,4 +166,6 @@ void cpu_service_events(struct cpu *c)
         c->ss_armed = true;
         c->pending |= PEND_CHECK;
     }
+    c->boundary_insns = c->insns;
+    c->boundary_rip = c->s.rip;
 }

@@ -29,8 +29,8 @@ static void op_rdmsr(struct cpu *c, const struct insn *i)
     struct virt_event ev = {
         .kind = VK_MSR_READ, .insn = i, .gpr = -1, .num = (uint32_t)c->s.gpr[R_RCX]};
     virt_intercept(c, &ev);
-    uint64_t v;
-    if (!cpu_rdmsr(c, (uint32_t)c->s.gpr[R_RCX], &v)) cpu_gp0(c);
+    uint64_t v = ev.value;
+    if (!(ev.flags & VF_DONE) && !cpu_rdmsr(c, (uint32_t)c->s.gpr[R_RCX], &v)) cpu_gp0(c);
     c->s.gpr[R_RAX] = v & 0xffffffffu;
     c->s.gpr[R_RDX] = v >> 32;
 }
@@ -42,6 +42,7 @@ static void op_wrmsr(struct cpu *c, const struct insn *i)
     struct virt_event ev = {
         .kind = VK_MSR_WRITE, .insn = i, .gpr = -1, .num = (uint32_t)c->s.gpr[R_RCX], .value = v};
     virt_intercept(c, &ev);
+    if (ev.flags & VF_DONE) return;
     if (!cpu_wrmsr(c, (uint32_t)c->s.gpr[R_RCX], v)) cpu_gp0(c);
     c->pending |= PEND_CHECK;
 }

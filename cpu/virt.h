@@ -54,7 +54,9 @@ enum virt_kind {
     VK_DR_READ,
     VK_DR_WRITE,
     /* RDMSR / WRMSR: num = ECX; value = EDX:EAX for WRMSR. After the
-     * CPL check, before the MSR's own #GP checks. */
+     * CPL check, before the MSR's own #GP checks. VF_DONE on return: the
+     * extension virtualized the access (x2APIC virtualization); RDMSR
+     * then returns ev->value. */
     VK_MSR_READ,
     VK_MSR_WRITE,
     /* Port I/O, after the IOPL/TSS-bitmap checks (APM vol 2, 15.10.2;
@@ -235,7 +237,22 @@ struct cpu_virt_ops {
 struct cpu_virt {
     const struct cpu_virt_ops *ops;
     void *opaque; /* the vendor's per-vCPU state */
+    /* A halted guest wakes by itself when the vCPU's cycle count reaches
+     * this (the VMX-preemption timer counts in HLT: SDM vol 3C, 25.5.1);
+     * 0 when nothing does. The machine skips idle time no further. */
+    uint64_t wake_cycles;
+    /* AMD nested paging reads the PAE PDPTEs from guest memory on each
+     * walk (through gpa_xlate with VG_PDPTE) instead of loading them at
+     * CR0/CR3/CR4 writes (APM vol 2, 15.25.10). */
+    bool pdptes_on_walk;
 };
+
+/* The cycle count at which a halted vCPU wakes by itself (see wake_cycles),
+ * UINT64_MAX if none: for the machine's idle skipping. */
+static inline uint64_t cpu_virt_wake_cycles(const struct cpu *c)
+{
+    return c->virt && c->virt->wake_cycles ? c->virt->wake_cycles : UINT64_MAX;
+}
 
 /* ---- Called by the CPU model (inline, nothing when c->virt is NULL) ---- */
 

@@ -190,12 +190,14 @@ static int bus_intr_ack(void *opaque, unsigned cpu)
     return cpu < m->ncpus ? machine_intr_ack(m, cpu) : -1;
 }
 
+/* The CPU exchanges the whole TPR byte (cpu.h); the LAPIC model's accessors
+ * take and give CR8's nibble, TPR[7:4] (SDM vol 3A, 10.8.6.1). */
 static uint8_t bus_tpr_get(void *opaque, unsigned cpu)
 {
     struct machine *m = opaque;
     if (cpu >= m->ncpus) return 0;
     struct lapic *l = m->vcpu[cpu].lapic;
-    return l ? lapic_get_tpr(l) : m->vcpu[cpu].cr8;
+    return (uint8_t)((l ? lapic_get_tpr(l) : m->vcpu[cpu].cr8) << 4);
 }
 
 static void bus_tpr_set(void *opaque, unsigned cpu, uint8_t tpr)
@@ -204,10 +206,10 @@ static void bus_tpr_set(void *opaque, unsigned cpu, uint8_t tpr)
     if (cpu >= m->ncpus) return;
     struct lapic *l = m->vcpu[cpu].lapic;
     if (l) {
-        lapic_set_tpr(l, tpr);
+        lapic_set_tpr(l, (uint8_t)(tpr >> 4));
         machine_update_intr(m, cpu);
     } else {
-        m->vcpu[cpu].cr8 = tpr & 0xf;
+        m->vcpu[cpu].cr8 = (uint8_t)(tpr >> 4);
     }
 }
 
@@ -519,16 +521,26 @@ void machine_run(struct machine *m, struct machine_stop *out)
          * (the next round would otherwise deliver it). */
         if (all_halted && !fired && !m->kicked) {
             vtime_t dl = vtime_next_deadline(&m->vt);
-            if (dl == VTIME_NEVER) {
+            /* A vCPU that wakes by itself (a VMX-preemption timer) bounds
+             * the skip like a timer does. */
+            uint64_t wake = UINT64_MAX;
+            for (unsigned i = 0; i < m->ncpus; i++) {
+                uint64_t w = cpu_wake_cycles(m->vcpu[i].cpu), now = cpu_cycles(m->vcpu[i].cpu);
+                if (w == UINT64_MAX) continue;
+                uint64_t at = m->vcpu[i].local + (w > now ? w - now : 0);
+                if (at < wake) wake = at;
+            }
+            if (dl == VTIME_NEVER && wake == UINT64_MAX) {
                 set_stop(m, MSTOP_IDLE, 0, "every vCPU is halted and no timer is armed");
                 break;
             }
-            if (machine_nothing_can_wake(m)) {
+            if (wake == UINT64_MAX && machine_nothing_can_wake(m)) {
                 set_stop(m, MSTOP_IDLE, 0,
                          "every vCPU is halted with interrupts disabled and no NMI source");
                 break;
             }
-            uint64_t to = vtime_ns_to_cycles(&m->vt, dl);
+            uint64_t to = dl == VTIME_NEVER ? wake : vtime_ns_to_cycles(&m->vt, dl);
+            if (wake < to) to = wake;
             if (to > vlimit) to = vlimit;
             if (to > m->vt.cycles) {
                 for (unsigned i = 0; i < m->ncpus; i++) {
