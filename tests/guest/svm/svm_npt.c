@@ -574,6 +574,51 @@ static void test_guest_tlb(void)
     blk.gpd2[1] = 0;
 }
 
+GUEST_SNIPPET(g_vmload_g, "vmload %rax");
+GUEST_SNIPPET(g_vmsave_g, "vmsave %rax");
+
+static void test_virtual_vmload(void)
+{
+    if (!(svm_edx & (1u << 15))) {
+        test_skip("virtual VMLOAD/VMSAVE", "CPUID 8000_000A EDX.V_VMSAVE_VMLOAD clear");
+        return;
+    }
+    /* APM vol 2, 15.33 (VMSAVE/VMLOAD virtualization, VMCB 0B8h bit 1):
+     * under nested paging the guest's VMLOAD/VMSAVE address is guest
+     * physical, translated by the nested tables; without the bit it is
+     * system physical. gPA t1 maps to hPA t2 here. */
+    struct vmcb *v1 = (struct vmcb *)blk.t[1], *v2 = (struct vmcb *)blk.t[2];
+    __asm__ volatile("vmsave %%rax" ::"a"(pa(&host_save)) : "memory");
+    memcpy(v1, &host_save, 4096);
+    memcpy(v2, &host_save, 4096);
+    v1->save.star = 0x0011001100000000ull;
+    v2->save.star = 0x0022002200000000ull;
+    *npte(v1) = pa(v2) | PTE_P | PTE_W | PTE_U;
+    vmcb_npt(&vmcb_a, g_vmload_g);
+    vmcb_a.ctl.virt_ext = 2;
+    vmcb_a.save.rax = pa(v1);
+    uint64_t code = svm_run(&vmcb_a);
+    uint64_t star = rdmsr(MSR_STAR);
+    __asm__ volatile("vmload %%rax" ::"a"(pa(&host_save)) : "memory");
+    check_eq(code, EXIT_VMMCALL, "virtual VMLOAD: runs without an exit");
+    check_eq(star, 0x0022002200000000ull, "virtual VMLOAD: read through the nested tables");
+    vmcb_npt(&vmcb_a, g_vmload_g);
+    vmcb_a.save.rax = pa(v1);
+    code = svm_run(&vmcb_a);
+    star = rdmsr(MSR_STAR);
+    __asm__ volatile("vmload %%rax" ::"a"(pa(&host_save)) : "memory");
+    check_eq(code, EXIT_VMMCALL, "VMLOAD without the virtualization bit: runs");
+    check_eq(star, 0x0011001100000000ull, "VMLOAD without the bit: system-physical address");
+    memset(v2, 0, 4096);
+    vmcb_npt(&vmcb_a, g_vmsave_g);
+    vmcb_a.ctl.virt_ext = 2;
+    vmcb_a.save.rax = pa(v1);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "virtual VMSAVE: runs without an exit");
+    check_eq(v2->save.star, rdmsr(MSR_STAR), "virtual VMSAVE: written through the nested tables");
+    check_eq(v1->save.star, 0x0011001100000000ull, "virtual VMSAVE: the identity page untouched");
+    *npte(v1) = pa(v1) | PTE_P | PTE_W | PTE_U;
+}
+
 /* A 32-bit PAE guest (APM vol 2, 15.25.10): under nested paging its four
  * PDPEs are read on demand by the walk, not when CR3 is loaded, so a
  * reserved bit in one shows up as a #PF on access, not as a #GP on MOV CR3. */
@@ -643,5 +688,6 @@ void test_main(void)
     test_more2();
     test_combined_rights();
     test_guest_tlb();
+    test_virtual_vmload();
     test_pae_guest();
 }
