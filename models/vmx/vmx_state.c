@@ -168,11 +168,6 @@ static bool msr_area_read(void *opaque, uint32_t msr, uint64_t *val, const struc
     return cpu_rdmsr(c, msr, val);
 }
 
-static bool canonical48(uint64_t a)
-{
-    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 /* An MSR the world-switch state holds is checked as WRMSR would check it
  * and written into the state being built; any other goes to the
  * processor now. */
@@ -198,7 +193,7 @@ static bool msr_area_write(void *opaque, uint32_t msr, uint64_t val, struct vt_s
     case 0xc0000083:
     case 0x175:
     case 0x176:
-        if (!canonical48(val)) return false;
+        if (!sys_canonical(c, val)) return false;
         break;
     default: break;
     }

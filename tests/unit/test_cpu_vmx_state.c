@@ -228,6 +228,84 @@ START_TEST(pending_breakpoint_without_enable_bit_is_dropped)
 }
 END_TEST
 
+#define MSR_AREA 0x20a000ull
+
+START_TEST(entry_msr_load_and_exit_msr_store)
+{
+    /* The entry loads KERNEL_GS_BASE (C0000102H) into the guest; the exit
+     * stores the guest's value into the MSR-store area. */
+    GUEST(0x0f, 0xa2);
+    uint64_t load[2] = {0xc0000102u, 0x0000112233445566ull};
+    harness_put(h, MSR_AREA, load, 16);
+    uint64_t store[2] = {0xc0000102u, 0};
+    harness_put(h, MSR_AREA + 0x100, store, 16);
+    vx_put(VMCS_ENTRY_MSR_LOAD_ADDR, MSR_AREA);
+    vx_put(VMCS_ENTRY_MSR_LOAD_COUNT, 1);
+    vx_put(VMCS_EXIT_MSR_STORE_ADDR, MSR_AREA + 0x100);
+    vx_put(VMCS_EXIT_MSR_STORE_COUNT, 1);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST);
+    ck_assert_uint_eq(harness_get64(h, MSR_AREA + 0x108), 0x0000112233445566ull);
+}
+END_TEST
+
+START_TEST(entry_msr_load_failure_exits_34)
+{
+    GUEST(0x0f, 0xa2);
+    uint64_t load[4] = {0xc0000102u, 0, 0xc0000080u, 1ull << 3 /* EFER reserved bit */};
+    harness_put(h, MSR_AREA, load, 32);
+    vx_put(VMCS_ENTRY_MSR_LOAD_ADDR, MSR_AREA);
+    vx_put(VMCS_ENTRY_MSR_LOAD_COUNT, 2);
+    vx_run(h, 100);
+    vx_assert_exited(h);
+    ck_assert_uint_eq(vx_reason(), VMX_EXIT_FAIL_MSR_LOAD | VMX_EXIT_REASON_ENTRY_FAILURE);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 2);
+}
+END_TEST
+
+START_TEST(exit_msr_load_applies_to_host)
+{
+    GUEST(0x0f, 0xa2);
+    uint64_t load[2] = {0xc0000102u, 0xffff800000001000ull};
+    harness_put(h, MSR_AREA, load, 16);
+    vx_put(VMCS_EXIT_MSR_LOAD_ADDR, MSR_AREA);
+    vx_put(VMCS_EXIT_MSR_LOAD_COUNT, 1);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST);
+    struct cpu_state st;
+    harness_state(h, &st);
+    ck_assert_uint_eq(st.msr.kernel_gs_base, 0xffff800000001000ull);
+}
+END_TEST
+
+START_TEST(tsc_scaling_multiplies_guest_tsc)
+{
+    GUEST(0x0f, 0x31, 0x48, 0x89, 0xc3, 0x48, 0x89, 0xd1,
+          0xf4); /* RDTSC; MOV RBX,RAX; MOV RCX,RDX; HLT */
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_TSC_OFFSETTING | VMX_PROC_SECONDARY_CTLS | VMX_PROC_HLT_EXITING);
+    vx_put(VMCS_PROC_CTLS2, VMX_PROC2_TSC_SCALING);
+    vx_put(VMCS_TSC_MULTIPLIER, 4ull << 48);
+    vx_put(VMCS_TSC_OFFSET, 0);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_HLT, VX_GUEST + 8);
+    uint64_t guest = harness_reg(h, R_RCX) << 32 | (harness_reg(h, R_RBX) & 0xffffffffu);
+    uint64_t host_now = h->cpu->cycles + h->cpu->s.msr.tsc_offset;
+    ck_assert_uint_eq(guest % 4, 0);
+    ck_assert_uint_le(guest, 4 * host_now);
+    ck_assert_uint_gt(guest, host_now); /* scaled, not just offset */
+}
+END_TEST
+
+START_TEST(mtf_after_hlt_saves_hlt_state)
+{
+    GUEST(0xf4, 0x90);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_MTF);
+    run_raw(100000);
+    expect_exit(VMX_EXIT_MTF, VX_GUEST + 1);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_ACTIVITY), VMX_ACT_HLT);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_vmx_state");
@@ -246,6 +324,11 @@ static Suite *suite(void)
     tcase_add_test(t, nmi_blocking_saved_after_guest_nmi);
     tcase_add_test(t, pending_debug_exception_delivered_after_entry);
     tcase_add_test(t, pending_breakpoint_without_enable_bit_is_dropped);
+    tcase_add_test(t, entry_msr_load_and_exit_msr_store);
+    tcase_add_test(t, entry_msr_load_failure_exits_34);
+    tcase_add_test(t, exit_msr_load_applies_to_host);
+    tcase_add_test(t, tsc_scaling_multiplies_guest_tsc);
+    tcase_add_test(t, mtf_after_hlt_saves_hlt_state);
     suite_add_tcase(s, t);
     return s;
 }
