@@ -34,3 +34,8 @@ guest_test(svm_npt svm_npt TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4
 guest_image(svm_smp 64 svm/svm_smp.c smp_trampoline.S ${SVM_LIB})
 guest_test(svm_smp svm_smp TIMEOUT 30 EXPECT "^RESULT: PASS" ARGS -cpu zen4 -smp 2
   QEMU_ARGS ${SVM_QEMU_CPU})
+
+# Determinism with guests: two processors entering and leaving guests,
+# run twice, must give the same output, instruction count and time.
+guest_test(deterministic_svm_smp svm_smp TIMEOUT 60 ARGS -cpu zen4 -smp 2 TWICE NO_QEMU
+  EXPECT "^RESULT: PASS")
