@@ -266,6 +266,9 @@ static void test_exitintinfo_types(void)
     /* QEMU 7.2 TCG records INT3 as a software interrupt (type 4). */
     check_eq_ref(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_EXC | 3,
                  EVT_VALID | EVT_TYPE_SOFT | 3, "int3: EXITINTINFO type 3 (exception)");
+    /* INT3 is a software exception: no EXT bit (SDM vol 3A, 6.13). */
+    check_eq_ref(vmcb_a.ctl.exit_info_1, (3 << 3) | 2, (3 << 4) | 2,
+                 "int3: #NP error code (IDT, not EXT)");
     gate_present(3, true);
 
     gate_present(2, false);
