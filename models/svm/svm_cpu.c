@@ -201,6 +201,21 @@ static void host_single_step(struct cpu *c)
     }
 }
 
+/* The canonical record of each world switch, for -d vmexit and traces
+ * (cpu_virt_report; built only when someone listens). */
+static void report_entry(struct cpu *c, uint64_t vmcb_pa, bool ok, const struct vt_state *before,
+                         const struct vt_state *after)
+{
+    if (!c->transition_fn) return;
+    struct vt_transition t;
+    if (ok)
+        svm_record_entry(&t, vmcb_pa, after->rip, before, after);
+    else
+        svm_record_entry_fail(&t, vmcb_pa, after->rip, before, after);
+    t.cycles = c->cycles;
+    cpu_virt_report(c, &t);
+}
+
 static void tlb_on_entry(struct cpu *c, const struct svm_entry *e)
 {
     uint32_t asid = e->ctrl.asid;
@@ -225,6 +240,7 @@ _Noreturn void svm_cpu_vmrun(struct cpu *c, uint64_t vmcb_pa)
         svm_vmrun(&s->caps, &s->mem, vmcb_pa, c->s.msr.vm_hsave_pa, &cur, c->next_rip, &out, &e);
     /* A VMCB or host save area that is not memory: #GP(0), nothing done. */
     if (st == SVM_MEM_ERROR) cpu_gp0(c);
+    report_entry(c, vmcb_pa, st == SVM_OK, &cur, &out);
     if (st == SVM_INVALID) {
         /* VMEXIT_INVALID: the engine reloaded the host as a #VMEXIT does
          * (APM vol 2, 15.5.1). */
@@ -338,6 +354,12 @@ _Noreturn void svm_cpu_vmexit(struct cpu *c, uint64_t code, uint64_t info1, uint
     x.guest_if = (g.rflags & RF_IF) != 0;
     enum svm_status st =
         svm_vmexit(&s->caps, &s->mem, s->vmcb_pa, c->s.msr.vm_hsave_pa, &s->ctl, &g, &x, &h);
+    if (c->transition_fn) {
+        struct vt_transition t;
+        svm_record_exit(&t, s->vmcb_pa, &x, g.rip, &g, &h);
+        t.cycles = c->cycles;
+        cpu_virt_report(c, &t);
+    }
 
     /* Leave guest mode before installing the host's state so that its
      * paging structures are read without the guest's hooks. */

@@ -2,6 +2,7 @@
  * #UD/#GP conditions, VMEXIT_INVALID, EVENTINJ, VMLOAD/VMSAVE, STGI/CLGI
  * and the root-mode MSRs (APM vol 2, chapter 15; vol 3 VMRUN etc.). */
 #include "test_cpu_svm_util.h"
+#include "models/vt/vt_transition.h"
 
 /* CPUID under the intercept: exit 72h with nRIP, the guest RIP at the
  * CPUID, the host back after VMRUN with GIF=0. */
@@ -289,6 +290,41 @@ START_TEST(gif0_discards_instruction_breakpoint)
     harness_put(h, HARNESS_CODE, code2, sizeof code2);
     harness_run(h, 5);
     ck_assert_int_eq(harness_exception(h), EXC_DB);
+    harness_destroy(h);
+}
+END_TEST
+
+static struct vt_transition seen[4];
+static unsigned nseen;
+
+static void on_transition(void *opaque, struct cpu *c, const struct vt_transition *t)
+{
+    if (nseen < 4) seen[nseen] = *t;
+    nseen++;
+}
+
+/* Every world switch is reported as a canonical record (-d vmexit). */
+START_TEST(transitions_reported)
+{
+    struct harness *h = svm_setup();
+    nseen = 0;
+    cpu_set_transition_hook(h->cpu, on_transition, NULL);
+    icpt(h, SVM_INTERCEPT_CPUID);
+    static const uint8_t g[] = {0x0f, 0xa2};
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(nseen, 2);
+    ck_assert_uint_eq(seen[0].vendor, VT_SVM);
+    ck_assert_uint_eq(seen[0].kind, VT_ENTRY);
+    ck_assert_uint_eq(seen[0].guest_rip, GUEST_CODE);
+    ck_assert_uint_eq(seen[0].control_pa, VMCB_PA);
+    ck_assert_uint_eq(seen[1].kind, VT_EXIT);
+    ck_assert_uint_eq(seen[1].raw_reason, VMEXIT_CPUID);
+    ck_assert_uint_eq(seen[1].reason, VTR_CPUID);
+    ck_assert_uint_eq(seen[1].guest_rip, GUEST_CODE);
+    ck_assert_uint_eq(seen[1].insn_len, 2);
+    ck_assert(seen[1].has_state);
+    ck_assert_uint_eq(seen[1].after.rip, HOST_AFTER_VMRUN);
     harness_destroy(h);
 }
 END_TEST
@@ -695,6 +731,7 @@ Suite *svm_vmrun_suite(void)
     tcase_add_test(t, guest_rf_suppresses_first_breakpoint);
     tcase_add_test(t, host_tf_traps_after_vmexit);
     tcase_add_test(t, gif0_discards_instruction_breakpoint);
+    tcase_add_test(t, transitions_reported);
     tcase_add_test(t, vmmcall_ud_in_host);
     tcase_add_test(t, vmmcall_not_intercepted_is_guest_ud);
     tcase_add_test(t, guest_vmrun_exits);
