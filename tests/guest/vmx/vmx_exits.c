@@ -623,9 +623,16 @@ static void test_exceptions(void)
         bool ok = expect_at("#UD", EXIT_EXCEPTION, x_ud2, x_ud2_end, 0, false);
         ok = ok && check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_HW | 6,
                             "exits: #UD: interruption info 80000306");
+        /* 28.3.3: RF saved as the fault's pushed image would have it (1). */
+        ok = ok && check_eq(vmr(GUEST_RFLAGS) & (1u << 16), 1u << 16,
+                            "exits: #UD exit saves RFLAGS.RF = 1 (fault)");
+        /* Skipping the faulting instruction: RF no longer applies. */
+        vmw(GUEST_RFLAGS, vmr(GUEST_RFLAGS) & ~(1ull << 16));
         ok = ok && EXPECT("INT3", EXIT_EXCEPTION, x_int3, 0);
         ok = ok && check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_SW_EXC | 3,
                             "exits: INT3: interruption info 80000603 (software exception)");
+        ok = ok && check_eq(vmr(GUEST_RFLAGS) & (1u << 16), 0,
+                            "exits: INT3 exit saves RFLAGS.RF = 0 (trap)");
         ok = ok && expect_at("#GP loading DS", EXIT_EXCEPTION, x_gp, x_gp_end, 0, false);
         ok = ok && check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_ERRCODE | INTR_TYPE_HW | 13,
                             "exits: #GP: interruption info 80000b0d (error code valid)");
