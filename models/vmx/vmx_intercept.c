@@ -40,7 +40,7 @@ static bool msr_exits(struct cpu *c, uint32_t msr, bool write)
 }
 
 /* RDMSR / WRMSR: the MSR bitmaps, then x2APIC virtualization, which
- * completes the instruction here (SDM vol 3C, 30.5). */
+ * completes the access itself (SDM vol 3C, 30.5; VF_DONE). */
 static void msr_access(struct cpu *c, struct virt_event *ev)
 {
     bool write = ev->kind == VK_MSR_WRITE;
@@ -48,15 +48,8 @@ static void msr_access(struct cpu *c, struct virt_event *ev)
         vmx_exit_insn(c, ev->insn, write ? VMX_EXIT_WRMSR : VMX_EXIT_RDMSR, 0, 0);
     uint64_t val = ev->value;
     if (!vmx_x2apic_msr(c, ev->num, write, &val)) return;
-    if (!write) {
-        c->s.gpr[R_RAX] = val & 0xffffffffu;
-        c->s.gpr[R_RDX] = val >> 32;
-    }
-    /* The access is complete: retire the instruction and resume after it. */
-    c->s.rip = c->next_rip;
-    c->insns++;
-    c->pending |= PEND_CHECK;
-    cpu_virt_exited(c);
+    if (!write) ev->value = val;
+    ev->flags |= VF_DONE;
 }
 
 static uint64_t disp_qual(const struct insn *i)

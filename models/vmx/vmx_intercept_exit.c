@@ -58,6 +58,7 @@ static void leave_nonroot(struct vmx_cpu *v)
     v->mtf_pending = false;
     v->preempt_active = false;
     v->tpr_below_pending = false;
+    v->virt.wake_cycles = 0;
     vmx_tlb_exit(c, &v->tlb, vmx_has2(v, VMX_PROC2_VPID));
 }
 

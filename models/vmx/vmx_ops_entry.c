@@ -42,6 +42,15 @@ static void enter_guest(struct cpu *c)
     v->preempt_active = (v->ctl.pin & VMX_PIN_PREEMPT_TIMER) != 0;
     v->preempt_start = sys_read_tsc(c);
     v->preempt_value = o->preempt_timer;
+    /* A halted guest is woken by the timer (SDM vol 3C, 25.5.1): tell the
+     * machine when, in this vCPU's cycles. */
+    v->virt.wake_cycles = 0;
+    if (v->preempt_active) {
+        unsigned rate = v->caps.preempt_rate;
+        uint64_t fire = ((v->preempt_start >> rate) + v->preempt_value) << rate;
+        uint64_t at = fire - c->s.msr.tsc_offset;
+        v->virt.wake_cycles = at > c->cycles ? at : c->cycles + 1;
+    }
     v->mtf_pending = o->mtf_pending;
     v->mtf_insns = first;
     v->tpr_below_pending = false;
