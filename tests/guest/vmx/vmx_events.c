@@ -517,21 +517,79 @@ static void test_apic_access(void)
 }
 
 /* ---- HLT activity state (24.4.2, 26.7) ---- */
+/* A watchdog for the HLT tests: a LAPIC timer interrupt far beyond the
+ * expected exit, delivered in the guest (IF = 1) if the expected exit
+ * never comes, so that a halted guest cannot stop the whole run. */
+#define VEC_WATCHDOG 0x51
+static void watchdog_arm(void)
+{
+    idt_set_handler(VEC_WATCHDOG, on_timer);
+    lapic_write(LAPIC_TIMER_DIV, 0xb);
+    lapic_write(LAPIC_LVT_TIMER, VEC_WATCHDOG);
+    lapic_write(LAPIC_TIMER_INIT, 2000000);
+}
+/* Stops the LAPIC timer and takes (with EOI) any of its interrupts left
+ * pending, so that no test sees another's. */
+static void lapic_timer_drain(void)
+{
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    lapic_write(LAPIC_LVT_TIMER, 1u << 16);
+    idt_set_handler(VEC_WATCHDOG, on_timer);
+    idt_set_handler(VEC_TIMER, on_timer);
+    __asm__ volatile("sti; nop; nop; cli" ::: "memory");
+    idt_set_handler(VEC_WATCHDOG, NULL);
+    idt_set_handler(VEC_TIMER, NULL);
+}
+
+/* A halted guest's preemption timer must expire on time (rate from
+ * IA32_VMX_MISC), not when something else wakes the processor. */
+static void check_timer_latency(uint64_t t0, uint64_t t1, unsigned value, const char *what)
+{
+    unsigned rate = vmx_misc & 0x1f;
+    uint64_t limit = ((uint64_t)(value + 1) << rate) + 20000;
+    checkf(t1 - t0 <= limit, "events: %s: exit after %llu TSC cycles, at most %llu", what,
+           (unsigned long long)(t1 - t0), (unsigned long long)limit);
+}
+
 static void test_hlt_state(void)
 {
     if (!vmx_ctl_can_set(PIN_CONTROLS, PIN_PREEMPT)) {
         test_skip("events: HLT activity", "needs the preemption timer");
         return;
     }
-    /* A guest HLT without HLT exiting leaves the guest halted. */
-    if (start_at(ev_hlt, 2)) {
+    /* 25.5.1: the preemption timer counts in the HLT state and its expiry
+     * ends it with exit 52. A guest HLT without HLT exiting halts. */
+    if (start_at(ev_hlt, 0x202)) {
         vmx_ctl_clear(PROC_CONTROLS, PROC_HLT);
         vmx_ctl_set(PIN_CONTROLS, PIN_PREEMPT);
         vmw(PREEMPT_TIMER, 100);
-        if (expect_reason(EXIT_PREEMPT, "timer expires while the guest is halted")) {
+        watchdog_arm();
+        uint64_t t0 = rdtsc();
+        uint32_t r = vmx_run();
+        uint64_t t1 = rdtsc();
+        lapic_timer_drain();
+        bool ok = check_eq(r, EXIT_PREEMPT, "events: timer expires while the guest is halted");
+        if (!ok) diag(r);
+        if (ok) {
+            check_timer_latency(t0, t1, 100, "preemption timer 100 in the HLT state");
             check_eq(vmr(GUEST_ACTIVITY), 1, "events: activity state HLT saved");
             check_eq(vmr(GUEST_RIP), (uintptr_t)ev_hlt_after, "events: halted guest RIP after HLT");
         }
+    }
+    /* 25.2: an external interrupt that exits also ends the HLT state. */
+    if (start_at(ev_hlt, 0x202) && vmx_ctl_set(PIN_CONTROLS, PIN_EXTINT)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_HLT);
+        vmx_ctl_set(EXIT_CONTROLS, EXIT_ACK_INTR);
+        idt_set_handler(VEC_TIMER, on_timer);
+        timer_fire(20000);
+        if (expect_reason(EXIT_EXTINT, "LAPIC timer wakes a halted guest into an exit")) {
+            check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_EXT | VEC_TIMER,
+                     "events: halted guest: interruption info 80000050");
+            check_eq(vmr(GUEST_RIP), (uintptr_t)ev_hlt_after,
+                     "events: halted guest: RIP after HLT");
+            lapic_eoi();
+        }
+        lapic_timer_drain();
     }
     if (!(vmx_misc & MISC_ACT_HLT)) {
         test_skip("events: entering in the HLT activity state", "not in IA32_VMX_MISC");
@@ -542,7 +600,15 @@ static void test_hlt_state(void)
         vmx_ctl_set(PIN_CONTROLS, PIN_PREEMPT);
         vmw(PREEMPT_TIMER, 100);
         vmw(GUEST_ACTIVITY, 1);
-        if (expect_reason(EXIT_PREEMPT, "entry in HLT state stays halted")) {
+        watchdog_arm();
+        uint64_t t0 = rdtsc();
+        uint32_t r = vmx_run();
+        uint64_t t1 = rdtsc();
+        lapic_timer_drain();
+        bool ok = check_eq(r, EXIT_PREEMPT, "events: entry in HLT state stays halted");
+        if (!ok) diag(r);
+        if (ok) {
+            check_timer_latency(t0, t1, 100, "preemption timer 100 after entry in HLT");
             check_eq(vmr(GUEST_ACTIVITY), 1, "events: entered HLT state: still halted");
             check_eq(vmr(GUEST_RIP), (uintptr_t)ev_hlt_after, "events: entered HLT: RIP unchanged");
         }
@@ -557,6 +623,21 @@ static void test_hlt_state(void)
         check_eq(vmr(GUEST_ACTIVITY), 0, "events: HLT state: guest active afterwards");
     }
     idt_set_handler(VEC_EXT, NULL);
+    /* Last, as a model that gets it wrong halts the machine here: with
+     * external-interrupt exiting, RFLAGS.IF = 0 does not block the exit
+     * (26.3 / 25.2), so the interrupt must also end a halted guest's HLT. */
+    if (start_at(ev_hlt, 2) && vmx_ctl_set(PIN_CONTROLS, PIN_EXTINT)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_HLT);
+        vmx_ctl_set(EXIT_CONTROLS, EXIT_ACK_INTR);
+        timer_fire(20000);
+        if (expect_reason(EXIT_EXTINT,
+                          "LAPIC timer wakes a halted guest with IF = 0 into an exit")) {
+            check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_EXT | VEC_TIMER,
+                     "events: halted guest, IF = 0: interruption info 80000050");
+            lapic_eoi();
+        }
+        lapic_timer_drain();
+    }
 }
 
 void test_main(void)
