@@ -123,6 +123,13 @@ bool vmx_signal(struct cpu *c, enum cpu_line line)
         c->pending &= ~PEND_INIT;
         exit_at_boundary(c, VMX_EXIT_INIT, 0, 0);
     }
+    /* A start-up IPI (offered as a line beyond the INTR/NMI/SMI/INIT
+     * ones) in the wait-for-SIPI activity state exits with the vector
+     * in the qualification (SDM vol 3C, 25.2, 28.2.1). */
+    if (line >= CPU_NLINES && c->activity == ACT_WAIT_SIPI) {
+        c->pending &= ~PEND_SIPI;
+        exit_at_boundary(c, VMX_EXIT_SIPI, c->sipi_vector, 0);
+    }
     return false;
 }
 

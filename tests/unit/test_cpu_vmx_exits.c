@@ -630,6 +630,59 @@ START_TEST(rf_saved_per_exit_kind)
 }
 END_TEST
 
+/* The guest at CPL 3 (user selectors of the harness GDT). */
+static void guest_cpl3(void)
+{
+    vx_put(VMCS_GUEST_CS_SEL, SEL_UCODE64);
+    vx_put(VMCS_GUEST_CS_AR, vmx_ar_from_vt(0xafb)); /* code, DPL 3, P, L, G */
+    static const uint32_t data_sel[] = {VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL,
+                                        VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL};
+    for (unsigned k = 0; k < 5; k++) {
+        vx_put(data_sel[k], SEL_UDATA);
+        vx_put(data_sel[k] - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_AR, vmx_ar_from_vt(0xcf3));
+    }
+}
+
+START_TEST(vmcall_at_cpl3_exits)
+{
+    GUEST(0x0f, 0x01, 0xc1);
+    guest_cpl3();
+    run();
+    expect_exit(VMX_EXIT_VMCALL, 0, 3);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_CS_SEL), SEL_UCODE64);
+}
+END_TEST
+
+START_TEST(vmread_at_cpl3_exits_before_gp)
+{
+    GUEST(0x0f, 0x78, 0xd8);
+    guest_cpl3();
+    run();
+    expect_exit(VMX_EXIT_VMREAD, 0, 3);
+}
+END_TEST
+
+START_TEST(cpuid_at_cpl3_exits)
+{
+    GUEST(0x0f, 0xa2);
+    guest_cpl3();
+    run();
+    expect_exit(VMX_EXIT_CPUID, 0, 2);
+}
+END_TEST
+
+START_TEST(hlt_at_cpl3_faults_before_exit)
+{
+    GUEST(0xf4);
+    guest_cpl3();
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_HLT_EXITING);
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_GP);
+    run();
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, 0, 0);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80000b0du);
+}
+END_TEST
+
 START_TEST(guest_state_saved_on_exit)
 {
     /* MOV RSP, 0x117000; PUSH RAX; CPUID */
@@ -702,6 +755,10 @@ static Suite *suite(void)
     tcase_add_test(t, idt_vectoring_info_on_nested_exit);
     tcase_add_test(t, double_fault_is_what_the_bitmap_sees);
     tcase_add_test(t, rf_saved_per_exit_kind);
+    tcase_add_test(t, vmcall_at_cpl3_exits);
+    tcase_add_test(t, vmread_at_cpl3_exits_before_gp);
+    tcase_add_test(t, cpuid_at_cpl3_exits);
+    tcase_add_test(t, hlt_at_cpl3_faults_before_exit);
     tcase_add_test(t, guest_state_saved_on_exit);
     suite_add_tcase(s, t);
     return s;
