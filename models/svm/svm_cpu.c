@@ -249,6 +249,7 @@ _Noreturn void svm_cpu_vmrun(struct cpu *c, uint64_t vmcb_pa)
         after_switch(c);
         host_single_step(c);
         cpu_charge(c, COST_VMEXIT);
+        c->insns++; /* VMRUN retired */
         cpu_virt_exited(c);
     }
 
@@ -277,6 +278,7 @@ _Noreturn void svm_cpu_vmrun(struct cpu *c, uint64_t vmcb_pa)
         c->intr_shadow = 1;
         c->pending |= PEND_SHADOW;
     }
+    c->insns++; /* VMRUN retired; the guest starts at the next boundary */
     if (e.inject.valid) {
         uint64_t nrip = c->s.rip;
         if (!vt_read64(&s->mem, vmcb_pa + VMCB_NRIP, &nrip)) nrip = c->s.rip;

@@ -255,14 +255,13 @@ START_TEST(nmi_intercept_then_stgi_delivers_to_host)
     struct harness *h = svm_setup();
     icpt(h, SVM_INTERCEPT_NMI);
     guest_code(h, nops_vmmcall, sizeof nops_vmmcall);
-    /* host: clgi; mov eax, VMCB; vmrun; nop; stgi; hlt (VMRUN and the
-     * world switches retire no instruction of the limit) */
+    /* host: clgi; mov eax, VMCB; vmrun; nop; stgi; hlt */
     static const uint8_t host[] = {0x0f, 0x01, 0xdd, 0xb8, 0x00, 0x00, 0x20, 0x00,
                                    0x0f, 0x01, 0xd8, 0x90, 0x0f, 0x01, 0xdc, 0xf4};
     harness_put(h, HARNESS_CODE, host, sizeof host);
     harness_run(h, 1); /* clgi */
     cpu_set_line(h->cpu, CPU_LINE_NMI, true);
-    harness_run(h, 2); /* mov, vmrun (the first guest boundary exits), nop */
+    harness_run(h, 2); /* mov, vmrun; the first guest boundary exits */
     ck_assert_uint_eq(exitcode(h), VMEXIT_NMI);
     ck_assert_uint_eq(vmcb64(h, VMCB_RIP), GUEST_CODE);
     ck_assert_uint_eq(h->cpu->pending & PEND_NMI, PEND_NMI);
