@@ -683,6 +683,60 @@ START_TEST(hlt_at_cpl3_faults_before_exit)
 }
 END_TEST
 
+/* A 32-bit paged guest (4-MiB pages over the first 4 GiB) with its own
+ * GDT: the harness's entries plus, at 60H, an available 32-bit TSS. */
+#define G32_PD  0x220000ull
+#define G32_GDT 0x230000ull
+#define G32_TSS 0x231000ull
+
+static void guest_32bit(void)
+{
+    for (unsigned k = 0; k < 1024; k++) {
+        uint32_t pde = (k << 22) | 0x87;
+        harness_put(h, G32_PD + 4 * k, &pde, 4);
+    }
+    uint8_t gdt[0x68];
+    harness_get_bytes(h, HARNESS_GDT, gdt, 0x60);
+    uint64_t tss = 0x67 | ((G32_TSS & 0xffffff) << 16) | (0x89ull << 40) | ((G32_TSS >> 24) << 56);
+    memcpy(gdt + 0x60, &tss, 8);
+    harness_put(h, G32_GDT, gdt, sizeof gdt);
+    vx_put(VMCS_ENTRY_CTLS, VMX_ENTRY_TRUE_DEFAULT1 | VMX_ENTRY_LOAD_EFER);
+    vx_put(VMCS_GUEST_EFER, 0);
+    vx_put(VMCS_GUEST_CR0, CR0_PE | CR0_ET | CR0_NE | CR0_PG);
+    vx_put(VMCS_GUEST_CR3, G32_PD);
+    vx_put(VMCS_GUEST_CR4, CR4_PSE | CR4_VMXE);
+    vx_put(VMCS_GUEST_GDTR_BASE, G32_GDT);
+    vx_put(VMCS_GUEST_GDTR_LIMIT, 0x67);
+    vx_put(VMCS_GUEST_CS_SEL, SEL_CODE32);
+    vx_put(VMCS_GUEST_CS_AR, vmx_ar_from_vt(0xc9b));
+    static const uint32_t data_sel[] = {VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL,
+                                        VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL};
+    for (unsigned k = 0; k < 5; k++) {
+        vx_put(data_sel[k], SEL_DATA32);
+        vx_put(data_sel[k] - VMCS_GUEST_ES_SEL + VMCS_GUEST_ES_AR, vmx_ar_from_vt(0xc93));
+    }
+}
+
+START_TEST(task_switch_exit_qualification)
+{
+    GUEST(0xea, 0, 0, 0, 0, 0x60, 0x00); /* JMP FAR 0060:00000000 */
+    guest_32bit();
+    run();
+    expect_exit(VMX_EXIT_TASK_SWITCH, 0, 7);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 0x60 | (2ull << 30));
+}
+END_TEST
+
+START_TEST(cpuid_in_32bit_guest)
+{
+    GUEST(0x0f, 0xa2);
+    guest_32bit();
+    run();
+    expect_exit(VMX_EXIT_CPUID, 0, 2);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_CR3), G32_PD);
+}
+END_TEST
+
 START_TEST(guest_state_saved_on_exit)
 {
     /* MOV RSP, 0x117000; PUSH RAX; CPUID */
@@ -759,6 +813,8 @@ static Suite *suite(void)
     tcase_add_test(t, vmread_at_cpl3_exits_before_gp);
     tcase_add_test(t, cpuid_at_cpl3_exits);
     tcase_add_test(t, hlt_at_cpl3_faults_before_exit);
+    tcase_add_test(t, task_switch_exit_qualification);
+    tcase_add_test(t, cpuid_in_32bit_guest);
     tcase_add_test(t, guest_state_saved_on_exit);
     suite_add_tcase(s, t);
     return s;
