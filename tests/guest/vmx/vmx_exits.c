@@ -872,6 +872,54 @@ static void test_invpcid(void)
     }
 }
 
+/* ---- PAUSE-loop exiting (25.1.3; PLE_Gap/PLE_Window, 24.6.13) ---- */
+#define PLE_GAP    0x4020
+#define PLE_WINDOW 0x4022
+__asm__(".text\n"
+        "x_ple_loop: pause\n"
+        "  jmp x_ple_loop\n");
+extern char x_ple_loop[];
+static GUEST_FN void g_spaced_pauses(void)
+{
+    /* PAUSEs further apart than PLE_Gap: each starts a new loop. */
+    for (int i = 0; i < 40; i++) {
+        uint64_t t = rdtsc();
+        pause();
+        while (rdtsc() - t < 4000)
+            barrier();
+    }
+}
+
+static void test_ple(void)
+{
+    if (!vmx_ctl_can_set(PROC_CONTROLS2, 1u << 10)) {
+        test_skip("exits: PAUSE-loop exiting", "not allowed");
+        return;
+    }
+    if (start(NULL) && vmx_proc2_set(1u << 10)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_PAUSE);
+        vmw(PLE_GAP, 1000);
+        vmw(PLE_WINDOW, 20000);
+        vmw(GUEST_RIP, (uintptr_t)x_ple_loop);
+        uint64_t t0 = rdtsc();
+        uint32_t r = vmx_run();
+        uint64_t t1 = rdtsc();
+        if (check_eq(r, EXIT_PAUSE, "exits: a tight PAUSE loop exits with reason 40 (PLE)")) {
+            check_eq(vmr(GUEST_RIP), (uintptr_t)x_ple_loop, "exits: PLE: RIP at the PAUSE");
+            checkf(t1 - t0 >= 20000, "exits: PLE: the loop ran at least PLE_Window (%llu TSC)",
+                   (unsigned long long)(t1 - t0));
+        } else {
+            diag(r);
+        }
+    }
+    if (start(g_spaced_pauses) && vmx_proc2_set(1u << 10)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_PAUSE | PROC_RDTSC);
+        vmw(PLE_GAP, 1000);
+        vmw(PLE_WINDOW, 20000);
+        done("PAUSEs more than PLE_Gap apart do not exit");
+    }
+}
+
 /* ---- task switches in a 32-bit guest (25.4.2; qualification table
  * 28-2: selector, source 0 CALL / 2 JMP) ---- */
 __asm__(".text\n.code32\n"
@@ -951,6 +999,7 @@ void test_main(void)
     test_vmx_insns();
     test_rand();
     test_invpcid();
+    test_ple();
     test_task_switch();
     test_priority();
 }
