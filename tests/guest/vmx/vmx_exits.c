@@ -920,6 +920,84 @@ static void test_ple(void)
     }
 }
 
+/* ---- XSAVES/XRSTORS (25.1.3, 25.3; XSS-exiting bitmap 24.6.20) ---- */
+#define XSS_EXIT_BITMAP 0x202c
+static uint8_t xsave_area[4096] __attribute__((aligned(64)));
+DECL_SITE(x_xsaves);
+DECL_SITE(x_xrstors);
+static GUEST_FN void g_xsaves(void)
+{
+    __asm__ volatile(G_SITE(x_xsaves, "xsaves64 (%0)")::"r"(xsave_area), "a"(1), "d"(0) : "memory");
+    __asm__ volatile(G_SITE(x_xrstors, "xrstors64 (%0)")::"r"(xsave_area), "a"(1), "d"(0)
+                     : "memory");
+}
+
+static volatile uint32_t xss_mask_lo, xss_mask_hi;
+DECL_SITE(x_xsaves_sup);
+DECL_SITE(x_xrstors_sup);
+static GUEST_FN void g_xsaves_sup(void)
+{
+    __asm__ volatile(G_SITE(x_xsaves_sup, "xsaves64 (%0)")::"r"(xsave_area), "a"(xss_mask_lo),
+                     "d"(xss_mask_hi)
+                     : "memory");
+    __asm__ volatile(G_SITE(x_xrstors_sup, "xrstors64 (%0)")::"r"(xsave_area), "a"(xss_mask_lo),
+                     "d"(xss_mask_hi)
+                     : "memory");
+}
+
+static void test_xsaves(void)
+{
+    uint32_t a, b, c, d;
+    cpuid_count(0xd, 1, &a, &b, &c, &d);
+    if (!(a & (1u << 3)) || !vmx_ctl_can_set(PROC_CONTROLS2, 1u << 20)) {
+        test_skip("exits: XSAVES/XRSTORS", "no XSAVES or enable-XSAVES not allowed");
+        return;
+    }
+    if (start(g_xsaves)) {
+        vmw(GUEST_CR4, read_cr4() | CR4_OSXSAVE);
+        vmw(EXCEPTION_BITMAP, 1u << 6);
+        if (expect_at("XSAVES without enable-XSAVES: #UD", EXIT_EXCEPTION, x_xsaves, x_xsaves_end,
+                      0, false))
+            check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_HW | 6,
+                     "exits: XSAVES without enable-XSAVES: interruption info #UD");
+    }
+    /* The exit condition is EDX:EAX & IA32_XSS & bitmap: x87 (an XCR0
+     * component) in the bitmap does not make XSAVES exit. */
+    if (start(g_xsaves) && vmx_proc2_set(1u << 20)) {
+        vmw(GUEST_CR4, read_cr4() | CR4_OSXSAVE);
+        vmw(XSS_EXIT_BITMAP, 1);
+        done("XSAVES with only an XCR0 component's bitmap bit does not exit");
+    }
+    uint64_t xss_ok = ((uint64_t)d << 32) | c; /* CPUID.(0DH,1):EDX:ECX */
+    unsigned bit = 0;
+    while (bit < 64 && !((xss_ok >> bit) & 1))
+        bit++;
+    if (bit == 64) {
+        test_skip("exits: XSAVES/XRSTORS exits", "no IA32_XSS component supported");
+        return;
+    }
+    uint64_t xss = rdmsr(0xda0);
+    wrmsr(0xda0, 1ull << bit);
+    xss_mask_lo = (uint32_t)(1ull << bit) | 1;
+    xss_mask_hi = (uint32_t)((1ull << bit) >> 32);
+    if (start(g_xsaves_sup) && vmx_proc2_set(1u << 20)) {
+        vmw(GUEST_CR4, read_cr4() | CR4_OSXSAVE);
+        vmw(XSS_EXIT_BITMAP, 1ull << bit);
+        bool ok = EXPECT("XSAVES with an IA32_XSS component's bitmap bit", 63, x_xsaves_sup, 0);
+        ok = ok && EXPECT("XRSTORS with an IA32_XSS component's bitmap bit", 64, x_xrstors_sup, 0);
+        if (ok) done("XSAVES/XRSTORS exits");
+    }
+    wrmsr(0xda0, xss);
+    if (start(g_xsaves) && vmx_proc2_set(1u << 20)) {
+        memset(xsave_area, 0, sizeof(xsave_area));
+        vmw(GUEST_CR4, read_cr4() | CR4_OSXSAVE);
+        vmw(XSS_EXIT_BITMAP, 0);
+        done("XSAVES/XRSTORS with a clear XSS-exiting bitmap run in the guest");
+        check_eq(*(uint64_t *)&xsave_area[512 + 8] >> 63, 1,
+                 "exits: XSAVES wrote the compacted-format bit of XCOMP_BV");
+    }
+}
+
 /* ---- task switches in a 32-bit guest (25.4.2; qualification table
  * 28-2: selector, source 0 CALL / 2 JMP) ---- */
 __asm__(".text\n.code32\n"
@@ -1000,6 +1078,7 @@ void test_main(void)
     test_rand();
     test_invpcid();
     test_ple();
+    test_xsaves();
     test_task_switch();
     test_priority();
 }
