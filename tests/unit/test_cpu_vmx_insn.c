@@ -391,6 +391,36 @@ START_TEST(invept_invalid_type_error_28)
 }
 END_TEST
 
+START_TEST(invept_single_context_invalid_eptp_error_28)
+{
+    enter_root(true);
+    harness_put64(h, SLOT_DESC, 0x300000 | (7u << 3) | 6); /* walk length 8 */
+    harness_put64(h, SLOT_DESC + 8, 0);
+    vx_mov_rax(h, 1);
+    harness_emit(h, 4, 0x66, 0x0f, 0x38, 0x80);
+    harness_emit_mem(h, 0, SLOT_DESC);
+    ck_assert_uint_eq(run_flags(), RF_ZF);
+    ck_assert_uint_eq(vx_get(VMCS_VM_INSN_ERROR), VMXERR_INVALID_INVEPT_INVVPID);
+    harness_put64(h, SLOT_DESC, 0x300000 | (3u << 3) | 6);
+    vx_mov_rax(h, 1);
+    harness_emit(h, 4, 0x66, 0x0f, 0x38, 0x80);
+    harness_emit_mem(h, 0, SLOT_DESC);
+    ck_assert_uint_eq(run_flags(), 0);
+}
+END_TEST
+
+START_TEST(vmwrite_exit_information_field_allowed)
+{
+    /* IA32_VMX_MISC[29] is 1: VMWRITE may write exit-information fields. */
+    enter_root(true);
+    vx_mov_rbx(h, VMCS_EXIT_QUAL);
+    vx_mov_rax(h, 0x55);
+    vx_vmwrite_rbx_rax(h);
+    ck_assert_uint_eq(run_flags(), 0);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 0x55);
+}
+END_TEST
+
 START_TEST(invept_global_succeeds)
 {
     enter_root(true);
@@ -610,6 +640,8 @@ static Suite *suite(void)
     tcase_add_test(t, vmfunc_in_root_is_ud);
     tcase_add_test(t, invept_invalid_type_error_28);
     tcase_add_test(t, invept_global_succeeds);
+    tcase_add_test(t, invept_single_context_invalid_eptp_error_28);
+    tcase_add_test(t, vmwrite_exit_information_field_allowed);
     tcase_add_test(t, invvpid_rules);
     tcase_add_test(t, vmxoff_leaves_vmx_operation);
     tcase_add_test(t, capability_msrs);

@@ -306,6 +306,54 @@ START_TEST(mtf_after_hlt_saves_hlt_state)
 }
 END_TEST
 
+#define EPTP_LIST 0x20b000ull
+#define EPT2_PML4 0x212000ull
+
+/* XOR EAX, EAX; MOV ECX, idx; VMFUNC; CPUID */
+#define VMFUNC_THEN_CPUID(idx) 0x31, 0xc0, 0xb9, idx, 0, 0, 0, 0x0f, 0x01, 0xd4, 0x0f, 0xa2
+
+static void vmfunc_setup(void)
+{
+    ept_first_gib();
+    harness_put64(h, EPT2_PML4, EPT_PDPT | 7); /* a second root, same tables */
+    harness_put64(h, EPTP_LIST + 8, EPT2_PML4 | (3u << 3) | 6);
+    vx_or(VMCS_PROC_CTLS2, VMX_PROC2_VMFUNC);
+    vx_put(VMCS_VMFUNC_CONTROLS, VMX_VMFUNC_EPTP_SWITCHING);
+    vx_put(VMCS_EPTP_LIST_ADDR, EPTP_LIST);
+}
+
+START_TEST(vmfunc_eptp_switch)
+{
+    GUEST(VMFUNC_THEN_CPUID(1));
+    vmfunc_setup();
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST + 10);
+    ck_assert_uint_eq(vx_get(VMCS_EPT_POINTER), EPT2_PML4 | (3u << 3) | 6);
+}
+END_TEST
+
+START_TEST(vmfunc_invalid_entry_exits_59)
+{
+    GUEST(VMFUNC_THEN_CPUID(2)); /* entry 2 is 0: not a valid EPTP */
+    vmfunc_setup();
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_VMFUNC, VX_GUEST + 7);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INSN_LEN), 3);
+    ck_assert_uint_eq(vx_get(VMCS_EPT_POINTER), EPT_PML4 | (3u << 3) | 6);
+}
+END_TEST
+
+START_TEST(vmfunc_without_enable_is_ud)
+{
+    GUEST(VMFUNC_THEN_CPUID(1));
+    ept_first_gib();
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_UD);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, VX_GUEST + 7);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80000306u);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_vmx_state");
@@ -329,6 +377,9 @@ static Suite *suite(void)
     tcase_add_test(t, exit_msr_load_applies_to_host);
     tcase_add_test(t, tsc_scaling_multiplies_guest_tsc);
     tcase_add_test(t, mtf_after_hlt_saves_hlt_state);
+    tcase_add_test(t, vmfunc_eptp_switch);
+    tcase_add_test(t, vmfunc_invalid_entry_exits_59);
+    tcase_add_test(t, vmfunc_without_enable_is_ud);
     suite_add_tcase(s, t);
     return s;
 }
