@@ -73,6 +73,9 @@ _Noreturn void vmx_vmexit(struct cpu *c, struct vmx_exit_info *info)
     unsigned sh = c->insns == v->shadow_insns ? v->shadow : 0;
     if (sh == 1) g->interruptibility |= VT_INTR_STI;
     if (sh == 2) g->interruptibility |= VT_INTR_MOVSS;
+    /* An exit during an IRET that unblocked NMIs saves them unblocked
+     * (SDM vol 3C, 28.1); the exit information says so (bit 12). */
+    if (v->iret_unblocked_nmi) g->interruptibility &= ~(uint32_t)VT_INTR_NMI;
     if (v->ctl.pin & VMX_PIN_VIRTUAL_NMIS) {
         info->nmi_blocking_virtual = true;
         g->interruptibility &= ~(uint32_t)VT_INTR_NMI;

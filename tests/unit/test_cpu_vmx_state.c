@@ -105,6 +105,8 @@ START_TEST(iret_fault_reports_nmi_unblocking)
     expect_exit(VMX_EXIT_EXCEPTION_NMI, VX_GUEST + 11);
     ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80001b0du);
     ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_ERROR), 0);
+    /* The IRET unblocked NMIs before the exit (SDM vol 3C, 28.1). */
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_INTERRUPTIBILITY) & VMX_GUEST_INTR_NMI, 0);
 }
 END_TEST
 
