@@ -280,6 +280,21 @@ START_TEST(exit_msr_load_applies_to_host)
 }
 END_TEST
 
+START_TEST(exit_msr_load_failure_is_vmx_abort)
+{
+    GUEST(0x0f, 0xa2);
+    uint64_t load[2] = {0xc0000080u, 1ull << 3}; /* EFER reserved bit */
+    harness_put(h, MSR_AREA, load, 16);
+    vx_put(VMCS_EXIT_MSR_LOAD_ADDR, MSR_AREA);
+    vx_put(VMCS_EXIT_MSR_LOAD_COUNT, 1);
+    ck_assert_int_eq(vx_run(h, 100), CPU_STOP_SHUTDOWN);
+    uint32_t indicator;
+    harness_get_bytes(h, VX_VMCS + 4, &indicator, 4);
+    ck_assert_uint_eq(indicator, VMX_ABORT_LOAD_HOST_MSR);
+    ck_assert_ptr_nonnull(strstr(cpu_shutdown_info(h->cpu), "VMX abort"));
+}
+END_TEST
+
 START_TEST(tsc_scaling_multiplies_guest_tsc)
 {
     GUEST(0x0f, 0x31, 0x48, 0x89, 0xc3, 0x48, 0x89, 0xd1,
@@ -377,6 +392,7 @@ static Suite *suite(void)
     tcase_add_test(t, entry_msr_load_and_exit_msr_store);
     tcase_add_test(t, entry_msr_load_failure_exits_34);
     tcase_add_test(t, exit_msr_load_applies_to_host);
+    tcase_add_test(t, exit_msr_load_failure_is_vmx_abort);
     tcase_add_test(t, tsc_scaling_multiplies_guest_tsc);
     tcase_add_test(t, mtf_after_hlt_saves_hlt_state);
     tcase_add_test(t, vmfunc_eptp_switch);
