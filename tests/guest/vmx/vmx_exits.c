@@ -106,6 +106,14 @@ static GUEST_FN void g_rdtsc_plain(void)
     g_out[0] = ((uint64_t)d << 32) | a;
 }
 
+static GUEST_FN void g_rdtscp_plain(void)
+{
+    uint32_t a, c, d;
+    __asm__ volatile("rdtscp" : "=a"(a), "=c"(c), "=d"(d));
+    g_out[0] = ((uint64_t)d << 32) | a;
+    g_out[1] = c;
+}
+
 DECL_SITE(x_rdtscp);
 static GUEST_FN void g_rdtscp(void)
 {
@@ -156,6 +164,32 @@ static void test_simple(void)
         checkf(g_out[0] >= t0 + off && g_out[0] <= t1 + off,
                "exits: TSC offsetting: guest RDTSC %#llx within host [%#llx, %#llx] + 2^40",
                (unsigned long long)g_out[0], (unsigned long long)t0, (unsigned long long)t1);
+    }
+    /* TSC scaling (25.3): guest TSC = (TSC * multiplier) >> 48 + offset. */
+    if (start(g_rdtsc_plain) && vmx_ctl_set(PROC_CONTROLS, PROC_TSC_OFFSET) &&
+        vmx_proc2_set(1u << 25)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_RDTSC);
+        vmw(TSC_OFFSET, 0);
+        vmw(0x2032, 3ull << 47); /* multiplier 1.5 */
+        uint64_t t0 = rdtsc();
+        done("RDTSC with TSC scaling");
+        uint64_t t1 = rdtsc();
+        checkf(g_out[0] >= t0 + t0 / 2 && g_out[0] <= t1 + t1 / 2,
+               "exits: TSC scaling x1.5: guest RDTSC %#llx within 1.5 x [%#llx, %#llx]",
+               (unsigned long long)g_out[0], (unsigned long long)t0, (unsigned long long)t1);
+    }
+    /* RDTSCP without exiting: TSC + offset and TSC_AUX. */
+    if (start(g_rdtscp_plain) && vmx_proc2_set(PROC2_RDTSCP) &&
+        vmx_ctl_set(PROC_CONTROLS, PROC_TSC_OFFSET)) {
+        vmx_ctl_clear(PROC_CONTROLS, PROC_RDTSC);
+        vmw(TSC_OFFSET, 1ull << 41);
+        wrmsr(0xc0000103, 0x5a);
+        uint64_t t0 = rdtsc();
+        done("RDTSCP with TSC offsetting");
+        uint64_t t1 = rdtsc();
+        checkf(g_out[0] >= t0 + (1ull << 41) && g_out[0] <= t1 + (1ull << 41),
+               "exits: RDTSCP applies the TSC offset too");
+        check_eq(g_out[1], 0x5a, "exits: RDTSCP in the guest returns TSC_AUX in ECX");
     }
     /* RDTSCP: #UD unless "enable RDTSCP" (25.3), with priority over the
      * RDTSC-exiting VM exit (25.1.1). */
@@ -216,8 +250,13 @@ static GUEST_FN void g_cr0(void)
     g_out[0] = v;
     __asm__ volatile("smsw %%eax" : "=a"(s));
     g_out[1] = s;
-    /* Same as the shadow in the owned bit: no exit. */
-    __asm__ volatile("mov %%rax, %%cr0" ::"a"(v) : "memory");
+    /* Same as the shadow in the owned bits, a non-owned bit (AM) changed:
+     * no exit, and the change takes effect. */
+    __asm__ volatile("mov %%rax, %%cr0" ::"a"(v ^ CR0_AM) : "memory");
+    __asm__ volatile("mov %%cr0, %%rax" : "=a"(v));
+    g_out[2] = v;
+    __asm__ volatile("mov %%rax, %%cr0" ::"a"(v ^ CR0_AM) : "memory");
+    __asm__ volatile("mov %%cr0, %%rax" : "=a"(v));
     __asm__ volatile(G_SITE(x_cr0w, "mov %%rbx, %%cr0")::"b"(v ^ CR0_TS) : "memory");
     __asm__ volatile(G_SITE(x_clts, "clts")::: "memory");
     __asm__ volatile(G_SITE(x_lmsw, "lmsw %%ax")::"a"(g_in[0]) : "memory");
@@ -295,6 +334,8 @@ static void test_cr(void)
             check_eq(g_out[1] & 0xffff, ((cr0 | CR0_TS) & ~CR0_MP) & 0xffff,
                      "exits: SMSW returns the read-shadow bits for owned bits");
             check_eq(vmr(GUEST_CR0), cr0 & ~CR0_TS, "exits: guest CR0 keeps the owned bits' value");
+            check_eq(g_out[2], ((cr0 | CR0_TS) & ~CR0_MP) ^ CR0_AM,
+                     "exits: MOV to CR0 of a non-owned bit (AM) takes effect without an exit");
         }
     }
     /* CR4: VMXE owned with shadow 0 hides it from the guest. */
@@ -335,6 +376,7 @@ DECL_SITE(x_outw_dx);
 DECL_SITE(x_outl_imm);
 DECL_SITE(x_rep_outsb);
 DECL_SITE(x_insw);
+DECL_SITE(x_outsl32);
 static GUEST_FN void g_io(void)
 {
     __asm__ volatile(G_SITE(x_inb_imm, "inb $0x80, %%al")::: "rax");
@@ -342,6 +384,7 @@ static GUEST_FN void g_io(void)
     __asm__ volatile(G_SITE(x_outl_imm, "outl %%eax, $0x70")::"a"(0));
     __asm__ volatile(G_SITE(x_rep_outsb, "rep outsb")::"S"(buf), "c"(3), "d"(0x80) : "memory");
     __asm__ volatile(G_SITE(x_insw, "insw")::"D"(buf), "d"(0x1234) : "memory");
+    __asm__ volatile(G_SITE(x_outsl32, "addr32 outsl")::"S"(buf), "d"(0x80) : "memory");
 }
 
 DECL_SITE(x_io_7fff);
@@ -380,6 +423,14 @@ static void test_io(void)
             if (vmx_basic & BASIC_INSOUTS_INFO)
                 check_eq(vmr(EXIT_INSN_INFO) & 0x38380, 0x100,
                          "exits: INS: instruction info: 64-bit address size, ES");
+        }
+        ok = ok && EXPECT("OUTSD with a 32-bit address size", EXIT_IO, x_outsl32, 0x00800013);
+        if (ok) {
+            check_eq(vmr(GUEST_LINEAR_ADDR), (uintptr_t)buf & 0xffffffffu,
+                     "exits: OUTS with addr32: guest-linear address from ESI");
+            if (vmx_basic & BASIC_INSOUTS_INFO)
+                check_eq(vmr(EXIT_INSN_INFO) & 0x38380, 0x18080,
+                         "exits: OUTS with addr32: instruction info: 32-bit address size, DS");
             done("unconditional I/O exiting");
         }
     }
