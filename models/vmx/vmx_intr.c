@@ -27,7 +27,7 @@ static void rearm(struct cpu *c)
         c->pending |= PEND_CHECK;
 }
 
-bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
+static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
 {
     struct vmx_cpu *v = c->vmx;
     const struct vmx_controls *k = &v->ctl;
@@ -113,6 +113,24 @@ bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     }
     rearm(c);
     return false;
+}
+
+/* Debug traps the CPU collected for this boundary stay pending while a
+ * higher-priority exit (MTF, TPR below threshold, APIC write) happens, so
+ * that the exit saves them in the pending debug exceptions field (SDM
+ * vol 3C, 28.3.4); otherwise the CPU delivers them. */
+bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
+{
+    if (traps) {
+        c->dr6_pending = traps;
+        c->pending |= PEND_DBTRAP;
+    }
+    bool took = boundary(c, traps, shadow);
+    if (traps) {
+        c->pending &= ~PEND_DBTRAP;
+        c->dr6_pending = 0;
+    }
+    return took;
 }
 
 /* INIT exits in non-root operation (SDM vol 3C, 25.2); SMIs are not

@@ -220,6 +220,31 @@ START_TEST(pending_debug_exception_delivered_after_entry)
 }
 END_TEST
 
+START_TEST(single_step_trap_exits_through_bitmap)
+{
+    GUEST(0x90, 0x90);
+    vx_put(VMCS_GUEST_RFLAGS, 0x102); /* TF */
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_DB);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, VX_GUEST + 1);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80000301u);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 1u << 14); /* BS */
+}
+END_TEST
+
+START_TEST(mtf_has_priority_over_single_step_trap)
+{
+    GUEST(0x90, 0x90);
+    vx_put(VMCS_GUEST_RFLAGS, 0x102);
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_DB);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_MTF);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_MTF, VX_GUEST + 1);
+    /* The single-step trap stays pending in the VMCS. */
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_PENDING_DBG), 1u << 14);
+}
+END_TEST
+
 START_TEST(pending_breakpoint_without_enable_bit_is_dropped)
 {
     GUEST(0x90, 0x0f, 0xa2);
@@ -389,6 +414,8 @@ static Suite *suite(void)
     tcase_add_test(t, nmi_blocking_saved_after_guest_nmi);
     tcase_add_test(t, pending_debug_exception_delivered_after_entry);
     tcase_add_test(t, pending_breakpoint_without_enable_bit_is_dropped);
+    tcase_add_test(t, single_step_trap_exits_through_bitmap);
+    tcase_add_test(t, mtf_has_priority_over_single_step_trap);
     tcase_add_test(t, entry_msr_load_and_exit_msr_store);
     tcase_add_test(t, entry_msr_load_failure_exits_34);
     tcase_add_test(t, exit_msr_load_applies_to_host);
