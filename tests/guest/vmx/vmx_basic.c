@@ -1,4 +1,4 @@
-/* VMX basics (SDM vol 3C, chapters 24, 25 and 31 "VMX instruction
+/* VMX basics (SDM vol 3C, chapters 23, 24 and 30 "VMX instruction
  * reference"): discovery and enabling, VMXON's exceptions and failures,
  * VMCS pointer instructions, VMREAD/VMWRITE of each field width and their
  * failures, VMLAUNCH/VMRESUME of a guest that executes VMCALL, the
@@ -115,7 +115,7 @@ static void test_vmxon(void)
     *(uint32_t *)vmxon_region = vmx_revision;
     uint64_t pa = (uintptr_t)vmxon_region;
 
-    /* 31: VMXON #UD when CR4.VMXE = 0. */
+    /* 30, VMXON: #UD when CR4.VMXE = 0. */
     write_cr4(read_cr4() & ~CR4_VMXE);
     int st = vmxon(pa);
     check(st == VMX_FAULT && last_exc.vector == 6, "basic: VMXON with CR4.VMXE=0 raises #UD");
@@ -161,7 +161,7 @@ static void test_vmxon(void)
     check_status(vmxon(pa), VMX_FAIL_INVALID,
                  "basic: VMXON in VMX root without a current VMCS: VMfailInvalid");
 
-    /* 24.8: in VMX operation the fixed bits cannot be changed: #GP. */
+    /* 23.8: in VMX operation the fixed bits cannot be changed: #GP. */
     check_eq(cr_write_fault(4, read_cr4() & ~CR4_VMXE), 13,
              "basic: clearing CR4.VMXE in VMX operation raises #GP");
     if (rdmsr(MSR_VMX_CR0_FIXED0) & CR0_NE)
@@ -216,7 +216,7 @@ static void test_vmcs_pointer(void)
     vmptrst(&cur);
     check_eq(cur, vp, "basic: failed VMPTRLDs leave the current VMCS");
 
-    /* VMCALL in VMX root operation (31, VMCALL): VMfail(1). */
+    /* VMCALL in VMX root operation (30, VMCALL): VMfail(1). */
     uint64_t fl;
     __asm__ volatile("pushfq; orq $0x8d5, (%%rsp); popfq; vmcall; pushfq; popq %0"
                      : "=r"(fl)::"cc", "memory");
@@ -266,7 +266,7 @@ static void test_vmread_vmwrite(void)
         check_vmfail_valid(vmwrite(EXIT_QUAL, 0x1234), VMERR_READ_ONLY_FIELD,
                            "basic: VMWRITE to a read-only field: VMfailValid(13)");
     }
-    /* Memory operands (31, VMREAD/VMWRITE: 64 bits in 64-bit mode). */
+    /* Memory operands (30, VMREAD/VMWRITE: 64 bits in 64-bit mode). */
     static uint64_t mem;
     mem = 0;
     vmw(CR3_TARGET1, 0x1122334455667788ull);

@@ -1,8 +1,8 @@
-/* VM-entry checks (SDM vol 3C, chapter 27): one broken field per case on an
- * otherwise valid VMCS. Control-field checks (27.2.1) fail with
- * VMfailValid(7), host-state checks (27.2.2-27.2.4) with VMfailValid(8);
- * guest-state checks (27.3.1) end in a VM exit with reason 33 and bit 31
- * set (28.8 / 27.8), MSR loading (27.4) with reason 34 and the 1-based
+/* VM-entry checks (SDM vol 3C, chapter 26): one broken field per case on an
+ * otherwise valid VMCS. Control-field checks (26.2.1) fail with
+ * VMfailValid(7), host-state checks (26.2.2-26.2.4) with VMfailValid(8);
+ * guest-state checks (26.3.1) end in a VM exit with reason 33 and bit 31
+ * set (26.7, 26.8), MSR loading (26.4) with reason 34 and the 1-based
  * index of the failing entry as qualification. */
 #include "vmx_lib.h"
 
@@ -72,7 +72,7 @@ static void expect_ok(const char *name)
     vmx_run_to_done(what);
 }
 
-/* ---- 27.2.1: VM-execution, exit and entry control fields ---- */
+/* ---- 26.2.1: VM-execution, exit and entry control fields ---- */
 static void reserved_controls(uint32_t field, uint32_t msr, const char *name)
 {
     uint64_t cap = field == PROC_CONTROLS2 ? rdmsr(MSR_VMX_PROCBASED2) : vmx_ctl_msr(msr);
@@ -144,7 +144,7 @@ static void test_controls(void)
         vmw(MSR_BITMAP, (uintptr_t)io_page + 0x10);
         CTL_FAIL("MSR bitmap not 4 KiB aligned");
     }
-    /* TPR shadow (27.2.1.1). */
+    /* TPR shadow (26.2.1.1). */
     if (vmx_ctl_can_set(PROC_CONTROLS, PROC_TPR_SHADOW)) {
         memset(vapic_page, 0, 4096);
         if (reset()) {
@@ -174,7 +174,7 @@ static void test_controls(void)
             vapic_page[0x80] = 0;
         }
     }
-    /* NMI controls (27.2.1.1). */
+    /* NMI controls (26.2.1.1). */
     if (reset() && vmx_ctl_can_set(PIN_CONTROLS, PIN_NMI | PIN_VIRT_NMI)) {
         vmx_ctl_set(PIN_CONTROLS, PIN_VIRT_NMI);
         vmx_ctl_clear(PIN_CONTROLS, PIN_NMI);
@@ -206,7 +206,7 @@ static void test_controls(void)
         CTL_FAIL("EPTP with reserved memory type 2");
     }
 
-    /* Event injection (27.2.1.3). */
+    /* Event injection (26.2.1.3). */
     inject(INTR_VALID | (1u << 8) | 0x20, 0, 0, "injection of reserved type 1");
     inject(INTR_VALID | INTR_TYPE_NMI | 3, 0, 0, "NMI injection with vector 3");
     inject(INTR_VALID | INTR_TYPE_HW | 32, 0, 0, "hardware exception with vector 32");
@@ -239,14 +239,14 @@ static void test_controls(void)
         vmw(EXIT_MSR_LOAD_ADDR, (uintptr_t)msr_area + 2);
         CTL_FAIL("VM-exit MSR-load address bits 3:0 not 0");
     }
-    /* 27.2.1.3: outside SMM, "entry to SMM" and "deactivate dual-monitor
+    /* 26.2.1.3: outside SMM, "entry to SMM" and "deactivate dual-monitor
      * treatment" must be 0. */
     if (reset() && vmx_ctl_set(ENTRY_CONTROLS, 1u << 10)) CTL_FAIL("entry to SMM outside SMM");
     if (reset() && vmx_ctl_set(ENTRY_CONTROLS, 1u << 11))
         CTL_FAIL("deactivate dual-monitor treatment outside SMM");
 }
 
-/* ---- 27.2.2-27.2.4: host state ---- */
+/* ---- 26.2.2-26.2.4: host state ---- */
 static void test_host(void)
 {
     const uint64_t noncanon = 0x4000000000000000ull;
@@ -325,7 +325,7 @@ static void test_host(void)
     }
 }
 
-/* ---- 27.3.1: guest state ---- */
+/* ---- 26.3.1: guest state ---- */
 static void test_guest(void)
 {
     if (!reset()) return;
@@ -391,7 +391,7 @@ static void test_guest(void)
         vmw(GUEST_RIP, 0x4000000000000000ull);
         GUEST_FAIL("guest RIP bits 63:N not identical with CS.L = 1");
     }
-    /* 27.3.1.4 checks only bits 63:N: RIP 0000_8000_0000_0000 enters, and
+    /* 26.3.1.4 checks only bits 63:N: RIP 0000_8000_0000_0000 enters, and
      * the fetch then faults in the guest. */
     if (reset()) {
         vmw(GUEST_RIP, 0x0000800000000000ull);
@@ -485,7 +485,7 @@ static void test_guest(void)
         GUEST_FAIL("non-canonical guest FS base");
     }
     /* Activity state HLT: SS.DPL must be 0 and only some events may be
-     * injected (27.3.1.5). */
+     * injected (26.3.1.5). */
     if ((vmx_misc & MISC_ACT_HLT) && reset()) {
         vmw(GUEST_ACTIVITY, 1);
         vmw(ENTRY_INTR_INFO, INTR_VALID | INTR_ERRCODE | INTR_TYPE_HW | 13);
@@ -516,7 +516,7 @@ static void test_guest(void)
     }
 }
 
-/* ---- 27.3.1.6 / 27.3.4: a PAE guest's PDPTEs are checked at entry;
+/* ---- 26.3.1.6 / 26.3.4: a PAE guest's PDPTEs are checked at entry;
  * a reserved bit fails it with qualification 2 ---- */
 static uint64_t pae_pdpt[4] __attribute__((aligned(32)));
 static void test_pdpte(void)
@@ -533,7 +533,7 @@ static void test_pdpte(void)
     expect_entry_exit(EXIT_BAD_GUEST, 2, "PAE guest with a reserved bit in PDPTE0");
 }
 
-/* ---- 27.4: MSR loading ---- */
+/* ---- 26.4: MSR loading ---- */
 static void msr_case(unsigned n, uint64_t qual, const char *name)
 {
     if (!reset()) return;

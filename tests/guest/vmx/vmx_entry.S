@@ -4,7 +4,7 @@
  *   Saves the host's callee-saved registers, points HOST_RSP at them,
  *   loads the guest GPRs from *regs and executes VMLAUNCH (launch != 0) or
  *   VMRESUME. A VM exit arrives at vmx_exit_landing (HOST_RIP) with RSP =
- *   HOST_RSP (SDM vol 3C, 28.5.1: RSP and RIP come from the host-state
+ *   HOST_RSP (SDM vol 3C, 27.5.1: RSP and RIP come from the host-state
  *   area; RFLAGS is cleared but for bit 1), which stores the guest GPRs
  *   back and returns 0. If the instruction fails it falls through
  *   (SDM vol 3C, 30.3 VMLAUNCH/VMRESUME: VMfailInvalid sets CF, VMfailValid

@@ -1,6 +1,6 @@
-/* EPT, VPID and unrestricted guest (SDM vol 3C, chapter 29 "VMX support for
+/* EPT, VPID and unrestricted guest (SDM vol 3C, chapter 28 "VMX support for
  * address translation"): a guest with its own 4-level page tables under a
- * 4-level EPT; EPT violations with their qualification (table 28-7:
+ * 4-level EPT; EPT violations with their qualification (table 27-7:
  * access R/W/X, the entry's permissions, guest-linear address valid, final
  * translation vs paging-structure access) and the guest-physical and
  * guest-linear address fields; EPT misconfigurations; accessed/dirty
@@ -344,7 +344,7 @@ static void test_ad(void)
     done("A/D write");
     check_eq(*pte & (EPT_A | EPT_D), EPT_A | EPT_D, "ept: A/D: a write sets the dirty flag");
 
-    /* 29.3.3.2: with A/D enabled, guest paging-structure accesses count
+    /* "Accessed and Dirty Flags for EPT": with A/D enabled, guest paging-structure accesses count
      * as writes: a read-only guest PT page faults although the guest's own
      * A/D bits are already set. */
     uint64_t *gpt = pte_of(area.gpt_pt);
@@ -363,7 +363,7 @@ static void test_ad(void)
 }
 
 /* ---- an EPT violation while delivering an injected event: IDT-vectoring
- * information (28.2.4) ---- */
+ * information (27.2.4) ---- */
 static void test_vectoring_ept(void)
 {
     struct __attribute__((packed)) {
@@ -396,7 +396,7 @@ static void test_vectoring_ept(void)
     flush_ept();
 }
 
-/* ---- page-modification logging (29.3.6) ---- */
+/* ---- page-modification logging (28.2, "Page-Modification Logging") ---- */
 #define PML_ADDRESS 0x200e
 #define PML_INDEX   0x0812
 static uint64_t pml_log[512] __attribute__((aligned(4096)));
@@ -663,8 +663,8 @@ static void test_vmfunc(void)
     invept(2, 0);
 }
 
-/* ---- a PAE guest under EPT takes its PDPTEs from the VMCS (27.3.2.4,
- * 28.3.1 / 29.3.3): the copy in memory at CR3 is not read at entry ---- */
+/* ---- a PAE guest under EPT takes its PDPTEs from the VMCS (26.3.2.4,
+ * 27.3.4): the copy in memory at CR3 is not read at entry ---- */
 #define PAE_LA 0x0c800000u /* PD index 100 */
 static uint64_t pae_pdpt_mem[4] __attribute__((aligned(32)));
 static uint64_t pae_pd_a[512] __attribute__((aligned(4096)));
@@ -713,7 +713,7 @@ static void test_pae_pdptes(void)
     check_eq(vmr(GUEST_PDPTE0), (uintptr_t)pae_pd_b | 1, "ept: PDPTE0 saved at exit");
 }
 
-/* ---- unrestricted guest in real mode (26.3.1.1 relaxations, 29.? ) ---- */
+/* ---- unrestricted guest in real mode (26.3.1.1 relaxations; 25.6 "Unrestricted Guests") ---- */
 #define RM_BASE 0x7000u
 static void test_unrestricted(void)
 {

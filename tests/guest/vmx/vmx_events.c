@@ -1,9 +1,9 @@
 /* Events in VMX non-root operation (SDM vol 3C): event injection at VM
  * entry (26.6) through the guest IDT, interrupt- and NMI-window exiting
  * (25.2, 26.7.5), external-interrupt exiting with "acknowledge interrupt
- * on exit" (24.7.1, 28.2.2), NMI exiting, IDT-vectoring information (28.2.4),
+ * on exit" (24.7.1, 27.2.2), NMI exiting, IDT-vectoring information (27.2.4),
  * the VMX-preemption timer (25.5.1), monitor trap flag (25.5.2) and the HLT
- * activity state (26.7.? / 24.4.2). */
+ * activity state (24.4.2). */
 #include "vmx_lib.h"
 
 #define VEC_EXT   0x40
@@ -206,7 +206,7 @@ static void test_windows(void)
             check_eq(vmr(GUEST_RIP), (uintptr_t)ev_nw,
                      "events: NMI window: exit before the first guest instruction");
     }
-    /* 26.6.1.2: injecting an NMI with virtual NMIs sets virtual-NMI
+    /* 26.6.1: injecting an NMI with virtual NMIs sets virtual-NMI
      * blocking; the guest handler's IRET lifts it: the window opens on
      * return, at the interrupted RIP. */
     idt_set_handler(2, on_event);
@@ -253,7 +253,7 @@ static bool lapic_isr_has(unsigned vec)
 
 static void iret_to_self(void)
 {
-    /* Ends NMI blocking left by an NMI VM exit (SDM vol 3C, 28.? / 6.7.1). */
+    /* Ends NMI blocking left by an NMI VM exit (SDM vol 3A, 6.7.1). */
     __asm__ volatile("movq %%rsp, %%rax\n pushq $0x10\n pushq %%rax\n pushfq\n pushq $0x18\n"
                      "leaq 1f(%%rip), %%rax\n pushq %%rax\n iretq\n1:" ::
                          : "rax", "memory");
@@ -282,7 +282,7 @@ static void test_external(void)
     if (start_at(ev_spin, 2) && vmx_ctl_set(PIN_CONTROLS, PIN_EXTINT)) {
         vmx_ctl_clear(EXIT_CONTROLS, EXIT_ACK_INTR);
         timer_fire(5000);
-        /* 26.3 / 25.2: with external-interrupt exiting, RFLAGS.IF = 0 does
+        /* 25.2: with external-interrupt exiting, RFLAGS.IF = 0 does
          * not block the exit. */
         if (expect_reason(EXIT_EXTINT, "external interrupt exits though guest IF = 0")) {
             check_eq(vmr(EXIT_INTR_INFO) & INTR_VALID, 0,
@@ -315,7 +315,7 @@ static void test_external(void)
     }
 }
 
-/* ---- IDT-vectoring information (28.2.4) ---- */
+/* ---- IDT-vectoring information (27.2.4) ---- */
 static void test_vectoring(void)
 {
     guest_idt_gate_p_toggle(0x44, false);
@@ -446,7 +446,7 @@ static void test_tpr_shadow(void)
         check_eq(tpr_read, 5, "events: MOV from CR8 reads VTPR[7:4]");
         check_eq(vapic[0x80], 0x30, "events: MOV to CR8 writes VTPR = value << 4");
         check_eq(*(uint32_t *)&vapic[0x80], 0x30, "events: VTPR bytes 81H-83H cleared");
-        /* Every VM entry checks threshold[3:0] <= VTPR[7:4] (27.2.1.1): a
+        /* Every VM entry checks threshold[3:0] <= VTPR[7:4] (26.2.1.1): a
          * VMM lowers the threshold before resuming. */
         vmw(TPR_THRESHOLD, 3);
         done("TPR shadow");
@@ -466,7 +466,7 @@ static void test_pending_mtf(void)
 }
 
 /* ---- APIC-access page (29.4): virtualized VTPR reads, APIC-access
- * exits 44 with offset and access type (table 28-6) ---- */
+ * exits 44 with offset and access type (table 27-6) ---- */
 static volatile uint32_t apic_tpr_read;
 DECL_SITE(ev_apic_id_read);
 DECL_SITE(ev_apic_icr_write);
@@ -516,7 +516,7 @@ static void test_apic_access(void)
     }
 }
 
-/* ---- HLT activity state (24.4.2, 26.7) ---- */
+/* ---- HLT activity state (24.4.2) ---- */
 /* A watchdog for the HLT tests: a LAPIC timer interrupt far beyond the
  * expected exit, delivered in the guest (IF = 1) if the expected exit
  * never comes, so that a halted guest cannot stop the whole run. */
@@ -625,7 +625,7 @@ static void test_hlt_state(void)
     idt_set_handler(VEC_EXT, NULL);
     /* Last, as a model that gets it wrong halts the machine here: with
      * external-interrupt exiting, RFLAGS.IF = 0 does not block the exit
-     * (26.3 / 25.2), so the interrupt must also end a halted guest's HLT. */
+     * (25.2), so the interrupt must also end a halted guest's HLT. */
     if (start_at(ev_hlt, 2) && vmx_ctl_set(PIN_CONTROLS, PIN_EXTINT)) {
         vmx_ctl_clear(PROC_CONTROLS, PROC_HLT);
         vmx_ctl_set(EXIT_CONTROLS, EXIT_ACK_INTR);

@@ -1,6 +1,6 @@
 /* VM exits caused by instructions and exceptions (SDM vol 3C, 25.1-25.2
- * "Instructions that cause VM exits", 28.2 "Recording VM-exit information",
- * tables 28-1 to 28-14 for the exit qualifications and instruction
+ * "Instructions that cause VM exits", 27.2 "Recording VM-exit information",
+ * tables 27-1 to 28-14 for the exit qualifications and instruction
  * information): exit reason, qualification, instruction length and guest
  * RIP for each, CR masks/shadows and CR3 targets, I/O and MSR bitmaps,
  * descriptor-table exits, the exception bitmap with #PF error-code
@@ -211,7 +211,7 @@ static void test_simple(void)
     }
 }
 
-/* ---- control registers (25.1.3; qualification table 28-3) ---- */
+/* ---- control registers (25.1.3; qualification table 27-3) ---- */
 DECL_SITE(x_movcr3);
 DECL_SITE(x_cr3_read);
 DECL_SITE(x_cr3_target);
@@ -351,7 +351,7 @@ static void test_cr(void)
     }
 }
 
-/* ---- MOV DR (qualification table 28-4) ---- */
+/* ---- MOV DR (qualification table 27-4) ---- */
 DECL_SITE(x_dr7r);
 DECL_SITE(x_dr0w);
 static GUEST_FN void g_dr(void)
@@ -370,7 +370,7 @@ static void test_dr(void)
     }
 }
 
-/* ---- I/O (25.1.3; qualification table 28-5) ---- */
+/* ---- I/O (25.1.3; qualification table 27-5) ---- */
 DECL_SITE(x_inb_imm);
 DECL_SITE(x_outw_dx);
 DECL_SITE(x_outl_imm);
@@ -561,7 +561,7 @@ static void test_misc(void)
         test_skip("exits: MONITOR/MWAIT", "CPUID.1:ECX.MONITOR clear");
     } else if (start(g_monitor) && vmx_ctl_set(PROC_CONTROLS, PROC_MONITOR | PROC_MWAIT)) {
         bool ok = EXPECT("MONITOR", EXIT_MONITOR, x_monitor, 0);
-        /* Table 28-1: MWAIT's bit 0 says whether MONITOR hardware is armed;
+        /* Table 27-1: MWAIT's bit 0 says whether MONITOR hardware is armed;
          * the MONITOR exited, so it is not. */
         ok = ok && EXPECT("MWAIT (monitor not armed)", EXIT_MWAIT, x_mwait, 0);
         if (ok) done("MONITOR/MWAIT");
@@ -587,7 +587,7 @@ static void test_misc(void)
     if (start(g_wbinvd)) done("WBINVD without WBINVD exiting does not exit");
 }
 
-/* ---- descriptor tables (25.1.3; instruction info tables 28-10/28-11) ---- */
+/* ---- descriptor tables (25.1.3; instruction info tables 27-10/28-11) ---- */
 DECL_SITE(x_sgdt);
 DECL_SITE(x_sidt);
 DECL_SITE(x_lgdt);
@@ -674,7 +674,7 @@ static void test_exceptions(void)
         bool ok = expect_at("#UD", EXIT_EXCEPTION, x_ud2, x_ud2_end, 0, false);
         ok = ok && check_eq(vmr(EXIT_INTR_INFO), INTR_VALID | INTR_TYPE_HW | 6,
                             "exits: #UD: interruption info 80000306");
-        /* 28.3.3: RF saved as the fault's pushed image would have it (1). */
+        /* 27.3.3: RF saved as the fault's pushed image would have it (1). */
         ok = ok && check_eq(vmr(GUEST_RFLAGS) & (1u << 16), 1u << 16,
                             "exits: #UD exit saves RFLAGS.RF = 1 (fault)");
         /* Skipping the faulting instruction: RF no longer applies. */
@@ -725,7 +725,7 @@ static void test_exceptions(void)
     }
 }
 
-/* ---- debug exceptions: single-step #DB (qualification table 28-1:
+/* ---- debug exceptions: single-step #DB (qualification table 27-1:
  * BS), ICEBP as a privileged software exception, INT 3 (CD 03) as a
  * software interrupt that the exception bitmap does not catch ---- */
 DECL_SITE(x_ss_nop);
@@ -790,7 +790,7 @@ static void test_triple(void)
 }
 
 /* ---- VMX instructions in the guest exit unconditionally (25.1.2);
- * instruction information tables 28-12 and 28-13 ---- */
+ * instruction information tables 27-12 and 28-13 ---- */
 static uint64_t vmx_operand __attribute__((aligned(8)));
 DECL_SITE(x_vmxon);
 DECL_SITE(x_vmclear);
@@ -843,7 +843,7 @@ static void test_vmx_insns(void)
     if (ok) done("VMX instructions");
 }
 
-/* ---- RDRAND, RDSEED (secondary controls 11 and 16; info table 28-15) ---- */
+/* ---- RDRAND, RDSEED (secondary controls 11 and 16; info table 27-15) ---- */
 DECL_SITE(x_rdrand);
 DECL_SITE(x_rdseed);
 static GUEST_FN void g_rdrand(void)

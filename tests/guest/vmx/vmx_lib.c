@@ -162,8 +162,6 @@ void vmw(uint32_t field, uint64_t val)
     }
 }
 
-const char *vmx_status_name(int st);
-
 bool check_status(int st, int want, const char *what)
 {
     if (st == want) return check(true, what);
@@ -269,7 +267,7 @@ bool vmx_setup(void)
     vmx_basic = rdmsr(MSR_VMX_BASIC);
     vmx_misc = rdmsr(MSR_VMX_MISC);
     vmx_revision = (uint32_t)vmx_basic & 0x7fffffffu;
-    /* SDM vol 3C, 24.7 / vol 4: VMXON outside SMX needs FEATURE_CONTROL
+    /* SDM vol 3C, 23.7 / vol 4: VMXON outside SMX needs FEATURE_CONTROL
      * locked with bit 2 set. */
     uint64_t fc = rdmsr(MSR_FEATURE_CONTROL);
     if (!(fc & FC_LOCK)) {
@@ -281,7 +279,7 @@ bool vmx_setup(void)
                   (unsigned long long)fc);
         return false;
     }
-    /* 24.8 / A.7-A.8: CR0 and CR4 bits fixed in VMX operation. */
+    /* 23.8 / A.7-A.8: CR0 and CR4 bits fixed in VMX operation. */
     uint64_t f0 = rdmsr(MSR_VMX_CR0_FIXED0), f1 = rdmsr(MSR_VMX_CR0_FIXED1);
     write_cr0((read_cr0() | f0) & f1);
     f0 = rdmsr(MSR_VMX_CR4_FIXED0);
@@ -366,7 +364,7 @@ bool vmcs_setup_default(void)
     __asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
     uint64_t efer = rdmsr(MSR_EFER);
 
-    /* Host state (24.5, checked by 27.2.2-27.2.4). */
+    /* Host state (24.5, checked by 26.2.2-26.2.4). */
     vmw(HOST_CR0, read_cr0());
     vmw(HOST_CR3, read_cr3());
     vmw(HOST_CR4, read_cr4());
@@ -388,7 +386,7 @@ bool vmcs_setup_default(void)
     vmw(HOST_RIP, (uintptr_t)vmx_exit_landing);
     if (efer_both) vmw(HOST_EFER, efer);
 
-    /* Guest state (24.4, checked by 27.3.1): a copy of the host's. */
+    /* Guest state (24.4, checked by 26.3.1): a copy of the host's. */
     vmw(GUEST_CR0, read_cr0());
     vmw(GUEST_CR3, read_cr3());
     vmw(GUEST_CR4, read_cr4());
@@ -419,7 +417,7 @@ bool vmcs_setup_default(void)
     vmw(GUEST_LDTR_AR, 0x10000); /* unusable */
     vmw(GUEST_LDTR_BASE, 0);
     /* The runtime's own limits: after a VM exit the host's are FFFF
-     * (SDM vol 3C, 28.5.2), which sgdt/sidt would copy. */
+     * (SDM vol 3C, 27.5.2), which sgdt/sidt would copy. */
     vmw(GUEST_GDTR_BASE, g.base);
     vmw(GUEST_GDTR_LIMIT, GDT_ENTRIES * 8 - 1);
     vmw(GUEST_IDTR_BASE, i.base);

@@ -1,6 +1,8 @@
 /* A small VMX hypervisor for guest-image tests: VMCS field encodings, exit
  * reasons, control bits and capability MSRs written from the Intel SDM vol 3C
- * (chapters 24-31, appendices A-C), independent of the hvsim model.
+ * (chapters 23-30, appendices A-C; section numbers of the
+ * edition where chapter 24 is the VMCS and chapter 30 the instruction
+ * reference), independent of the hvsim model.
  *
  * The guest runs in the same address space as the host (same CR3, GDT, IDT),
  * on its own stack, starting at vmx_guest_entry, which calls guest_fn and

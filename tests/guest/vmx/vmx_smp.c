@@ -1,7 +1,7 @@
 /* INIT and SIPI in VMX non-root operation (SDM vol 3C, 25.2 "Other causes
  * of VM exits": INIT signals always cause VM exits, reason 3; a SIPI
  * arriving in the wait-for-SIPI activity state causes exit 4 with the
- * vector as qualification, 28.2.1). The BSP starts one AP, which enters
+ * vector as qualification, 27.2.1). The BSP starts one AP, which enters
  * VMX and runs a spinning guest; the BSP then sends INIT and SIPI IPIs to
  * it. Run with -smp 2. */
 #include "vmx_lib.h"

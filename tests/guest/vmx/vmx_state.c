@@ -1,9 +1,9 @@
 /* What VM entries and exits load and save (SDM vol 3C): guest state loaded
- * at entry (27.3.2: DR7 with "load debug controls", PAT, EFER), guest state
- * saved at exit (28.3: segment registers with their access rights, RSP,
+ * at entry (26.3.2: DR7 with "load debug controls", PAT, EFER), guest state
+ * saved at exit (27.3: segment registers with their access rights, RSP,
  * RFLAGS, CR3, DR7 with "save debug controls", PAT and EFER), host state
- * loaded at exit (28.5: FS base, SYSENTER MSRs, PAT, EFER, DR7 = 400H),
- * and the VM-exit MSR-store and MSR-load areas (28.4, 28.6). */
+ * loaded at exit (27.5: FS base, SYSENTER MSRs, PAT, EFER, DR7 = 400H),
+ * and the VM-exit MSR-store and MSR-load areas (27.4, 27.6). */
 #include "vmx_lib.h"
 
 struct msr_entry {
@@ -39,7 +39,7 @@ static uint64_t read_dr7(void)
     return v;
 }
 
-/* ---- segment registers, RSP, RFLAGS, CR3 saved at exit (28.3.1-28.3.2) ---- */
+/* ---- segment registers, RSP, RFLAGS, CR3 saved at exit (27.3.1-27.3.2) ---- */
 static volatile uint64_t g_rsp_at_vmcall;
 static GUEST_FN void g_segments(void)
 {
@@ -75,7 +75,7 @@ static void test_segments(void)
     done("segments");
 }
 
-/* ---- interruptibility state saved at exit (28.3.4) ---- */
+/* ---- interruptibility state saved at exit (27.3.4) ---- */
 static GUEST_FN void g_sti_vmcall(void)
 {
     __asm__ volatile("sti; vmcall" ::"a"(1) : "memory");
@@ -104,7 +104,7 @@ static void test_interruptibility(void)
     }
 }
 
-/* ---- debug registers (27.3.2.1, 28.3.1, 28.5.1) ---- */
+/* ---- debug registers (26.3.2.1, 27.3.1, 27.5.1) ---- */
 static GUEST_FN void g_dr7(void)
 {
     uint64_t v;
@@ -126,7 +126,7 @@ static void test_debug(void)
     check_eq(read_dr7(), 0x400, "state: VM exit sets host DR7 to 400H");
 }
 
-/* ---- PAT and EFER (27.3.2.1, 28.3.1, 28.5.1) ---- */
+/* ---- PAT and EFER (26.3.2.1, 27.3.1, 27.5.1) ---- */
 #define GUEST_PAT_VALUE 0x0007040600010406ull /* PA2 = WC: used by no mapping here */
 static GUEST_FN void g_pat_efer(void)
 {
@@ -166,7 +166,7 @@ static void test_pat_efer(void)
     wrmsr(MSR_PAT, host_pat);
 }
 
-/* ---- host state loaded at exit (28.5.1-28.5.2) ---- */
+/* ---- host state loaded at exit (27.5.1-27.5.2) ---- */
 static void test_host_load(void)
 {
     if (!start(NULL)) return;
@@ -184,7 +184,7 @@ static void test_host_load(void)
     vmw(HOST_FS_BASE, fs);
     vmw(HOST_SYSENTER_CS, cs);
     vmw(HOST_SYSENTER_EIP, eip);
-    /* 28.5.2: VM exit makes LDTR unusable with selector 0. */
+    /* 27.5.2: VM exit makes LDTR unusable with selector 0. */
     gdt_set(GDT_FREE, 0, 0xfff, 0x82, 0); /* an LDT descriptor (16 bytes in long mode) */
     gdt[GDT_FREE + 1] = 0;
     __asm__ volatile("lldt %w0" ::"r"((uint16_t)(GDT_FREE << 3)));
@@ -196,13 +196,13 @@ static void test_host_load(void)
     __asm__ volatile("sldt %0" : "=r"(ldt));
     check_eq(ldt, 0, "state: VM exit leaves host LDTR null");
     gdt[GDT_FREE] = 0;
-    /* 28.5.2: TR limit 67H; read it back with LSL-free means: STR. */
+    /* 27.5.2: TR limit 67H; read it back with LSL-free means: STR. */
     uint16_t tr;
     __asm__ volatile("str %0" : "=r"(tr));
     check_eq(tr, SEL_TSS, "state: host TR selector loaded at exit");
 }
 
-/* ---- VM-exit MSR-store and MSR-load areas (28.4, 28.6) ---- */
+/* ---- VM-exit MSR-store and MSR-load areas (27.4, 27.6) ---- */
 static GUEST_FN void g_kgs(void)
 {
     wrmsr(MSR_KERNEL_GS_BASE, 0xabc000);
