@@ -56,21 +56,35 @@ static uint64_t rsvd_phys(const struct cpu *c)
     return ~mmu_phys_mask(c) & 0x000fffffffffffffull;
 }
 
+/* PAE PDPTEs read from memory during each walk instead of the PDPTE
+ * registers: AMD nested paging (APM vol 2, 15.25.10), said by the vendor
+ * through c->virt. */
+static bool pdptes_on_walk(const struct cpu *c)
+{
+    return c->virt && c->virt->pdptes_on_walk;
+}
+
 static uint64_t a20(const struct cpu *c, uint64_t pa)
 {
     return c->a20_off ? pa & ~(1ull << 20) : pa;
 }
 
-static uint64_t read_entry(struct cpu *c, struct walk *w, uint64_t pa, bool ent32)
+static uint64_t read_entry_as(struct cpu *c, struct walk *w, uint64_t pa, bool ent32,
+                              enum virt_gpa_kind kind)
 {
     cpu_charge(c, COST_PAGEWALK);
     if (!w->probing) {
-        pa = virt_gpa(c, pa, ACC_READ, VG_WALK, w->lin, w->ctx);
+        pa = virt_gpa(c, pa, ACC_READ, kind, w->lin, w->ctx);
     } else if (w->probe && !w->probe(w->probe_opaque, pa, &pa)) {
         w->probe_failed = true;
         return 0; /* ends the walk as not present */
     }
     return cpu_pread(c, pa, ent32 ? 4 : 8);
+}
+
+static uint64_t read_entry(struct cpu *c, struct walk *w, uint64_t pa, bool ent32)
+{
+    return read_entry_as(c, w, pa, ent32, VG_WALK);
 }
 
 static void record(struct walk *w, uint64_t pa, uint64_t ent)
@@ -129,7 +143,16 @@ static enum walk_status walk_64(struct cpu *c, uint64_t lin, struct walk *w)
     if (c->paging == PG_PAE) {
         /* PAE entries also reserve bits 62:52 (SDM vol 3A, tables 4-9..4-11). */
         rsvd |= 0x7ff0000000000000ull;
-        uint64_t pdpte = c->pdpte[(lin >> 30) & 3];
+        uint64_t pdpte;
+        if (pdptes_on_walk(c)) {
+            /* No A bit to set: not recorded. Its reserved bits give a #PF
+             * here rather than a #GP at the CR3 load (SDM vol 3A, 4.4.1). */
+            pdpte = read_entry_as(c, w, (c->s.cr3 & 0xffffffe0u) + ((lin >> 30) & 3) * 8, false,
+                                  VG_PDPTE);
+            if ((pdpte & PTE_P) && (pdpte & (rsvd_phys(c) | 0x1e6ull | PTE_XD))) return WALK_RSVD;
+        } else {
+            pdpte = c->pdpte[(lin >> 30) & 3];
+        }
         if (!(pdpte & PTE_P)) return WALK_NOT_PRESENT;
         table = pdpte & ADDR_4K & mmu_phys_mask(c);
         level = 2;
@@ -337,6 +360,8 @@ bool mmu_load_pdptes(struct cpu *c, uint64_t cr3)
 {
     uint64_t p[4];
     uint64_t base = cr3 & 0xffffffe0u;
+    /* Nothing is loaded or checked when the walk reads them. */
+    if (pdptes_on_walk(c)) return true;
     /* Reserved: bits 2:1, 8:5, 63 and above MAXPHYADDR (SDM vol 3A, 4.4.1). */
     uint64_t rsvd = rsvd_phys(c) | 0x1e6ull | PTE_XD;
     /* The four entries share one 32-byte block of one page. */

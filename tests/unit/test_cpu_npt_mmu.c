@@ -167,6 +167,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    test_virt.pdptes_on_walk = false;
     c->virt = NULL;
     harness_destroy(h);
 }
@@ -609,6 +610,35 @@ START_TEST(final_access_carries_the_guest_translation_rights)
 }
 END_TEST
 
+START_TEST(pae_guest_pdptes_read_during_walks)
+{
+    /* AMD nested paging (APM vol 2, 15.25.10): the PDPTEs are not loaded
+     * at the CR3 write; each walk reads them, and a reserved bit faults
+     * (#PF with RSVD) only through the bad entry. */
+    harness_setup_prot32(h, HARNESS_CODE);
+    enter_guest();
+    test_virt.pdptes_on_walk = true;
+    pae_tables();
+    harness_put64(h, REMAP + 0x403000 + 8, 0x306000 | P | W); /* R/W: reserved in a PDPTE */
+    nlog = 0;
+    load_paging(CR0_PE | CR0_ET | CR0_PG, 0x403000, CR4_PAE, 0);
+    ck_assert(!logged(VG_PDPTE, 0x403000)); /* nothing read at the load */
+    ck_assert_uint_eq(rd(0x805000), 0x1100006000ull);
+    ck_assert(logged(VG_PDPTE, 0x403000));
+    uint64_t v;
+    ck_assert_int_eq(try_read(0x40000010, &v), 14);
+    ck_assert_uint_eq(c->exc_error, 0x9);
+    ck_assert_uint_eq(c->exc_cr2, 0x40000010);
+    /* An edit of the PDPTE takes effect without a CR3 load (after the
+     * TLB entry is gone). */
+    harness_put64(h, REMAP + 0x403000, 0);
+    tlb_flush_page(c, 0x805000);
+    ck_assert_int_eq(try_read(0x805000, &v), 14);
+    ck_assert_uint_eq(c->exc_error, 0x0);
+    test_virt.pdptes_on_walk = false;
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_npt_mmu");
@@ -620,6 +650,7 @@ static Suite *suite(void)
     tcase_add_test(t, guest_32bit_paging);
     tcase_add_test(t, guest_pae_paging_and_pdpte_load);
     tcase_add_test(t, guest_pae_pdpte_load_npf);
+    tcase_add_test(t, pae_guest_pdptes_read_during_walks);
     tcase_add_test(t, guest_4level_paging);
     tcase_add_test(t, guest_4level_write_sets_d_at_both_levels);
     tcase_add_test(t, guest_5level_paging);
