@@ -43,10 +43,13 @@
  *          3: cpu_tlb_flush_space(c, ASID, true);
  *          7: cpu_tlb_flush_space(c, ASID, false)  (global entries kept).
  *      Space 0 is the host; the guest ASID is never 0 (VMRUN checks it).
- *   4. Guest PAE paging: mmu_load_pdptes() reads the guest's PDPTEs
- *      through the hook (VG_PDPTE), so c->virt must be installed before
- *      the glue loads them; a #NPF there is a nested fault of the guest
- *      walk (bit 33), reported like any other.
+ *   4. Guest PAE paging: set c->virt->pdptes_on_walk = true (cpu/virt.h)
+ *      with NP_ENABLE: under nested paging the guest's four PDPEs are
+ *      read from guest memory during each walk (through the hook, kind
+ *      VG_PDPTE) and not loaded or checked at CR3/CR0/CR4 writes or at
+ *      VMRUN (APM vol 2, 15.25.10); a reserved bit in one gives the guest
+ *      a #PF (P|RSV) on accesses through it only, and a #NPF there is a
+ *      nested fault of the guest walk (bit 33).
  * At #VMEXIT: c->virt = NULL and cpu_tlb_set_space(c, 0) (again no
  * flush). The combined linear -> host-physical translations stay cached
  * under the guest's ASID, exactly as real TLBs keep them; a hypervisor
@@ -58,11 +61,7 @@
  * intercept): read them side-effect-free with mmu_probe_nested()
  * (cpu/mmu.h), passing a wrapper of svm_npt_probe() with the context;
  * mmu_probe() declines in a nested-paging guest.
- *
- * Not modelled: AMD re-reads a PAE guest's PDPTEs during the walk under
- * nested paging; here the MMU loads them at the architectural points
- * (MOV CR3/CR0/CR4, state loads) through the hook (VG_PDPTE), so a
- * guest that edits its PDPTEs without reloading CR3 keeps the old ones.
+
  *
  * ---- Semantics of the nested walk (APM vol 2, 15.25.5 - 15.25.6) ----
  *
