@@ -255,6 +255,12 @@ uint64_t svm_npt_hook(struct cpu *c, uint64_t gpa, int acc, enum virt_gpa_kind k
     return hpa;
 }
 
+/* Side-effect-free nested translation for debuggers and tools. */
+static bool svm_npt_gpa_probe(struct cpu *c, uint64_t gpa, uint64_t *hpa)
+{
+    return svm_npt_probe(c, &c->svm->npt, gpa, hpa);
+}
+
 const struct cpu_virt_ops svm_guest_ops = {
     .intercept = svm_intercept,
     .exception = svm_exception,
@@ -270,5 +276,6 @@ const struct cpu_virt_ops svm_guest_np_ops = {
     .boundary = svm_boundary,
     .signal = svm_signal,
     .gpa_xlate = svm_npt_hook,
+    .gpa_probe = svm_npt_gpa_probe,
     .tsc = svm_guest_tsc,
 };
