@@ -73,6 +73,12 @@ _Noreturn void vmx_vmexit(struct cpu *c, struct vmx_exit_info *info)
     unsigned sh = c->insns == v->shadow_insns ? v->shadow : 0;
     if (sh == 1) g->interruptibility |= VT_INTR_STI;
     if (sh == 2) g->interruptibility |= VT_INTR_MOVSS;
+    /* Pending debug exceptions are saved only for exits caused by INIT,
+     * TPR below threshold and MTF, and for any exit under MOV-SS blocking
+     * (SDM vol 3C, 28.3.4); otherwise the field is saved clear. */
+    uint32_t basic = VMX_EXIT_REASON_BASIC(info->reason);
+    if (basic != VMX_EXIT_INIT && basic != VMX_EXIT_TPR_BELOW && basic != VMX_EXIT_MTF && sh != 2)
+        g->pending_dbg = 0;
     /* An exit during an IRET that unblocked NMIs saves them unblocked
      * (SDM vol 3C, 28.1); the exit information says so (bit 12). */
     if (v->iret_unblocked_nmi) g->interruptibility &= ~(uint32_t)VT_INTR_NMI;
@@ -98,7 +104,6 @@ _Noreturn void vmx_vmexit(struct cpu *c, struct vmx_exit_info *info)
      * automatic rule); during delivery of a fault, the RF=1 its frame
      * would have had. Exception exits set their rule themselves. */
     if (info->rf_rule == VMX_RF_AS_IS) {
-        uint32_t basic = VMX_EXIT_REASON_BASIC(info->reason);
         bool walk_exit = basic == VMX_EXIT_EPT_VIOLATION || basic == VMX_EXIT_EPT_MISCONFIG ||
                          basic == VMX_EXIT_APIC_ACCESS;
         if (walk_exit && c->vectoring.valid && c->vectoring.type == EV_HWEXC &&

@@ -70,8 +70,11 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     /* NMI-window exiting: no (virtual-)NMI blocking and no MOV-SS
      * blocking (25.2). */
     if ((k->proc & VMX_PROC_NMI_WINDOW) && !nmi_blocked && shadow != 2 &&
-        c->activity != ACT_WAIT_SIPI && c->activity != ACT_SHUTDOWN)
+        c->activity != ACT_WAIT_SIPI && c->activity != ACT_SHUTDOWN) {
+        /* Window exits wake a halted guest (SDM vol 3C, 27.7.5-27.7.6). */
+        c->activity = ACT_ACTIVE;
         exit_at_boundary(c, VMX_EXIT_NMI_WINDOW, 0, 0);
+    }
     if ((c->pending & PEND_NMI) && (k->pin & VMX_PIN_NMI_EXITING) && shadow != 2 &&
         ((k->pin & VMX_PIN_VIRTUAL_NMIS) || !c->nmi_blocked)) {
         c->pending &= ~PEND_NMI;
@@ -86,8 +89,10 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     }
     /* Interrupt-window exiting: RFLAGS.IF = 1 and no STI/MOV-SS blocking. */
     if ((k->proc & VMX_PROC_INTR_WINDOW) && (cpu_rflags(c) & RF_IF) && !shadow &&
-        c->activity != ACT_WAIT_SIPI && c->activity != ACT_SHUTDOWN)
+        c->activity != ACT_WAIT_SIPI && c->activity != ACT_SHUTDOWN) {
+        c->activity = ACT_ACTIVE;
         exit_at_boundary(c, VMX_EXIT_INTR_WINDOW, 0, 0);
+    }
     /* External-interrupt exiting: RFLAGS.IF does not mask the interrupt
      * (25.3); with "acknowledge interrupt on exit" the processor takes
      * the vector and reports it (28.2.2). */
@@ -137,6 +142,9 @@ bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
  * modelled (no SMM), so they are left to the CPU. */
 bool vmx_signal(struct cpu *c, enum cpu_line line)
 {
+    /* The wait-for-SIPI state blocks INIT (SDM vol 3C, 27.7.2): it stays
+     * pending. */
+    if (line == CPU_LINE_INIT && c->activity == ACT_WAIT_SIPI) return true;
     if (line == CPU_LINE_INIT) {
         c->pending &= ~PEND_INIT;
         exit_at_boundary(c, VMX_EXIT_INIT, 0, 0);

@@ -76,6 +76,28 @@ START_TEST(hlt_state_external_interrupt_exits)
 }
 END_TEST
 
+START_TEST(interrupt_window_wakes_hlt_state)
+{
+    GUEST(0x90);
+    vx_put(VMCS_GUEST_ACTIVITY, VMX_ACT_HLT);
+    vx_put(VMCS_GUEST_RFLAGS, 0x202);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_INTR_WINDOW);
+    run_raw(10000);
+    expect_exit(VMX_EXIT_INTR_WINDOW, VX_GUEST);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_ACTIVITY), VMX_ACT_ACTIVE);
+}
+END_TEST
+
+START_TEST(single_step_pending_not_saved_for_instruction_exit)
+{
+    GUEST(0x0f, 0xa2);
+    vx_put(VMCS_GUEST_RFLAGS, 0x102); /* TF: the trap would follow CPUID */
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_PENDING_DBG), 0);
+}
+END_TEST
+
 START_TEST(hlt_state_injection_wakes_guest)
 {
     GUEST(0x90);
@@ -405,6 +427,8 @@ static Suite *suite(void)
     tcase_add_test(t, guest_hlt_then_timer_exit_saves_hlt);
     tcase_add_test(t, hlt_state_external_interrupt_exits);
     tcase_add_test(t, hlt_state_injection_wakes_guest);
+    tcase_add_test(t, interrupt_window_wakes_hlt_state);
+    tcase_add_test(t, single_step_pending_not_saved_for_instruction_exit);
     tcase_add_test(t, iret_fault_reports_nmi_unblocking);
     tcase_add_test(t, iret_fault_without_nmi_blocking_has_no_bit_12);
     tcase_add_test(t, ept_violation_exit_with_ept);
