@@ -98,6 +98,38 @@ static void test_discovery(void)
     check_eq(vmx_basic >> 50 & 0xf, 6, "basic: VMCS memory type is write-back (6)");
     check_eq(vmx_basic & ((7ull << 45) | (0x7full << 57)), 0, "basic: reserved bits are 0");
 
+    /* A.3-A.5: the default1 controls are reported as required in the plain
+     * capability MSRs; the TRUE MSRs may relax them but never add to them,
+     * and both agree on the allowed-1 settings. */
+    static const struct {
+        uint32_t plain, truemsr, default1;
+        const char *name;
+    } ctl[] = {
+        {MSR_VMX_PINBASED, MSR_VMX_TRUE_PINBASED, 0x00000016, "pin-based"},
+        {MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROC, 0x0401e172, "processor-based"},
+        {MSR_VMX_EXIT, MSR_VMX_TRUE_EXIT, 0x00036dff, "VM-exit"},
+        {MSR_VMX_ENTRY, MSR_VMX_TRUE_ENTRY, 0x000011ff, "VM-entry"},
+    };
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t p = rdmsr(ctl[i].plain);
+        checkf(((uint32_t)p & ctl[i].default1) == ctl[i].default1,
+               "basic: %s controls MSR: the default1 class %#x is reported required (got %#x)",
+               ctl[i].name, ctl[i].default1, (uint32_t)p);
+        checkf(((uint32_t)p & ~(uint32_t)(p >> 32)) == 0,
+               "basic: %s controls MSR: every required-1 bit is allowed to be 1", ctl[i].name);
+        if (vmx_basic & BASIC_TRUE_CTLS) {
+            uint64_t t = rdmsr(ctl[i].truemsr);
+            checkf(((uint32_t)t & ~(uint32_t)p) == 0,
+                   "basic: TRUE %s controls require no bit the plain MSR does not", ctl[i].name);
+            checkf((t >> 32) == (p >> 32), "basic: TRUE and plain %s MSRs agree on allowed-1",
+                   ctl[i].name);
+        }
+    }
+    uint64_t vmcs_enum = rdmsr(MSR_VMX_VMCS_ENUM);
+    checkf((vmcs_enum & ~0x3feull) == 0 && (vmcs_enum >> 1) != 0,
+           "basic: IA32_VMX_VMCS_ENUM %#llx holds only a highest index in bits 9:1",
+           (unsigned long long)vmcs_enum);
+
     /* A.7/A.8: a bit fixed to 1 is allowed to be 1. */
     uint64_t c0f0 = rdmsr(MSR_VMX_CR0_FIXED0), c0f1 = rdmsr(MSR_VMX_CR0_FIXED1);
     uint64_t c4f0 = rdmsr(MSR_VMX_CR4_FIXED0), c4f1 = rdmsr(MSR_VMX_CR4_FIXED1);
