@@ -35,8 +35,9 @@ guest_test(vmx_smp vmx_smp TIMEOUT 30 NO_QEMU ARGS -smp 2 -cpu sapphirerapids EX
 # ---------------------------------------------------------------------------
 # Status on hvsim (-cpu sapphirerapids), kept up to date by the VMX tests'
 # owner. All images are registered and stay registered: they are the
-# acceptance tests. Failing at the time of writing, each a model behaviour
-# that departs from the SDM (details in /work/notes/requests.md):
+# acceptance tests. Failing at the last run (model of 11:56 UTC), each on a
+# model behaviour that departs from the SDM (details in
+# /work/notes/requests.md); every other check of these images passes:
 #   guest/vmx_checks  "VMLAUNCH in a MOV SS shadow": VMfailValid(7) instead of
 #                     VMfailValid(26) (SDM vol 3C 31, VMLAUNCH/VMRESUME:
 #                     MOV-SS blocking is checked before the VMCS contents).
