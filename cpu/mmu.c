@@ -344,9 +344,19 @@ static bool probe_walk(struct cpu *c, uint64_t lin, uint64_t *pa, mmu_gpa_probe_
     return true;
 }
 
+static bool vendor_probe(void *opaque, uint64_t gpa, uint64_t *hpa)
+{
+    struct cpu *c = opaque;
+    return c->virt->ops->gpa_probe(c, gpa, hpa);
+}
+
 bool mmu_probe(struct cpu *c, uint64_t lin, uint64_t *pa)
 {
-    if (c->virt && c->virt->ops->gpa_xlate) return false;
+    if (c->virt && c->virt->ops->gpa_xlate) {
+        /* Only the vendor's side-effect-free translation will do. */
+        if (!c->virt->ops->gpa_probe) return false;
+        return probe_walk(c, lin, pa, vendor_probe, c);
+    }
     return probe_walk(c, lin, pa, NULL, NULL);
 }
 

@@ -136,8 +136,8 @@ void mmu_update_perm(struct cpu *c);
 bool mmu_load_pdptes(struct cpu *c, uint64_t cr3);
 
 /* Side-effect-free walk for a supervisor read (debugger). In a guest with
- * nested paging it answers false: the vendor hook cannot translate
- * without side effects (no probe hook in cpu_virt_ops yet). */
+ * nested paging, guest-physical addresses go through the vendor's
+ * gpa_probe (cpu/virt.h); without one it answers false. */
 bool mmu_probe(struct cpu *c, uint64_t lin, uint64_t *pa);
 
 /* A side-effect-free guest-physical -> host-physical translation (no A/D,

@@ -524,6 +524,39 @@ START_TEST(host_entries_unaffected_by_guest_asid)
 }
 END_TEST
 
+static bool t_probe(struct cpu *cpu, uint64_t gpa, uint64_t *hpa)
+{
+    return svm_npt_probe(cpu, &nctx, gpa, hpa);
+}
+
+static const struct cpu_virt_ops probe_ops = {
+    .intercept = t_intercept,
+    .exception = t_exception,
+    .boundary = t_boundary,
+    .signal = t_signal,
+    .gpa_xlate = t_xlate,
+    .gpa_probe = t_probe,
+};
+
+START_TEST(debugger_probe_uses_the_vendor_probe)
+{
+    long4_guest();
+    struct cpu_virt pv = {.ops = &probe_ops};
+    c->virt = &pv;
+    uint64_t pa = 0;
+    ck_assert(cpu_debug_translate(c, 0x401234, &pa));
+    ck_assert_uint_eq(pa, REMAP + 0x401234);
+    ck_assert_uint_eq(nlog, 0);
+    uint64_t v = 0;
+    ck_assert_uint_eq(cpu_debug_read(c, 0x402000, &v, 8), 8);
+    ck_assert_uint_eq(v, 0x1100002000ull);
+    harness_put64(h, NPT + 8 * 3, 0);
+    ck_assert(!cpu_debug_translate(c, 0x403000, &pa));
+    ck_assert_uint_eq(nfaults, 0);
+    c->virt = &test_virt;
+}
+END_TEST
+
 START_TEST(debugger_probe_declines_under_nested_paging)
 {
     long4_guest();
@@ -663,6 +696,7 @@ static Suite *suite(void)
     tcase_add_test(t, combined_translation_cached_per_asid);
     tcase_add_test(t, host_entries_unaffected_by_guest_asid);
     tcase_add_test(t, debugger_probe_declines_under_nested_paging);
+    tcase_add_test(t, debugger_probe_uses_the_vendor_probe);
     tcase_add_test(t, implicit_supervisor_access_passes_its_context);
     tcase_add_test(t, nested_probe_has_no_side_effects);
     tcase_add_test(t, nested_probe_with_paging_off);
