@@ -57,10 +57,11 @@
  * (APM vol 2, 15.16).
  * INVLPGA (rAX = linear address, ECX = ASID): cpu_tlb_flush_space_page
  * (c, ECX, rAX) drops that page (global or not) of that ASID.
- * Decode assists (the instruction bytes saved with a #NPF or an
- * intercept): read them side-effect-free with mmu_probe_nested()
- * (cpu/mmu.h), passing a wrapper of svm_npt_probe() with the context;
- * mmu_probe() declines in a nested-paging guest.
+ * Also set ops->gpa_probe to a wrapper of svm_npt_probe() with the
+ * context: mmu_probe() (debugger reads) then works in the guest. Decode
+ * assists (the instruction bytes saved with a #NPF or an intercept) read
+ * the bytes side-effect-free through mmu_probe() or mmu_probe_nested()
+ * (cpu/mmu.h), stopping at the first page that does not translate.
 
  *
  * ---- Semantics of the nested walk (APM vol 2, 15.25.5 - 15.25.6) ----
