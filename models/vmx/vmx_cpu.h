@@ -37,6 +37,7 @@ struct vmx_cpu {
 
     /* Non-root bookkeeping. */
     bool vnmi_blocked;      /* "virtual NMIs": blocking by virtual NMI */
+    bool nmi_block_sticky;  /* NMI blocking from entry that IRET cannot lift */
     bool mtf_pending;       /* an MTF VM exit at the next boundary */
     uint64_t mtf_insns;     /* instructions retired at entry / last boundary */
     bool injecting;         /* the event VM entry injects is being delivered */

@@ -82,6 +82,7 @@ _Noreturn void vmx_vmexit(struct cpu *c, struct vmx_exit_info *info)
     /* An exit during an IRET that unblocked NMIs saves them unblocked
      * (SDM vol 3C, 28.1); the exit information says so (bit 12). */
     if (v->iret_unblocked_nmi) g->interruptibility &= ~(uint32_t)VT_INTR_NMI;
+    if (v->nmi_block_sticky) g->interruptibility |= VT_INTR_NMI;
     if (v->ctl.pin & VMX_PIN_VIRTUAL_NMIS) {
         info->nmi_blocking_virtual = true;
         g->interruptibility &= ~(uint32_t)VT_INTR_NMI;

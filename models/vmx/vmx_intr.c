@@ -43,6 +43,8 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
         v->shadow_insns = c->insns;
         v->shadow_rip = c->s.rip;
     }
+    /* IRET cannot lift this blocking: keep the CPU's view blocked too. */
+    if (v->nmi_block_sticky) c->nmi_blocked = true;
     bool completed = c->insns != v->mtf_insns;
     v->mtf_insns = c->insns;
     v->iret_unblocked_nmi = false;
@@ -66,7 +68,8 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     }
     if (v->preempt_active && vmx_preempt_now(c) == 0)
         exit_at_boundary(c, VMX_EXIT_PREEMPT_TIMER, 0, 0);
-    bool nmi_blocked = (k->pin & VMX_PIN_VIRTUAL_NMIS) ? v->vnmi_blocked : c->nmi_blocked;
+    bool nmi_blocked =
+        (k->pin & VMX_PIN_VIRTUAL_NMIS) ? v->vnmi_blocked : c->nmi_blocked || v->nmi_block_sticky;
     /* NMI-window exiting: no (virtual-)NMI blocking and no MOV-SS
      * blocking (25.2). */
     if ((k->proc & VMX_PROC_NMI_WINDOW) && !nmi_blocked && shadow != 2 &&
@@ -76,7 +79,7 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
         exit_at_boundary(c, VMX_EXIT_NMI_WINDOW, 0, 0);
     }
     if ((c->pending & PEND_NMI) && (k->pin & VMX_PIN_NMI_EXITING) && shadow != 2 &&
-        ((k->pin & VMX_PIN_VIRTUAL_NMIS) || !c->nmi_blocked)) {
+        ((k->pin & VMX_PIN_VIRTUAL_NMIS) || !(c->nmi_blocked || v->nmi_block_sticky))) {
         c->pending &= ~PEND_NMI;
         exit_at_boundary(c, VMX_EXIT_EXCEPTION_NMI, 0,
                          EXC_NMI | (VMX_INTR_TYPE_NMI << 8) | VMX_INTR_INFO_VALID);

@@ -32,6 +32,11 @@ static void enter_guest(struct cpu *c)
      * blocking by virtual NMI and real NMIs are not blocked (SDM vol 3C,
      * 24.4.2, 26.7.1). */
     v->vnmi_blocked = false;
+    /* With "NMI exiting" and without "virtual NMIs", blocking by NMI from
+     * the interruptibility state lasts as long as non-root operation
+     * (SDM vol 3C, 27.7.1). */
+    v->nmi_block_sticky = c->nmi_blocked && (v->ctl.pin & VMX_PIN_NMI_EXITING) &&
+                          !(v->ctl.pin & VMX_PIN_VIRTUAL_NMIS);
     if (v->ctl.pin & VMX_PIN_VIRTUAL_NMIS) {
         v->vnmi_blocked = c->nmi_blocked;
         c->nmi_blocked = false;

@@ -132,6 +132,25 @@ START_TEST(iret_fault_reports_nmi_unblocking)
 }
 END_TEST
 
+START_TEST(nmi_blocking_from_entry_outlives_iret_with_nmi_exiting)
+{
+    /* NOP; then an IRETQ to the CPUID after it; an NMI arrives after the
+     * NOP: blocked before and after the IRET (SDM vol 3C, 27.7.1). */
+    GUEST(0x90, 0x48, 0x89, 0xe0, 0x6a, 0x10, 0x50, 0x9c, 0x6a, 0x18, 0xe8, 0, 0, 0, 0, 0x48, 0x83,
+          0x04, 0x24, 0x07, 0x48, 0xcf, 0x0f, 0xa2);
+    vx_or(VMCS_PIN_CTLS, VMX_PIN_NMI_EXITING);
+    vx_put(VMCS_GUEST_INTERRUPTIBILITY, VMX_GUEST_INTR_NMI);
+    vx_run(h, 4);
+    cpu_set_line(h->cpu, CPU_LINE_NMI, true);
+    vx_run(h, 100);
+    /* The exit is CPUID's; the NMI, still pending, then goes to the host. */
+    ck_assert_uint_eq(vx_reason(), VMX_EXIT_CPUID);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_RIP), VX_GUEST + 22);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_INTERRUPTIBILITY), VMX_GUEST_INTR_NMI);
+    ck_assert_uint_eq(harness_rip(h), HARNESS_STUB(EXC_NMI) + 1);
+}
+END_TEST
+
 START_TEST(iret_fault_without_nmi_blocking_has_no_bit_12)
 {
     GUEST(0x48, 0x89, 0xe0, 0x6a, 0x10, 0x50, 0x9c, 0x6a, 0x00, 0x6a, 0x00, 0x48, 0xcf);
@@ -431,6 +450,7 @@ static Suite *suite(void)
     tcase_add_test(t, single_step_pending_not_saved_for_instruction_exit);
     tcase_add_test(t, iret_fault_reports_nmi_unblocking);
     tcase_add_test(t, iret_fault_without_nmi_blocking_has_no_bit_12);
+    tcase_add_test(t, nmi_blocking_from_entry_outlives_iret_with_nmi_exiting);
     tcase_add_test(t, ept_violation_exit_with_ept);
     tcase_add_test(t, ept_violation_becomes_ve);
     tcase_add_test(t, ve_info_busy_makes_an_exit);
