@@ -264,6 +264,9 @@ _Noreturn void svm_cpu_vmrun(struct cpu *c, uint64_t vmcb_pa)
      * taken before the guest's state replaces the host's (svm_npt.h). */
     if (e.ctrl.np_enable) svm_npt_ctx_init(&s->npt, c, e.ctrl.ncr3, out.pat);
     s->virt.ops = e.ctrl.np_enable ? &svm_guest_np_ops : &svm_guest_ops;
+    /* A legacy-PAE guest under nested paging reads its PDPEs on each walk
+     * (APM vol 2, 15.25.10). */
+    s->virt.pdptes_on_walk = e.ctrl.np_enable;
     s->in_guest = true;
     c->virt = &s->virt;
     c->gif = true; /* APM vol 2, 15.17: VMRUN sets GIF */
