@@ -242,3 +242,9 @@ uint64_t cpu_wake_cycles(const struct cpu *c)
 {
     return cpu_virt_wake_cycles(c);
 }
+
+bool cpu_interrupt_wakes(struct cpu *c)
+{
+    if (c->virt && c->virt->intr_wakes) return true;
+    return (cpu_rflags(c) & RF_IF) != 0;
+}

@@ -309,6 +309,9 @@ bool cpu_is_halted(const struct cpu *c);
 /* The cycle count (cpu_cycles) at which a halted vCPU wakes by itself, with
  * no interrupt (a VMX-preemption timer in a halted guest), or UINT64_MAX. */
 uint64_t cpu_wake_cycles(const struct cpu *c);
+/* Whether a maskable interrupt can end this vCPU's halt: RFLAGS.IF, or a
+ * hypervisor that takes external interrupts from its guest regardless. */
+bool cpu_interrupt_wakes(struct cpu *c);
 
 /* Copy state out and in (lazy flags are folded into rflags). Setting state
  * flushes the TLB and recomputes the mode. */

@@ -245,6 +245,11 @@ struct cpu_virt {
      * walk (through gpa_xlate with VG_PDPTE) instead of loading them at
      * CR0/CR3/CR4 writes (APM vol 2, 15.25.10). */
     bool pdptes_on_walk;
+    /* An external interrupt ends a halted guest whatever its RFLAGS.IF: it
+     * exits (VMX external-interrupt exiting, SVM INTR intercept) or the
+     * host's IF decides (SVM V_INTR_MASKING). For the machine's idle
+     * test. */
+    bool intr_wakes;
 };
 
 /* The cycle count at which a halted vCPU wakes by itself (see wake_cycles),

@@ -106,9 +106,7 @@ static bool wakes_without_if(uint32_t lvt_or_rte_low)
 bool machine_nothing_can_wake(struct machine *m)
 {
     for (unsigned i = 0; i < m->ncpus; i++) {
-        struct cpu_state s;
-        cpu_get_state(m->vcpu[i].cpu, &s);
-        if (s.rflags & RF_IF) return false;
+        if (cpu_interrupt_wakes(m->vcpu[i].cpu)) return false;
         /* The timer LVT has no delivery-mode field in the SDM (vol 3A,
          * figure 10-8), but if the LAPIC model honours one, respect it. */
         struct lapic *l = m->vcpu[i].lapic;
