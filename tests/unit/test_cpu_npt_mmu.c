@@ -672,6 +672,37 @@ START_TEST(pae_guest_pdptes_read_during_walks)
 }
 END_TEST
 
+START_TEST(guest_1g_page_over_nested_4k_pages)
+{
+    long4_guest();
+    uint64_t pdpt = harness_get64(h, HARNESS_PML4) & 0xffffffffff000ull;
+    harness_put64(h, pdpt + 8, 0x0 | P | W | PS); /* lin 1 GiB.. -> gPA 0.. */
+    ck_assert_uint_eq(rd(0x40403000), 0x1100003000ull);
+    ck_assert(harness_get64(h, pdpt + 8) & A);
+    struct tlb_entry *e = tlb_hit(c, 0x40403000, ACC_READ, CTX_SUP);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->pa, REMAP + 0x403000); /* a 4 KiB slice of both */
+    ck_assert_uint_eq(e->pagebits, 30);
+}
+END_TEST
+
+START_TEST(guest_invlpg_drops_every_slice_of_its_large_page)
+{
+    long4_guest();
+    rd(0x401000);
+    rd(0x402000);
+    cpu_tlb_set_space(c, 0);
+    c->virt = NULL;
+    rd(0x401000); /* the host's own entry for the same page */
+    enter_guest();
+    tlb_flush_page(c, 0x400000); /* the guest's INVLPG of its 2 MiB page */
+    ck_assert_ptr_null(tlb_hit(c, 0x401000, ACC_READ, CTX_SUP));
+    ck_assert_ptr_null(tlb_hit(c, 0x402000, ACC_READ, CTX_SUP));
+    cpu_tlb_set_space(c, 0);
+    ck_assert_ptr_nonnull(tlb_hit(c, 0x401000, ACC_READ, CTX_SUP));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_npt_mmu");
@@ -687,6 +718,8 @@ static Suite *suite(void)
     tcase_add_test(t, guest_4level_paging);
     tcase_add_test(t, guest_4level_write_sets_d_at_both_levels);
     tcase_add_test(t, guest_5level_paging);
+    tcase_add_test(t, guest_1g_page_over_nested_4k_pages);
+    tcase_add_test(t, guest_invlpg_drops_every_slice_of_its_large_page);
     tcase_add_test(t, npf_during_guest_walk);
     tcase_add_test(t, npf_on_final_leaves_guest_ad_alone);
     tcase_add_test(t, guest_page_fault_comes_before_final_npf);
