@@ -14,8 +14,7 @@
 
 /* The VMX features this model implements, reported through the
  * capability MSRs (SDM vol 3C, appendix A): the engine's typical set less
- * what the CPU side does not do (VMCS shadowing), plus "EPT-violation
- * #VE", and less what the profile lacks. */
+ * "EPT-violation #VE", less what the profile lacks. */
 static void caps_init(struct vmx_cpu *v)
 {
     struct cpu *c = v->c;
@@ -24,7 +23,6 @@ static void caps_init(struct vmx_cpu *v)
     k->revision = 0x12;
     k->maxphyaddr = vmx_pa_bits(c);
     k->la57 = cpu_has(c, FEAT_LA57);
-    k->proc2 &= ~VMX_PROC2_VMCS_SHADOWING;
     k->proc2 |= VMX_PROC2_EPT_VE;
     if (!cpu_has(c, FEAT_RDTSCP)) k->proc2 &= ~VMX_PROC2_RDTSCP;
     if (!cpu_has(c, FEAT_INVPCID)) k->proc2 &= ~VMX_PROC2_INVPCID;

@@ -168,9 +168,10 @@ static void op_vmptrld(struct cpu *c, const struct insn *i)
         return;
     }
     /* A shadow VMCS (bit 31) is accepted only with "VMCS shadowing"
-     * supported, which this model does not offer. */
+     * supported (SDM vol 3C, 24.10). */
     uint32_t rev = (uint32_t)vmx_phys_read(c, pa, 4);
-    if ((rev & 0x7fffffffu) != vmx_vmcs_revision_id(v) || (rev & 0x80000000u)) {
+    bool shadow_ok = v->caps.proc2 & VMX_PROC2_VMCS_SHADOWING;
+    if ((rev & 0x7fffffffu) != vmx_vmcs_revision_id(v) || ((rev & 0x80000000u) && !shadow_ok)) {
         vmx_fail(c, VMXERR_VMPTRLD_BAD_REVISION);
         return;
     }

@@ -180,7 +180,7 @@ START_TEST(vmptrld_errors_9_10_11)
     ck_assert_uint_eq(run_flags(), RF_ZF);
     ck_assert_uint_eq(vx_get(VMCS_VM_INSN_ERROR), VMXERR_VMPTRLD_VMXON_PTR);
     harness_put64(h, SLOT_SCRATCH, 0x300000);
-    uint32_t bad = 0x80000000u | VX_REVISION; /* shadow VMCS not supported */
+    uint32_t bad = VX_REVISION + 1;
     harness_put(h, 0x300000, &bad, 4);
     vx_vmptrld(h, SLOT_SCRATCH);
     ck_assert_uint_eq(run_flags(), RF_ZF);
@@ -284,6 +284,19 @@ START_TEST(vmread_to_memory)
     harness_emit_mem(h, 3, SLOT_SCRATCH);
     ck_assert_uint_eq(run_flags(), 0);
     ck_assert_uint_eq(harness_get64(h, SLOT_SCRATCH), 0xabcdef0123ull);
+}
+END_TEST
+
+START_TEST(vmlaunch_of_shadow_vmcs_fails_invalid)
+{
+    enter_root(false);
+    uint32_t rev = VX_REVISION | 0x80000000u;
+    harness_put(h, 0x300000, &rev, 4);
+    harness_put64(h, SLOT_SCRATCH, 0x300000);
+    vx_vmptrld(h, SLOT_SCRATCH);
+    ck_assert_uint_eq(run_flags(), 0); /* a shadow VMCS may be current */
+    harness_emit(h, 3, 0x0f, 0x01, 0xc2);
+    ck_assert_uint_eq(run_flags(), RF_CF);
 }
 END_TEST
 
@@ -505,7 +518,7 @@ START_TEST(capability_msrs)
     uint64_t proc2 = rdmsr(0x48b) >> 32;
     ck_assert(proc2 & VMX_PROC2_EPT);
     ck_assert(proc2 & VMX_PROC2_UNRESTRICTED);
-    ck_assert(!(proc2 & VMX_PROC2_VMCS_SHADOWING));
+    ck_assert(proc2 & VMX_PROC2_VMCS_SHADOWING);
 }
 END_TEST
 
@@ -630,6 +643,7 @@ static Suite *suite(void)
     tcase_add_test(t, vmread_gp_at_cpl3);
     tcase_add_test(t, vmread_to_memory);
     tcase_add_test(t, vmlaunch_without_vmcs_fails_invalid);
+    tcase_add_test(t, vmlaunch_of_shadow_vmcs_fails_invalid);
     tcase_add_test(t, vmresume_on_clear_vmcs_error_5);
     tcase_add_test(t, vmlaunch_bad_controls_error_7);
     tcase_add_test(t, vmlaunch_bad_host_state_error_8);

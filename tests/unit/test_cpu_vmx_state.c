@@ -437,6 +437,73 @@ START_TEST(vmfunc_without_enable_is_ud)
 }
 END_TEST
 
+#define SHADOW_VMCS 0x240000ull
+#define VMREAD_BM   0x241000ull
+#define VMWRITE_BM  0x242000ull
+
+static void shadowing_setup(void)
+{
+    uint32_t rev = VX_REVISION | 0x80000000u;
+    harness_put(h, SHADOW_VMCS, &rev, 4);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_SECONDARY_CTLS);
+    vx_or(VMCS_PROC_CTLS2, VMX_PROC2_VMCS_SHADOWING);
+    vx_put(VMCS_LINK_POINTER, SHADOW_VMCS);
+    vx_put(VMCS_VMREAD_BITMAP, VMREAD_BM);
+    vx_put(VMCS_VMWRITE_BITMAP, VMWRITE_BM);
+}
+
+/* MOV EBX, enc; VMREAD RAX, RBX; CPUID */
+#define VMREAD_THEN_CPUID(enc)                                                                     \
+    0xbb, (enc)&0xff, ((enc) >> 8) & 0xff, 0, 0, 0x0f, 0x78, 0xd8, 0x0f, 0xa2
+
+START_TEST(shadow_vmread_reads_linked_vmcs)
+{
+    GUEST(VMREAD_THEN_CPUID(0x681e));
+    shadowing_setup();
+    ck_assert(vmx_vmcs_set(&vx_env, SHADOW_VMCS, VMCS_GUEST_RIP, 0xabcd1234));
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST + 8);
+    ck_assert_uint_eq(harness_reg(h, R_RAX), 0xabcd1234);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_RFLAGS) & VX_ARITH, 0);
+}
+END_TEST
+
+START_TEST(shadow_vmwrite_writes_linked_vmcs)
+{
+    /* MOV EBX, 681CH (GUEST_RSP); MOV EAX, 5678H; VMWRITE RBX, RAX; CPUID */
+    GUEST(0xbb, 0x1c, 0x68, 0, 0, 0xb8, 0x78, 0x56, 0, 0, 0x0f, 0x79, 0xd8, 0x0f, 0xa2);
+    shadowing_setup();
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST + 13);
+    uint64_t v = 0;
+    ck_assert(vmx_vmcs_get(&vx_env, SHADOW_VMCS, VMCS_GUEST_RSP, &v));
+    ck_assert_uint_eq(v, 0x5678);
+    ck_assert_uint_ne(vx_get(VMCS_GUEST_RSP), 0x5678);
+}
+END_TEST
+
+START_TEST(shadow_bitmap_bit_makes_vmread_exit)
+{
+    GUEST(VMREAD_THEN_CPUID(0x681e));
+    shadowing_setup();
+    uint8_t b = 1u << (0x681e % 8);
+    harness_put(h, VMREAD_BM + 0x681e / 8, &b, 1);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_VMREAD, VX_GUEST + 5);
+}
+END_TEST
+
+START_TEST(shadow_vmread_without_link_fails_invalid)
+{
+    GUEST(VMREAD_THEN_CPUID(0x681e));
+    shadowing_setup();
+    vx_put(VMCS_LINK_POINTER, ~0ull);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_CPUID, VX_GUEST + 8);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_RFLAGS) & VX_ARITH, RF_CF);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cpu_vmx_state");
@@ -469,6 +536,10 @@ static Suite *suite(void)
     tcase_add_test(t, vmfunc_eptp_switch);
     tcase_add_test(t, vmfunc_invalid_entry_exits_59);
     tcase_add_test(t, vmfunc_without_enable_is_ud);
+    tcase_add_test(t, shadow_vmread_reads_linked_vmcs);
+    tcase_add_test(t, shadow_vmwrite_writes_linked_vmcs);
+    tcase_add_test(t, shadow_bitmap_bit_makes_vmread_exit);
+    tcase_add_test(t, shadow_vmread_without_link_fails_invalid);
     suite_add_tcase(s, t);
     return s;
 }
