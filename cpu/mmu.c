@@ -145,8 +145,9 @@ static enum walk_status walk_64(struct cpu *c, uint64_t lin, struct walk *w)
         rsvd |= 0x7ff0000000000000ull;
         uint64_t pdpte;
         if (pdptes_on_walk(c)) {
-            /* No A bit to set: not recorded. Its reserved bits give a #PF
-             * here rather than a #GP at the CR3 load (SDM vol 3A, 4.4.1). */
+            /* No A bit to set: not recorded. Its reserved bits (those of
+             * SDM vol 3A, 4.4.1) give a #PF here rather than a #GP at the
+             * CR3 load (APM vol 2, 15.25.10). */
             pdpte = read_entry_as(c, w, (c->s.cr3 & 0xffffffe0u) + ((lin >> 30) & 3) * 8, false,
                                   VG_PDPTE);
             if ((pdpte & PTE_P) && (pdpte & (rsvd_phys(c) | 0x1e6ull | PTE_XD))) return WALK_RSVD;
