@@ -59,6 +59,7 @@ static void leave_nonroot(struct vmx_cpu *v)
     v->preempt_active = false;
     v->tpr_below_pending = false;
     v->virt.wake_cycles = 0;
+    v->virt.intr_wakes = false;
     vmx_tlb_exit(c, &v->tlb, vmx_has2(v, VMX_PROC2_VPID));
 }
 

@@ -49,6 +49,9 @@ static void enter_guest(struct cpu *c)
     v->preempt_value = o->preempt_timer;
     /* A halted guest is woken by the timer (SDM vol 3C, 25.5.1): tell the
      * machine when, in this vCPU's cycles. */
+    /* With external-interrupt exiting, RFLAGS.IF does not mask the
+     * interrupt (SDM vol 3C, 25.3): it ends a halted guest. */
+    v->virt.intr_wakes = (v->ctl.pin & VMX_PIN_EXT_INTR_EXITING) != 0;
     v->virt.wake_cycles = 0;
     if (v->preempt_active) {
         unsigned rate = v->caps.preempt_rate;
