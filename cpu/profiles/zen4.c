@@ -36,8 +36,8 @@ const struct cpu_profile profile_zen4 = {
                 FBIT(FEAT_XSAVEOPT) | FBIT(FEAT_XSAVEC) | FBIT(FEAT_XGETBV1) | FBIT(FEAT_XSAVES),
             [FW_81_EDX] = FBIT(FEAT_SYSCALL) | FBIT(FEAT_NX) | FBIT(FEAT_MMXEXT) |
                           FBIT(FEAT_FFXSR) | FBIT(FEAT_PDPE1GB) | FBIT(FEAT_RDTSCP) | FBIT(FEAT_LM),
-            [FW_81_ECX] = FBIT(FEAT_LAHF_LM) | FBIT(FEAT_SVM) | FBIT(FEAT_ABM) |
-                          FBIT(FEAT_3DNOWPREFETCH),
+            [FW_81_ECX] =
+                FBIT(FEAT_LAHF_LM) | FBIT(FEAT_SVM) | FBIT(FEAT_ABM) | FBIT(FEAT_3DNOWPREFETCH),
             /* SVM features the model implements (APM vol 3, E.4.9). */
             [FW_8A_EDX] = FBIT(FEAT_NPT) | FBIT(FEAT_SVML) | FBIT(FEAT_NRIPS) |
                           FBIT(FEAT_TSCRATEMSR) | FBIT(FEAT_VMCBCLEAN) | FBIT(FEAT_FLUSHBYASID) |

@@ -344,7 +344,11 @@ _Noreturn void svm_cpu_vmexit(struct cpu *c, uint64_t code, uint64_t info1, uint
     x.nrip_valid = nrip_valid;
     x.nrip = nrip_valid ? nrip : 0;
     x.cpl = c->cpl;
-    x.int_shadow = (c->intr_shadow && (c->pending & PEND_SHADOW)) || s->shadow_rip == c->insn_rip;
+    /* The interrupt shadow: still pending for the next boundary, or the
+     * one that covered the boundary before this instruction (nothing has
+     * retired since). */
+    x.int_shadow = (c->intr_shadow && (c->pending & PEND_SHADOW)) ||
+                   (s->shadow_rip == c->insn_rip && s->shadow_insns == c->insns);
     x.v_tpr = s->ctl.v_tpr;
     x.v_irq = s->ctl.v_irq;
     x.v_gif = s->ctl.v_gif;

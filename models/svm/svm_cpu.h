@@ -64,6 +64,7 @@ struct svm_cpu {
     uint16_t pause_left;    /* pause filter counter */
     uint64_t pause_last;    /* cycle count of the last PAUSE (filter threshold) */
     uint64_t shadow_rip;    /* guest RIP of a boundary an interrupt shadow covered */
+    uint64_t shadow_insns;  /* ... and the retired-instruction count then */
 };
 
 static inline struct svm_cpu *svm_of(struct cpu *c)

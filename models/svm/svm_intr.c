@@ -49,6 +49,7 @@ bool svm_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
 {
     struct svm_cpu *s = c->svm;
     s->shadow_rip = shadow ? c->s.rip : ~0ull;
+    s->shadow_insns = c->insns;
     /* Virtual interrupts and vNMIs have no pending line of their own:
      * when a shadow, a trap or another event goes first, look again at
      * the next boundary (IF, TPR and GIF changes ask for that already). */

@@ -142,6 +142,23 @@ START_TEST(exit_in_sti_shadow_reports_it)
 }
 END_TEST
 
+/* The shadow is reported only for the instruction right after STI, not
+ * when the same instruction runs again later. */
+START_TEST(exit_shadow_not_stale)
+{
+    struct harness *h = svm_setup();
+    icpt(h, SVM_INTERCEPT_PAUSE);
+    put16(h, VMCB_PA + VMCB_PAUSE_COUNT, 2);
+    static const uint8_t g[] = {0xfb, 0xf3, 0x90, 0xeb, 0xfc}; /* sti; 1: pause; jmp 1b */
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_PAUSE);
+    ck_assert_uint_eq(vmcb64(h, VMCB_RIP), GUEST_CODE + 1);
+    ck_assert_uint_eq(vmcb64(h, VMCB_INT_STATE) & SVM_INT_SHADOW, 0);
+    harness_destroy(h);
+}
+END_TEST
+
 /* STI; HLT: the guest halts in the shadow and the virtual interrupt
  * wakes it. */
 START_TEST(virq_wakes_guest_hlt)
@@ -399,6 +416,7 @@ Suite *svm_intr_suite(void)
     tcase_add_test(t, virq_after_sti_shadow);
     tcase_add_test(t, virq_after_vmcb_shadow);
     tcase_add_test(t, exit_in_sti_shadow_reports_it);
+    tcase_add_test(t, exit_shadow_not_stale);
     tcase_add_test(t, virq_wakes_guest_hlt);
     tcase_add_test(t, cr8_is_vtpr);
     tcase_add_test(t, cr8_unmasked_sets_tpr_and_vtpr);
