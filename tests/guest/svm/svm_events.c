@@ -10,6 +10,8 @@ static bool qemu;
 GUEST_SNIPPET(g_nops, "nop; nop; nop; nop");
 GUEST_SNIPPET(g_sti_vmmcall, "sti");
 GUEST_SNIPPET(g_cr8, "movq $7, %rax; movq %rax, %cr8; movq %cr8, %rbx");
+GUEST_SNIPPET(g_movss_vmmcall, "movw %ss, %ax; movw %ax, %ss");
+GUEST_SNIPPET(g_sti_sti, "sti");
 /* A bounded spin: RCX iterations, then VMMCALL. */
 
 static void prepare(const char *rip, uint64_t inj)
@@ -222,6 +224,15 @@ static void test_shadow(void)
     prepare(g_sti_vmmcall, 0);
     check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "shadow: STI; VMMCALL exits");
     check_eq(vmcb_a.ctl.int_state & 1, 1, "shadow: exit right after STI has the shadow bit");
+    prepare(g_movss_vmmcall, 0);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "shadow: MOV SS; VMMCALL exits");
+    check_eq(vmcb_a.ctl.int_state & 1, 1, "shadow: exit right after MOV SS has the shadow bit");
+    prepare(g_sti_sti, 0);
+    vmcb_a.save.rflags = 0x202;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "shadow: STI with IF already 1; VMMCALL exits");
+    /* 15.21.5: only an STI that sets IF from 0 to 1 makes a shadow; QEMU
+     * 7.2 TCG makes one for every STI. */
+    check_eq_ref(vmcb_a.ctl.int_state & 1, 0, 1, "shadow: STI that does not change IF makes none");
     prepare(g_nops, 0);
     check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "shadow: NOP; VMMCALL exits");
     check_eq(vmcb_a.ctl.int_state & 1, 0, "shadow: no shadow after a NOP");
