@@ -448,6 +448,29 @@ START_TEST(vmread_vmwrite_32bit_operands)
 }
 END_TEST
 
+START_TEST(host_and_guest_in_32bit_paged_mode)
+{
+    root_prot32();
+    vx_fill_vmcs(h, VX_GUEST);
+    vx_put(VMCS_EXIT_CTLS, VMX_EXIT_TRUE_DEFAULT1);
+    vx_put(VMCS_ENTRY_CTLS, VMX_ENTRY_TRUE_DEFAULT1);
+    vx_host_program(h);
+    uint8_t code[] = {0x0f, 0xa2, 0xf4};
+    harness_put(h, VX_GUEST, code, sizeof code);
+    struct cpu_state st;
+    harness_state(h, &st);
+    st.rip = VX_HOST_CODE;
+    harness_set_state(h, &st);
+    vx_run(h, 100);
+    vx_assert_exited(h);
+    ck_assert_uint_eq(vx_reason(), VMX_EXIT_CPUID);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_RIP), VX_GUEST);
+    harness_state(h, &st);
+    ck_assert_uint_eq(st.msr.efer & EFER_LMA, 0);
+    ck_assert(st.cr0 & CR0_PG);
+}
+END_TEST
+
 START_TEST(vmread_natural_width_in_32bit_mode_truncates)
 {
     root_prot32();
@@ -496,6 +519,7 @@ static Suite *suite(void)
     tcase_add_test(t, unrestricted_guest_runs_real_mode);
     tcase_add_test(t, vmread_vmwrite_32bit_operands);
     tcase_add_test(t, vmread_natural_width_in_32bit_mode_truncates);
+    tcase_add_test(t, host_and_guest_in_32bit_paged_mode);
     suite_add_tcase(s, t);
     return s;
 }

@@ -737,6 +737,27 @@ START_TEST(cpuid_in_32bit_guest)
 }
 END_TEST
 
+START_TEST(pae_guest_without_ept)
+{
+    /* A 32-bit guest with PAE paging: PDPT at 250000H, 2-MiB pages. */
+    GUEST(0x8b, 0x04, 0x25, 0x00, 0x00, 0x30, 0x00, 0x0f, 0xa2); /* MOV EAX, [300000H]; CPUID */
+    guest_32bit();
+    for (unsigned d = 0; d < 4; d++) {
+        uint64_t pd = 0x251000ull + 0x1000ull * d;
+        harness_put64(h, 0x250000 + 8 * d, pd | 1);
+        for (unsigned k = 0; k < 512; k++)
+            harness_put64(h, pd + 8 * k, ((uint64_t)d << 30) + ((uint64_t)k << 21) + 0x87);
+    }
+    uint32_t marker = 0x5a5a1234;
+    harness_put(h, 0x300000, &marker, 4);
+    vx_put(VMCS_GUEST_CR3, 0x250000);
+    vx_put(VMCS_GUEST_CR4, CR4_PAE | CR4_VMXE);
+    run();
+    expect_exit(VMX_EXIT_CPUID, 7, 2);
+    ck_assert_uint_eq(harness_reg(h, R_RAX) & 0xffffffffu, 0x5a5a1234);
+}
+END_TEST
+
 START_TEST(guest_state_saved_on_exit)
 {
     /* MOV RSP, 0x117000; PUSH RAX; CPUID */
@@ -815,6 +836,7 @@ static Suite *suite(void)
     tcase_add_test(t, hlt_at_cpl3_faults_before_exit);
     tcase_add_test(t, task_switch_exit_qualification);
     tcase_add_test(t, cpuid_in_32bit_guest);
+    tcase_add_test(t, pae_guest_without_ept);
     tcase_add_test(t, guest_state_saved_on_exit);
     suite_add_tcase(s, t);
     return s;
