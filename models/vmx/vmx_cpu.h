@@ -53,6 +53,8 @@ struct vmx_cpu {
     uint64_t shadow_rip;    /* and RIP there */
     bool host_nmi_blocked;
     bool iret_unblocked_nmi; /* the instruction is an IRET that unblocked NMIs */
+    uint64_t dr6_before;     /* DR6 before the CPU recorded this boundary's #DB traps */
+    bool dr6_valid;
 
     /* APIC virtualization (vmx_apic.c; SDM vol 3C, ch. 30). */
     uint8_t rvi, svi;        /* guest interrupt status */

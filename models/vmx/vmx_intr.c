@@ -7,6 +7,11 @@
 #include "cpu/sysops.h"
 #include "vmx_cpu.h"
 
+static struct vmx_cpu *v_of(struct cpu *c)
+{
+    return c->vmx;
+}
+
 static _Noreturn void exit_at_boundary(struct cpu *c, uint32_t reason, uint64_t qual,
                                        uint32_t intr_info)
 {
@@ -137,6 +142,11 @@ bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     if (traps) {
         c->pending &= ~PEND_DBTRAP;
         c->dr6_pending = 0;
+        /* The CPU now writes DR6 and delivers the #DB; if the exception
+         * bitmap makes that an exit, DR6 is left as it was (SDM vol 3C,
+         * 28.1). */
+        v_of(c)->dr6_before = c->s.dr6;
+        v_of(c)->dr6_valid = true;
     }
     return took;
 }
@@ -200,6 +210,8 @@ void vmx_exception(struct cpu *c, unsigned vector, enum event_type type, bool ha
 {
     struct vmx_cpu *v = c->vmx;
     const struct vmx_controls *k = &v->ctl;
+    bool dr6_valid = v->dr6_valid;
+    v->dr6_valid = false;
     if (v->injecting) {
         /* Event injection is not subject to the exception bitmap. */
         v->injecting = false;
@@ -246,7 +258,10 @@ void vmx_exception(struct cpu *c, unsigned vector, enum event_type type, bool ha
     /* Exit qualification (SDM vol 3C, 28.2.1): the #PF linear address;
      * for #DB the DR6-format B3-B0, BD, BS bits. */
     if (vector == EXC_PF && type == EV_HWEXC) info.qual = c->exc_cr2;
-    if (vector == EXC_DB && type == EV_HWEXC) info.qual = c->s.dr6 & 0x600full;
+    if (vector == EXC_DB && type == EV_HWEXC) {
+        info.qual = c->s.dr6 & 0x600full;
+        if (dr6_valid) c->s.dr6 = v->dr6_before;
+    }
     if (t == VMX_INTR_TYPE_SW_EXC || t == VMX_INTR_TYPE_PRIV_SW_EXC)
         info.insn_len = (uint32_t)(c->next_rip - c->insn_rip);
     /* The exit reports the instruction that caused the event. */

@@ -270,6 +270,10 @@ START_TEST(single_step_trap_exits_through_bitmap)
     expect_exit(VMX_EXIT_EXCEPTION_NMI, VX_GUEST + 1);
     ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80000301u);
     ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 1u << 14); /* BS */
+    /* A #DB that exits does not update DR6 (SDM vol 3C, 28.1). */
+    struct cpu_state st;
+    harness_state(h, &st);
+    ck_assert_uint_eq(st.dr6 & (1u << 14), 0);
 }
 END_TEST
 
