@@ -1,7 +1,8 @@
 /* SVM on two processors (run with -smp 2): EFER.SVME and VM_HSAVE_PA are
- * per processor (APM vol 2, 15.4 and 15.30.4), and two hosts can run
- * their guests at the same time, each with its own VMCB, host save area
- * and ASID, without disturbing the other. */
+ * per processor (APM vol 2, 15.4 and 15.30.4); two hosts can run their
+ * guests at the same time, each with its own VMCB, host save area and
+ * ASID, without disturbing the other; and an INIT sent to a processor in a
+ * guest with the INIT intercept exits and stays pending (15.21.8). */
 #include "svm_lib.h"
 
 extern char ap_tramp_start[], ap_tramp_end[], ap_tramp_gdt_desc[];
@@ -16,6 +17,9 @@ static volatile uint64_t ap_efer_at_start, ap_hsave, ap_svme_ud, ap_bad_exits;
 static volatile uint64_t ap_bsp_hsave_seen;
 
 GUEST_SNIPPET(g_ap_cpuid, "cpuid");
+GUEST_SNIPPET(g_ap_spin, "1: decq %rcx; jnz 1b");
+static volatile unsigned ap_in_guest;
+static volatile uint64_t ap_init_exit = ~0ull, ap_init_rcx;
 GUEST_SNIPPET(g_bsp_add, "addq $1, %rbx");
 
 void ap_main(unsigned idx);
@@ -52,6 +56,23 @@ void ap_main(unsigned idx)
     }
     ap_bad_exits = bad;
     __atomic_store_n(&ap_done, 1, __ATOMIC_RELEASE);
+
+    /* Phase 2: a guest with the INIT intercept; the BSP sends INIT. APM
+     * vol 2, 15.21.8, table 15-12: #VMEXIT(INIT) and the INIT stays
+     * pending, held by GIF = 0 until the STGI below, which takes it. */
+    vmcb_init_state(&vmcb_ap, g_ap_spin);
+    vmcb_ap.ctl.intercept_1 |= INT1_INIT;
+    vmcb_ap.ctl.asid = 2;
+    vmcb_ap.save.rsp = pa(ap_guest_stack + sizeof(ap_guest_stack));
+    ap_regs.rcx = 50000000;
+    svm_clgi();
+    __atomic_store_n(&ap_in_guest, 1, __ATOMIC_RELEASE);
+    svm_vmrun_asm(pa(&vmcb_ap), &ap_regs);
+    ap_init_rcx = ap_regs.rcx;
+    __atomic_store_n(&ap_init_exit, vmcb_ap.ctl.exit_code, __ATOMIC_RELEASE);
+    svm_stgi(); /* the held INIT resets this processor here */
+    for (;;)
+        __asm__ volatile("cli; hlt");
 }
 
 static void send_ipi(unsigned dest, uint32_t lo)
@@ -107,4 +128,23 @@ void test_main(void)
     check_eq(ap_bad_exits, 0, "ap: every guest exited with CPUID at the CPUID");
     vmcb_init(&vmcb_a, g_bsp_add);
     check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "bsp: still runs guests afterwards");
+
+    /* INIT to the AP while it runs a guest with the INIT intercept. */
+    for (unsigned ms = 0; ms < 2000 && !__atomic_load_n(&ap_in_guest, __ATOMIC_ACQUIRE); ms++)
+        pit_delay_us(1000);
+    pit_delay_us(1000);
+    send_ipi(ap, 0x00004500); /* INIT */
+    for (unsigned ms = 0; ms < 2000 && __atomic_load_n(&ap_init_exit, __ATOMIC_ACQUIRE) == ~0ull;
+         ms++)
+        pit_delay_us(1000);
+    /* QEMU 7.2 TCG takes the INIT inside the guest without the intercept. */
+    check_eq_ref(ap_init_exit, 0x63, ~0ull, "ap: INIT intercepted, #VMEXIT(INIT) 0x63");
+    check_ref(ap_init_rcx > 0, "ap: the guest was cut short by the INIT", "no INIT intercept");
+    /* The INIT stayed pending and reset the AP at its STGI: a SIPI now
+     * starts it again from the trampoline. */
+    pit_delay_us(1000);
+    send_ipi(ap, 0x00004608);
+    for (unsigned ms = 0; ms < 1000 && __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE) < 2; ms++)
+        pit_delay_us(1000);
+    check_eq(ap_started, 2, "ap: the held INIT was taken at STGI (a SIPI restarts the AP)");
 }
