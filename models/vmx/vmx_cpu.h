@@ -1,6 +1,25 @@
 /* VMX executed by the CPU model: per-vCPU state and the functions the
- * files of models/vmx (instructions, VM entry, intercepts, interrupt
- * boundary, APIC virtualization) share. Private to models/vmx. */
+ * files of models/vmx share. Private to models/vmx.
+ *
+ *   vmx_cpu.c            per-vCPU state, capabilities, IA32_FEATURE_CONTROL
+ *                        and the capability MSRs, CR0/CR4 fixed bits, INIT
+ *                        and A20M blocking (SDM vol 3C, 24.7-24.8, app. A)
+ *   vmx_ops.c            VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMCALL,
+ *                        VMfail conventions, instruction registration
+ *   vmx_ops_rw.c         VMREAD, VMWRITE, VMCS shadowing
+ *   vmx_ops_entry.c      VMLAUNCH, VMRESUME: the VM entry in the model
+ *   vmx_ops_inv.c        INVEPT, INVVPID, VMFUNC
+ *   vmx_intercept.c      instruction VM exits in non-root operation
+ *   vmx_intercept_exit.c the VM exit in the model
+ *   vmx_intr.c           boundary exits, INIT/SIPI, exception bitmap,
+ *                        event injection
+ *   vmx_apic.c           TPR shadow, APIC-access page, virtual-interrupt
+ *                        delivery, x2APIC virtualization, posted
+ *                        interrupts, the guest-physical path (EPT)
+ *   vmx_state.c          CPU state <-> struct vt_state, MSR-area access
+ *   vmx_mem.c            physical memory for the engine
+ * The engine (vmx_engine*.c, vmcs_fields.*) checks and loads the VMCS;
+ * vmx_ept* walks EPT and owns the TLB address spaces. */
 #ifndef HVSIM_MODELS_VMX_CPU_H
 #define HVSIM_MODELS_VMX_CPU_H
 
