@@ -129,6 +129,20 @@ START_TEST(apic_access_unvirtualized_register_exits_with_regvirt)
 }
 END_TEST
 
+START_TEST(apic_access_during_event_delivery)
+{
+    /* The guest IDT lies on the APIC-access page: delivering #UD reads
+     * its gate there (access type 3, SDM vol 3C, table 28-6). */
+    GUEST(0x0f, 0x0b);
+    apic_access_controls(0);
+    vx_put(VMCS_GUEST_IDTR_BASE, APIC_PAGE);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_APIC_ACCESS, VX_GUEST);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 0x3000 | (EXC_UD * 16));
+    ck_assert_uint_eq(vx_get(VMCS_IDT_VECTORING_INFO), 0x80000306u);
+}
+END_TEST
+
 START_TEST(apic_access_under_ept)
 {
     GUEST(LOAD_EAX(0x207030));
@@ -329,6 +343,7 @@ static Suite *suite(void)
     tcase_add_test(t, apic_write_vm_exit_is_trap_like);
     tcase_add_test(t, apic_access_unvirtualized_register_exits_with_regvirt);
     tcase_add_test(t, apic_access_under_ept);
+    tcase_add_test(t, apic_access_during_event_delivery);
     tcase_add_test(t, virtual_interrupt_delivery);
     tcase_add_test(t, virtual_interrupt_masked_by_vtpr);
     tcase_add_test(t, eoi_virtualization_with_eoi_exit_bitmap);
