@@ -267,6 +267,9 @@ _Noreturn void svm_cpu_vmrun(struct cpu *c, uint64_t vmcb_pa)
     /* A legacy-PAE guest under nested paging reads its PDPEs on each walk
      * (APM vol 2, 15.25.10). */
     s->virt.pdptes_on_walk = e.ctrl.np_enable;
+    /* With V_INTR_MASKING the host's IF as VMRUN found it, not the guest's,
+     * lets a physical interrupt end a guest HLT (APM vol 2, 15.21.1). */
+    s->virt.intr_wakes = e.ctrl.v_intr_masking && s->host_if;
     s->in_guest = true;
     c->virt = &s->virt;
     c->gif = true; /* APM vol 2, 15.17: VMRUN sets GIF */
