@@ -124,6 +124,13 @@ bool svm_signal(struct cpu *c, enum cpu_line line)
         svm_cpu_vmexit(c, VMEXIT_INIT, 0, 0, false, 0);
     if (line == CPU_LINE_SMI && svm_intercepts(&s->ctl, SVM_INTERCEPT_SMI))
         svm_cpu_vmexit(c, VMEXIT_SMI, 0, 0, false, 0);
+    /* VM_CR.R_INIT: an INIT that is not intercepted becomes #SX with
+     * error code 1 (INIT redirection) in the guest (APM vol 2, 15.30.1). */
+    if (line == CPU_LINE_INIT && (c->s.msr.vm_cr & VM_CR_R_INIT)) {
+        c->pending &= ~(uint32_t)PEND_INIT;
+        cpu_deliver_event(c, EXC_SX, EV_HWEXC, true, 1);
+        return true;
+    }
     return false;
 }
 

@@ -331,6 +331,24 @@ START_TEST(smi_and_init_intercepts)
 }
 END_TEST
 
+/* VM_CR.R_INIT turns a non-intercepted INIT in the guest into #SX(1). */
+START_TEST(r_init_redirects_init_to_sx)
+{
+    struct harness *h = svm_setup();
+    ck_assert(cpu_wrmsr(h->cpu, 0xc0010114, 0x2));
+    icpt(h, SVM_INTERCEPT_EXC(EXC_SX));
+    host_clgi_first(h);
+    guest_code(h, nops_vmmcall, sizeof nops_vmmcall);
+    harness_run(h, 1); /* clgi */
+    cpu_set_line(h->cpu, CPU_LINE_INIT, true);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_EXCP0 + EXC_SX);
+    ck_assert_uint_eq(vmcb64(h, VMCB_EXITINFO1), 1);
+    ck_assert_uint_eq(h->cpu->pending & PEND_INIT, 0);
+    harness_destroy(h);
+}
+END_TEST
+
 /* vGIF: a guest CLGI/STGI without intercept changes V_GIF, not GIF;
  * V_GIF=0 holds virtual interrupts. */
 START_TEST(vgif_clgi_sets_v_gif)
@@ -426,6 +444,7 @@ Suite *svm_intr_suite(void)
     tcase_add_test(t, nmi_intercept_then_stgi_delivers_to_host);
     tcase_add_test(t, nmi_not_intercepted_goes_to_guest);
     tcase_add_test(t, smi_and_init_intercepts);
+    tcase_add_test(t, r_init_redirects_init_to_sx);
     tcase_add_test(t, vgif_clgi_sets_v_gif);
     tcase_add_test(t, vgif_holds_virq_until_stgi);
     tcase_add_test(t, vnmi_delivered_and_masked);
