@@ -5,6 +5,7 @@
  * paging. The hooks are called after the checks that have priority over
  * an intercept (#UD for the mode, #GP for CPL) and before operand and
  * memory faults (APM vol 2, 15.7.1). */
+#include "cpu/operand.h"
 #include "svm_cpu.h"
 
 /* An instruction intercept: the exit saves the next RIP (APM vol 2,
@@ -170,7 +171,6 @@ static const struct simple_icpt simple[VK_NKINDS] = {
     [VK_STGI] = {SVM_INTERCEPT_STGI, VMEXIT_STGI},
     [VK_CLGI] = {SVM_INTERCEPT_CLGI, VMEXIT_CLGI},
     [VK_SKINIT] = {SVM_INTERCEPT_SKINIT, VMEXIT_SKINIT},
-    [VK_INVPCID] = {SVM_INTERCEPT_INVPCID, VMEXIT_INVPCID},
 };
 
 static void svm_intercept(struct cpu *c, struct virt_event *ev)
@@ -199,6 +199,19 @@ static void svm_intercept(struct cpu *c, struct virt_event *ev)
     case VK_INVLPGA:
         if (svm_intercepts(&s->ctl, SVM_INTERCEPT_INVLPGA))
             insn_exit(c, VMEXIT_INVLPGA, s->caps.decode_assists ? ev->lin : 0, 0);
+        return;
+    case VK_INVPCID:
+        /* Exit code A2h (APM vol 2, appendix C): EXITINFO1 = the
+         * descriptor's linear address, EXITINFO2 = the type from the
+         * register operand (the fields KVM's handler reads). */
+        if (svm_intercepts(&s->ctl, SVM_INTERCEPT_INVPCID) && ev->insn) {
+            const struct insn *i = ev->insn;
+            uint64_t lin = c->s.seg[i->seg].base + insn_ea(c, i);
+            if (c->mode != MODE_LONG64) lin &= 0xffffffffu;
+            uint64_t type = c->s.gpr[i->reg];
+            if (c->mode != MODE_LONG64) type &= 0xffffffffu;
+            insn_exit(c, VMEXIT_INVPCID, lin, type);
+        }
         return;
     case VK_MWAIT:
         /* APM vol 2, 15.14.5: with the monitor armed the conditional

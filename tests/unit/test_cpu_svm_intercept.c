@@ -466,6 +466,22 @@ START_TEST(xsetbv_intercept)
 }
 END_TEST
 
+START_TEST(invpcid_intercept_reports_descriptor_and_type)
+{
+    struct harness *h = svm_setup();
+    icpt(h, SVM_INTERCEPT_INVPCID);
+    /* mov eax, 2; invpcid rax, [rsp-16] */
+    static const uint8_t g[] = {0xb8, 0x02, 0, 0, 0, 0x66, 0x0f, 0x38, 0x82, 0x44, 0x24, 0xf0};
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_INVPCID);
+    ck_assert_uint_eq(vmcb64(h, VMCB_EXITINFO1), GUEST_STACK - 16);
+    ck_assert_uint_eq(vmcb64(h, VMCB_EXITINFO2), 2);
+    ck_assert_uint_eq(vmcb64(h, VMCB_NRIP), GUEST_CODE + 12);
+    harness_destroy(h);
+}
+END_TEST
+
 Suite *svm_intercept_suite(void)
 {
     Suite *s = suite_create("cpu_svm_intercept");
@@ -499,6 +515,7 @@ Suite *svm_intercept_suite(void)
     tcase_add_test(t, pause_filter_count);
     tcase_add_test(t, pause_without_filter_exits_at_once);
     tcase_add_test(t, xsetbv_intercept);
+    tcase_add_test(t, invpcid_intercept_reports_descriptor_and_type);
     suite_add_tcase(s, t);
     return s;
 }
