@@ -407,6 +407,37 @@ START_TEST(eventinj_exception_with_error_code_not_intercepted)
 }
 END_TEST
 
+/* An injected software interrupt returns to the VMCB's next RIP (the
+ * hypervisor sets it to the instruction after the INT n it emulates). */
+START_TEST(eventinj_soft_int_returns_to_nrip)
+{
+    struct harness *h = svm_setup();
+    icpt(h, SVM_INTERCEPT_HLT);
+    set_vmcb64(h, VMCB_NRIP, GUEST_CODE + 2);
+    set_vmcb64(h, VMCB_EVENTINJ, SVM_EVTINJ_VALID | (4u << 8) | 0x80);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_HLT);
+    ck_assert_uint_eq(vmcb64(h, VMCB_RIP), HARNESS_STUB(0x80));
+    ck_assert_uint_eq(harness_get64(h, GUEST_STACK - 40), GUEST_CODE + 2);
+    harness_destroy(h);
+}
+END_TEST
+
+/* An injected NMI sets NMI blocking, as a delivered NMI does, until the
+ * guest's IRET (APM vol 2, 15.20). */
+START_TEST(eventinj_nmi_blocks_nmis)
+{
+    struct harness *h = svm_setup();
+    icpt(h, SVM_INTERCEPT_HLT);
+    set_vmcb64(h, VMCB_EVENTINJ, SVM_EVTINJ_VALID | (2u << 8) | 2);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_HLT);
+    ck_assert_uint_eq(vmcb64(h, VMCB_RIP), HARNESS_STUB(EXC_NMI));
+    ck_assert(h->cpu->nmi_blocked);
+    harness_destroy(h);
+}
+END_TEST
+
 /* An injected #PF leaves CR2 as the VMCB gave it. */
 START_TEST(eventinj_pf_keeps_cr2)
 {
@@ -738,6 +769,8 @@ Suite *svm_vmrun_suite(void)
     tcase_add_test(t, eventinj_interrupt_delivered);
     tcase_add_test(t, eventinj_exception_with_error_code_not_intercepted);
     tcase_add_test(t, eventinj_pf_keeps_cr2);
+    tcase_add_test(t, eventinj_soft_int_returns_to_nrip);
+    tcase_add_test(t, eventinj_nmi_blocks_nmis);
     tcase_add_test(t, eventinj_delivery_fault_sets_exitintinfo);
     tcase_add_test(t, exit_reports_no_shadow_after_run);
     tcase_add_test(t, vmsave_vmload_round_trip);
