@@ -3,6 +3,7 @@
  * instruction information (28.2.5), and the instructions that behave
  * differently without exiting (CR0/CR4 shadows, TSC offset). */
 #include "cpu/cpu_internal.h"
+#include "cpu/virt.h"
 #include "test_cpu_vmx_util.h"
 
 static struct harness *h;
@@ -22,6 +23,16 @@ static void teardown(void)
 static void run(void)
 {
     vx_run(h, 500);
+}
+
+static struct vt_transition seen[8];
+static unsigned nseen;
+static void record_transition(void *opaque, struct cpu *c, const struct vt_transition *t)
+{
+    (void)opaque;
+    (void)c;
+    if (nseen < 8) seen[nseen] = *t;
+    nseen++;
 }
 
 static void expect_exit(uint32_t reason, uint64_t rip_off, uint32_t len)
@@ -758,6 +769,25 @@ START_TEST(pae_guest_without_ept)
 }
 END_TEST
 
+START_TEST(transitions_are_reported)
+{
+    GUEST(0x0f, 0xa2);
+    nseen = 0;
+    cpu_set_transition_hook(h->cpu, record_transition, NULL);
+    run();
+    expect_exit(VMX_EXIT_CPUID, 0, 2);
+    ck_assert_uint_eq(nseen, 2);
+    ck_assert_uint_eq(seen[0].vendor, VT_VMX);
+    ck_assert_uint_eq(seen[0].kind, VT_ENTRY);
+    ck_assert_uint_eq(seen[1].kind, VT_EXIT);
+    ck_assert_uint_eq(seen[1].raw_reason, VMX_EXIT_CPUID);
+    ck_assert_uint_eq(seen[1].reason, VTR_CPUID);
+    ck_assert_uint_eq(seen[1].insn_len, 2);
+    ck_assert_uint_eq(seen[1].guest_rip, VX_GUEST);
+    ck_assert_uint_eq(seen[1].control_pa, VX_VMCS);
+}
+END_TEST
+
 START_TEST(guest_state_saved_on_exit)
 {
     /* MOV RSP, 0x117000; PUSH RAX; CPUID */
@@ -837,6 +867,7 @@ static Suite *suite(void)
     tcase_add_test(t, task_switch_exit_qualification);
     tcase_add_test(t, cpuid_in_32bit_guest);
     tcase_add_test(t, pae_guest_without_ept);
+    tcase_add_test(t, transitions_are_reported);
     tcase_add_test(t, guest_state_saved_on_exit);
     suite_add_tcase(s, t);
     return s;
