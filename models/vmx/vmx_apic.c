@@ -152,6 +152,7 @@ bool vmx_vintr_deliver(struct cpu *c, unsigned shadow)
     vapic_wr(c, VAPIC_PPR, vec & 0xf0);
     c->activity = ACT_ACTIVE;
     cpu_deliver_event(c, vec, EV_EXTINT, false, 0);
+    if (v->ctl.proc & VMX_PROC_MTF) v->mtf_pending = true;
     return true;
 }
 

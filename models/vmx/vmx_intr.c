@@ -32,6 +32,8 @@ static void rearm(struct cpu *c)
         c->pending |= PEND_CHECK;
 }
 
+static bool deliver_then_mtf(struct cpu *c, uint64_t traps, unsigned shadow);
+
 static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
 {
     struct vmx_cpu *v = c->vmx;
@@ -68,6 +70,7 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     if (traps) {
         /* Debug traps come next; the CPU delivers them (the exception
          * bitmap may turn them into an exit). */
+        if (k->proc & VMX_PROC_MTF) return deliver_then_mtf(c, traps, shadow);
         rearm(c);
         return false;
     }
@@ -92,6 +95,10 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
     /* Virtual-interrupt delivery has the priority of interrupt-window
      * exiting, which excludes it (SDM vol 3C, 30.2.2). */
     if (vmx_vintr_deliver(c, shadow)) {
+        if (v->mtf_pending) {
+            v->mtf_pending = false;
+            exit_at_boundary(c, VMX_EXIT_MTF, 0, 0);
+        }
         rearm(c);
         return true;
     }
@@ -124,6 +131,7 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
         }
         exit_at_boundary(c, VMX_EXIT_EXT_INTR, 0, intr_info);
     }
+    if (k->proc & VMX_PROC_MTF) return deliver_then_mtf(c, 0, shadow);
     rearm(c);
     return false;
 }
@@ -132,6 +140,40 @@ static bool boundary(struct cpu *c, uint64_t traps, unsigned shadow)
  * higher-priority exit (MTF, TPR below threshold, APIC write) happens, so
  * that the exit saves them in the pending debug exceptions field (SDM
  * vol 3C, 28.3.4); otherwise the CPU delivers them. */
+/* With the monitor trap flag, an event delivered at this boundary is
+ * followed by an MTF exit before the handler's first instruction (SDM vol
+ * 3C, 25.5.2): deliver what the CPU would deliver here (#DB traps, NMI,
+ * INTR, in that order; SDM vol 3A, 6.9), then exit. */
+static bool deliver_then_mtf(struct cpu *c, uint64_t traps, unsigned shadow)
+{
+    struct vmx_cpu *v = c->vmx;
+    bool nmi_blocked = c->nmi_blocked || v->nmi_block_sticky;
+    if (traps) {
+        c->pending &= ~PEND_DBTRAP;
+        c->dr6_pending = 0;
+        v->dr6_before = c->s.dr6;
+        v->dr6_valid = true;
+        c->s.dr6 = (c->s.dr6 & ~0xfull) | traps | 0xffff0ff0ull;
+        cpu_deliver_event(c, EXC_DB, EV_HWEXC, false, 0);
+    } else if ((c->pending & PEND_NMI) && !nmi_blocked && shadow != 2 && c->gif) {
+        c->pending &= ~PEND_NMI;
+        cpu_deliver_event(c, EXC_NMI, EV_NMI, false, 0);
+    } else if ((c->pending & PEND_INTR) && (cpu_rflags(c) & RF_IF) && !shadow && c->gif) {
+        int vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque, c->index) : -1;
+        if (vec < 0 || vec > 255) {
+            rearm(c);
+            return true;
+        }
+        c->activity = ACT_ACTIVE;
+        cpu_deliver_event(c, (unsigned)vec, EV_EXTINT, false, 0);
+    } else {
+        rearm(c);
+        return false;
+    }
+    v->mtf_pending = false;
+    exit_at_boundary(c, VMX_EXIT_MTF, 0, 0);
+}
+
 bool vmx_boundary(struct cpu *c, uint64_t traps, unsigned shadow)
 {
     if (traps) {
@@ -238,9 +280,12 @@ void vmx_exception(struct cpu *c, unsigned vector, enum event_type type, bool ha
         break;
     }
     if (!exits) {
-        /* A delivered exception ends the instruction: MTF exits after the
-         * delivery (25.5.2). */
-        if ((k->proc & VMX_PROC_MTF) && type == EV_HWEXC) v->mtf_pending = true;
+        /* A delivered exception, NMI or interrupt: an MTF exit follows the
+         * delivery (SDM vol 3C, 25.5.2); software events are instructions
+         * and count as completed ones. */
+        if ((k->proc & VMX_PROC_MTF) && type != EV_SWINT && type != EV_SWEXC &&
+            type != EV_PRIVSWEXC)
+            v->mtf_pending = true;
         return;
     }
     struct vmx_exit_info info = {.reason = VMX_EXIT_EXCEPTION_NMI};

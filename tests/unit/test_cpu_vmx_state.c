@@ -290,6 +290,20 @@ START_TEST(mtf_has_priority_over_single_step_trap)
 }
 END_TEST
 
+START_TEST(mtf_after_delivered_nmi)
+{
+    /* An NMI pending at entry (held off in root by the host's blocking)
+     * is delivered to the guest before its first instruction; the MTF
+     * exit follows the delivery (SDM vol 3C, 25.5.2). */
+    GUEST(0x90, 0x90);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_MTF);
+    h->cpu->nmi_blocked = true;
+    cpu_set_line(h->cpu, CPU_LINE_NMI, true);
+    vx_run(h, 100);
+    expect_exit(VMX_EXIT_MTF, HARNESS_STUB(EXC_NMI));
+}
+END_TEST
+
 START_TEST(pending_breakpoint_without_enable_bit_is_dropped)
 {
     GUEST(0x90, 0x0f, 0xa2);
@@ -531,6 +545,7 @@ static Suite *suite(void)
     tcase_add_test(t, pending_breakpoint_without_enable_bit_is_dropped);
     tcase_add_test(t, single_step_trap_exits_through_bitmap);
     tcase_add_test(t, mtf_has_priority_over_single_step_trap);
+    tcase_add_test(t, mtf_after_delivered_nmi);
     tcase_add_test(t, entry_msr_load_and_exit_msr_store);
     tcase_add_test(t, entry_msr_load_failure_exits_34);
     tcase_add_test(t, exit_msr_load_applies_to_host);
