@@ -118,6 +118,8 @@ static bool write_vm_cr(struct cpu *c, uint64_t v)
     if (old & VM_CR_LOCK)
         v = (v & ~(VM_CR_LOCK | VM_CR_SVMDIS)) | (old & (VM_CR_LOCK | VM_CR_SVMDIS));
     c->s.msr.vm_cr = v;
+    /* DIS_A20M decides whether A20 masking applies: recompute the gate. */
+    if ((v ^ old) & VM_CR_DIS_A20M) cpu_a20_refresh(c);
     return true;
 }
 
