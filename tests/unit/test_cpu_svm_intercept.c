@@ -482,6 +482,53 @@ START_TEST(invpcid_intercept_reports_descriptor_and_type)
 }
 END_TEST
 
+/* A 32-bit protected-mode guest without paging, and an available 32-bit
+ * TSS descriptor at GDT selector 58h. */
+static void guest_prot32_with_tss(struct harness *h)
+{
+    struct seg_cache cs = {.sel = SEL_CODE32, .attr = 0xc9b, .limit = 0xffffffff, .base = 0};
+    struct seg_cache ds = {.sel = SEL_DATA32, .attr = 0xc93, .limit = 0xffffffff, .base = 0};
+    vmcb_seg(h, VMCB_CS, &cs);
+    vmcb_seg(h, VMCB_SS, &ds);
+    vmcb_seg(h, VMCB_DS, &ds);
+    vmcb_seg(h, VMCB_ES, &ds);
+    set_vmcb64(h, VMCB_EFER, EFER_SVME);
+    set_vmcb64(h, VMCB_CR0, CR0_PE | CR0_ET | CR0_NE);
+    set_vmcb64(h, VMCB_CR4, 0);
+    set_vmcb64(h, VMCB_CR3, 0);
+    /* base 0x5000, limit 0x67, type 9 (available 32-bit TSS), present */
+    harness_put64(h, HARNESS_GDT + 0x58, 0x0000890050000067ull);
+}
+
+/* Task switch intercept (APM vol 2, 15.14.3): EXITINFO1 = the new TSS
+ * selector, EXITINFO2 bit 38 for a JMP, 0 for a CALL; no next RIP. */
+START_TEST(task_switch_intercept_jmp_and_call)
+{
+    struct harness *h = svm_setup();
+    guest_prot32_with_tss(h);
+    icpt(h, SVM_INTERCEPT_TASK_SWITCH);
+    static const uint8_t jmp[] = {0xea, 0, 0, 0, 0, 0x58, 0x00};
+    guest_code(h, jmp, sizeof jmp);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_TASK_SWITCH);
+    ck_assert_uint_eq(vmcb64(h, VMCB_EXITINFO1), 0x58);
+    ck_assert_uint_eq(vmcb64(h, VMCB_EXITINFO2), SVM_TS_EXITINFO2_JMP);
+    ck_assert_uint_eq(vmcb64(h, VMCB_RIP), GUEST_CODE);
+    ck_assert_uint_eq(vmcb64(h, VMCB_NRIP), 0);
+    harness_destroy(h);
+    h = svm_setup();
+    guest_prot32_with_tss(h);
+    icpt(h, SVM_INTERCEPT_TASK_SWITCH);
+    static const uint8_t call[] = {0x9a, 0, 0, 0, 0, 0x58, 0x00};
+    guest_code(h, call, sizeof call);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_TASK_SWITCH);
+    ck_assert_uint_eq(vmcb64(h, VMCB_EXITINFO1), 0x58);
+    ck_assert_uint_eq(vmcb64(h, VMCB_EXITINFO2), 0);
+    harness_destroy(h);
+}
+END_TEST
+
 Suite *svm_intercept_suite(void)
 {
     Suite *s = suite_create("cpu_svm_intercept");
@@ -516,6 +563,7 @@ Suite *svm_intercept_suite(void)
     tcase_add_test(t, pause_without_filter_exits_at_once);
     tcase_add_test(t, xsetbv_intercept);
     tcase_add_test(t, invpcid_intercept_reports_descriptor_and_type);
+    tcase_add_test(t, task_switch_intercept_jmp_and_call);
     suite_add_tcase(s, t);
     return s;
 }
