@@ -191,12 +191,16 @@ static void after_switch(struct cpu *c)
         (void)mmu_load_pdptes(c, c->s.cr3);
 }
 
-/* The host's RFLAGS.TF at VMRUN: VMRUN completes at the #VMEXIT, and its
- * single-step trap is taken then, in the host, before the instruction
- * after VMRUN (APM vol 2, 15.5.1 "VMRUN and TF/RF bits in EFLAGS"; GIF=0
- * does not hold it, table 15-10). */
+/* The host's RFLAGS.TF and RF at VMRUN: VMRUN completes at the #VMEXIT,
+ * and its single-step trap is taken then, in the host, before the
+ * instruction after VMRUN (APM vol 2, 15.5.1 "VMRUN and TF/RF bits in
+ * EFLAGS"; GIF=0 does not hold it, table 15-10). */
 static void host_single_step(struct cpu *c)
 {
+    /* Completing VMRUN also clears the host's RF, which suppressed an
+     * instruction breakpoint on the VMRUN itself (same section). */
+    uint64_t f = cpu_rflags(c);
+    if (f & RF_RF) cpu_set_rflags(c, f & ~(uint64_t)RF_RF);
     if (c->s.rflags & RF_TF) {
         c->dr6_pending |= 1ull << 14; /* DR6.BS */
         c->pending |= PEND_DBTRAP;

@@ -261,6 +261,30 @@ START_TEST(host_tf_traps_after_vmexit)
 }
 END_TEST
 
+/* Host RF at VMRUN suppresses a breakpoint on the VMRUN; completing VMRUN
+ * (at the #VMEXIT) clears it (APM vol 2, 15.5.1). */
+START_TEST(host_rf_cleared_by_vmrun)
+{
+    struct harness *h = svm_setup();
+    struct cpu_state st;
+    harness_state(h, &st);
+    st.rflags = 0x10002;
+    st.rip = HARNESS_CODE + 5; /* the VMRUN */
+    st.gpr[R_RAX] = VMCB_PA;
+    st.dr[0] = HARNESS_CODE + 5;
+    st.dr7 = 0x401;
+    harness_set_state(h, &st);
+    static const uint8_t g[] = {0x0f, 0x01, 0xd9};
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_VMMCALL);
+    ck_assert_int_eq(harness_exception(h), -1);
+    ck_assert_uint_eq(harness_rflags(h) & RF_RF, 0);
+    ck_assert_uint_eq(harness_rip(h), HOST_HALTED);
+    harness_destroy(h);
+}
+END_TEST
+
 /* With GIF=0 a breakpoint-register match is ignored and discarded, and
  * STGI removes the host's GIF=0 hooks (APM vol 2, 15.17, table 15-10). */
 START_TEST(gif0_discards_instruction_breakpoint)
@@ -761,6 +785,7 @@ Suite *svm_vmrun_suite(void)
     tcase_add_test(t, vmrun_invalid_guest_efer_svme_clear);
     tcase_add_test(t, guest_rf_suppresses_first_breakpoint);
     tcase_add_test(t, host_tf_traps_after_vmexit);
+    tcase_add_test(t, host_rf_cleared_by_vmrun);
     tcase_add_test(t, gif0_discards_instruction_breakpoint);
     tcase_add_test(t, transitions_reported);
     tcase_add_test(t, vmmcall_ud_in_host);
