@@ -193,7 +193,10 @@ const struct cpu_profile *cpu_profile(const struct cpu *c)
 
 void cpu_a20_refresh(struct cpu *c)
 {
-    bool off = c->a20_line_off && !(c->vmx && vmx_a20_blocked(c));
+    /* A20M is blocked in VMX operation (SDM vol 3C, 24.8) and by
+     * VM_CR.DIS_A20M (APM vol 2, 15.30.1). */
+    bool off = c->a20_line_off && !(c->vmx && vmx_a20_blocked(c)) &&
+               !(c->svm && (c->s.msr.vm_cr & (1u << 2)));
     if (c->a20_off == off) return;
     c->a20_off = off;
     tlb_flush_all(c, true);

@@ -209,6 +209,7 @@ struct cpu {
     bool rf_armed;           /* RF was 1 before this insn: clear it after the insn */
     uint64_t boundary_insns; /* c->insns and RIP when a boundary was last serviced */
     uint64_t boundary_rip;
+    uint8_t boundary_shadow; /* the interrupt shadow (1 STI, 2 MOV SS) covering that boundary */
     bool monitor_armed;
 
     /* --- added by exec/decode (cpuexec) --- */

@@ -86,6 +86,9 @@ void cpu_service_events(struct cpu *c)
         if (!(c->activity == ACT_WAIT_SIPI && (c->pending & PEND_SIPI))) return;
     }
     if (c->activity == ACT_WAIT_SIPI) {
+        /* A SIPI to a guest in wait-for-SIPI exits (SDM vol 3C, 26.2
+         * "start-up IPI"): signal() is offered it as CPU_NLINES. */
+        if ((c->pending & PEND_SIPI) && c->virt && c->virt->ops->signal(c, CPU_NLINES)) return;
         if (c->pending & PEND_SIPI) {
             c->pending &= ~PEND_SIPI;
             do_sipi(c);
@@ -121,6 +124,8 @@ void cpu_service_events(struct cpu *c)
         shadow = 0;
         c->intr_shadow = 0;
     }
+    /* Serviced again before the instruction ran: the same shadow holds. */
+    if (same_boundary) shadow = c->boundary_shadow;
 
     if (traps && shadow == 2) {
         /* Debug traps of a MOV SS / POP SS wait until after the next
@@ -166,6 +171,7 @@ void cpu_service_events(struct cpu *c)
         c->ss_armed = true;
         c->pending |= PEND_CHECK;
     }
+    if (!same_boundary) c->boundary_shadow = shadow;
     c->boundary_insns = c->insns;
     c->boundary_rip = c->s.rip;
 }

@@ -209,8 +209,9 @@ struct cpu_virt_ops {
      * the ordinary #DB/NMI/INTR delivery. */
     bool (*boundary)(struct cpu *c, uint64_t traps, unsigned shadow);
     /* INIT or SMI is about to be serviced in guest mode (line =
-     * CPU_LINE_INIT / CPU_LINE_SMI): true when intercepted or held
-     * pending (the CPU then leaves it pending and skips it). */
+     * CPU_LINE_INIT / CPU_LINE_SMI), or a SIPI in wait-for-SIPI (line =
+     * CPU_NLINES; the vector is c->sipi_vector): true when intercepted or
+     * held pending (the CPU then leaves it pending and skips it). */
     bool (*signal)(struct cpu *c, enum cpu_line line);
     /* Nested paging (NPT/EPT) and the APIC-access page: translate a
      * guest-physical address for an access of `kind` (write = acc is

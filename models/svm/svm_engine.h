@@ -164,14 +164,15 @@ enum svm_check {
     SVM_CHECK_CR4_CET_NO_WP,       /* CR4.CET && !CR0.WP */
     SVM_CHECK_G_PAT,               /* nested paging: G_PAT holds a reserved type */
     /* Controls. */
-    SVM_CHECK_VMRUN_INTERCEPT, /* the VMRUN intercept bit is clear */
-    SVM_CHECK_MSRPM_ADDR,      /* the MSRPM extends beyond the PA width */
-    SVM_CHECK_IOPM_ADDR,       /* the IOPM extends beyond the PA width */
-    SVM_CHECK_ASID_ZERO,       /* guest ASID is 0 */
-    SVM_CHECK_TLB_CONTROL,     /* reserved TLB_CONTROL encoding */
-    SVM_CHECK_NCR3_MBZ,        /* nested paging: nCR3 beyond the PA width */
-    SVM_CHECK_EVENTINJ_TYPE,   /* EVENTINJ: reserved TYPE (1, 5, 6, 7) */
-    SVM_CHECK_EVENTINJ_VECTOR, /* EVENTINJ: TYPE exception, vector not an exception */
+    SVM_CHECK_VMRUN_INTERCEPT,       /* the VMRUN intercept bit is clear */
+    SVM_CHECK_MSRPM_ADDR,            /* the MSRPM extends beyond the PA width */
+    SVM_CHECK_IOPM_ADDR,             /* the IOPM extends beyond the PA width */
+    SVM_CHECK_ASID_ZERO,             /* guest ASID is 0 */
+    SVM_CHECK_TLB_CONTROL,           /* reserved TLB_CONTROL encoding */
+    SVM_CHECK_NCR3_MBZ,              /* nested paging: nCR3 beyond the PA width */
+    SVM_CHECK_EVENTINJ_TYPE,         /* EVENTINJ: reserved TYPE (1, 5, 6, 7) */
+    SVM_CHECK_EVENTINJ_VECTOR,       /* EVENTINJ: TYPE exception, vector not an exception */
+    SVM_CHECK_VNMI_NO_NMI_INTERCEPT, /* V_NMI_ENABLE without the NMI intercept */
     SVM_CHECK_NRULES
 };
 

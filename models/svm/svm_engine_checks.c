@@ -35,6 +35,7 @@ static const char *const svm_check_names[SVM_CHECK_NRULES] = {
     [SVM_CHECK_NCR3_MBZ] = "nCR3 beyond the physical address width",
     [SVM_CHECK_EVENTINJ_TYPE] = "EVENTINJ reserved TYPE",
     [SVM_CHECK_EVENTINJ_VECTOR] = "EVENTINJ exception vector",
+    [SVM_CHECK_VNMI_NO_NMI_INTERCEPT] = "V_NMI_ENABLE without the NMI intercept",
 };
 
 const char *svm_check_name(enum svm_check rule)
@@ -95,6 +96,9 @@ enum svm_check svm_check_controls(const struct svm_caps *caps, const struct svm_
     SVM_CC(SVM_CHECK_TLB_CONTROL, !svm_tlb_control_ok(caps, c->tlb_control));
     /* 15.25.3: nCR3 has the layout of a long-mode CR3. */
     SVM_CC(SVM_CHECK_NCR3_MBZ, c->np_enable && svm_beyond_pa(caps, c->ncr3));
+    /* 15.21.10: virtual NMIs require the NMI intercept. */
+    SVM_CC(SVM_CHECK_VNMI_NO_NMI_INTERCEPT,
+           caps->vnmi && c->v_nmi_enable && !svm_intercepts(c, SVM_INTERCEPT_NMI));
     return SVM_CHECK_OK;
 }
 

@@ -385,6 +385,7 @@ START_TEST(vnmi_delivered_and_masked)
 {
     struct harness *h = svm_setup();
     icpt(h, SVM_INTERCEPT_HLT);
+    icpt(h, SVM_INTERCEPT_NMI); /* required with V_NMI_ENABLE (APM vol 2, 15.21.10) */
     set_vmcb64(h, VMCB_VINTR, SVM_V_NMI_ENABLE | SVM_V_NMI);
     guest_code(h, nops_vmmcall, sizeof nops_vmmcall);
     svm_go(h);
@@ -395,9 +396,22 @@ START_TEST(vnmi_delivered_and_masked)
 }
 END_TEST
 
+/* V_NMI_ENABLE without the NMI intercept: VMRUN fails (15.21.10). */
+START_TEST(vnmi_needs_nmi_intercept)
+{
+    struct harness *h = svm_setup();
+    set_vmcb64(h, VMCB_VINTR, SVM_V_NMI_ENABLE | SVM_V_NMI);
+    guest_code(h, nops_vmmcall, sizeof nops_vmmcall);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), (uint64_t)-1); /* VMEXIT_INVALID */
+    harness_destroy(h);
+}
+END_TEST
+
 START_TEST(vnmi_held_by_mask)
 {
     struct harness *h = svm_setup();
+    icpt(h, SVM_INTERCEPT_NMI);
     set_vmcb64(h, VMCB_VINTR, SVM_V_NMI_ENABLE | SVM_V_NMI | SVM_V_NMI_MASK);
     guest_code(h, nops_vmmcall, sizeof nops_vmmcall);
     svm_go(h);
@@ -449,6 +463,7 @@ Suite *svm_intr_suite(void)
     tcase_add_test(t, vgif_holds_virq_until_stgi);
     tcase_add_test(t, vnmi_delivered_and_masked);
     tcase_add_test(t, vnmi_held_by_mask);
+    tcase_add_test(t, vnmi_needs_nmi_intercept);
     tcase_add_test(t, shutdown_intercept);
     suite_add_tcase(s, t);
     return s;
