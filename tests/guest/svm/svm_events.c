@@ -335,6 +335,59 @@ static void test_stack_fault(void)
     check_eq(vmcb_a.save.rsp, 0x100000100ull, "stack #PF: guest RSP unchanged");
 }
 
+/* Guest NMI handler: on its first entry it sends itself an NMI through the
+ * LAPIC and waits; a second entry means NMIs were not blocked. */
+__asm__(".pushsection .text\n.globl g_nmi_handler\ng_nmi_handler:\n"
+        " incq nmi_entries(%rip)\n cmpq $1, nmi_entries(%rip)\n jne 1f\n"
+        " movl nmi_icr_hi(%rip), %eax\n movl $0xfee00310, %edx\n movl %eax, (%rdx)\n"
+        " movl $0xfee00300, %edx\n movl $0x400, (%rdx)\n movl $100000, %ecx\n"
+        "2: cmpq $1, nmi_entries(%rip)\n jne 1f\n decl %ecx\n jnz 2b\n"
+        "1: vmmcall\n ud2\n.popsection\n");
+extern char g_nmi_handler[];
+volatile uint64_t nmi_entries;
+volatile uint32_t nmi_icr_hi;
+
+static volatile unsigned host_nmi_count;
+static void on_host_nmi2(struct frame *f)
+{
+    (void)f;
+    host_nmi_count++;
+}
+
+static void test_injected_nmi_unblocked(void)
+{
+    /* APM vol 2, 15.20: "An injected NMI does not block delivery of
+     * further NMIs." The guest's handler for the injected NMI sends itself
+     * an NMI (not intercepted): it must nest at once. */
+    lapic_enable();
+    idt_set_handler(2, on_host_nmi2);
+    host_nmi_count = 0;
+    uint64_t saved[2] = {guest_idt[4], guest_idt[5]};
+    uint64_t a = (uint64_t)(uintptr_t)g_nmi_handler;
+    guest_idt[4] = (a & 0xffff) | ((uint64_t)SEL_KCODE64 << 16) | (0xeull << 40) | (1ull << 47) |
+                   (((a >> 16) & 0xffff) << 48);
+    guest_idt[5] = a >> 32;
+    nmi_entries = 0;
+    nmi_icr_hi = lapic_id() << 24;
+    prepare(g_nops, EVT_VALID | EVT_TYPE_NMI | 2);
+    uint64_t code = svm_run(&vmcb_a);
+    for (volatile int i = 0; i < 1000; i++)
+        ;
+    guest_idt[4] = saved[0];
+    guest_idt[5] = saved[1];
+    /* Unblock NMIs on this processor whatever happened (a held NMI then
+     * reaches on_host_nmi2). */
+    __asm__ volatile("movq %%rsp, %%rax; pushq $0x10; pushq %%rax; pushfq; pushq $0x18;"
+                     "leaq 1f(%%rip), %%rax; pushq %%rax; iretq; 1:" ::
+                         : "rax", "memory");
+    for (volatile int i = 0; i < 1000; i++)
+        ;
+    idt_set_handler(2, 0);
+    check_eq(code, EXIT_VMMCALL, "injected NMI: guest handler exits");
+    check_eq(nmi_entries, 2, "injected NMI does not block: the guest's own NMI nests at once");
+    check_eq(host_nmi_count, 0, "injected NMI: the second NMI went to the guest, not the host");
+}
+
 static void test_trap_flag(void)
 {
     /* A guest RFLAGS.TF loaded by VMRUN traps after the first guest
@@ -435,6 +488,7 @@ void test_main(void)
     test_double_fault();
     test_stack_fault();
     test_trap_flag();
+    test_injected_nmi_unblocked();
     test_vgif();
     test_vnmi();
     test_physical();
