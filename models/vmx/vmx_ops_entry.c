@@ -104,8 +104,11 @@ static void vm_entry(struct cpu *c, const struct insn *i, bool launch)
     }
     cpu_charge(c, COST_VMENTRY);
     vmx_state_save(c, &v->st);
-    struct vmx_entry_in in = {
-        .launch = launch, .movss_blocking = c->intr_shadow == 2, .cur = &v->st};
+    /* Events blocked by MOV SS at this instruction: VMfailValid(26)
+     * (SDM vol 3C, 31.3 VMLAUNCH/VMRESUME; the engine checks it first). */
+    bool movss =
+        c->boundary_insns == c->insns && c->boundary_rip == c->s.rip && c->boundary_shadow == 2;
+    struct vmx_entry_in in = {.launch = launch, .movss_blocking = movss, .cur = &v->st};
     vmx_vm_entry(&v->env, v->vmcs_ptr, &in, &v->eout);
     if (c->transition_fn) {
         vmx_fill_transition_entry(&v->tr, v->vmcs_ptr, &v->eout, &v->st);

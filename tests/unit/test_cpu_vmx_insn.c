@@ -354,6 +354,17 @@ START_TEST(vmlaunch_bad_guest_state_exits_33)
 }
 END_TEST
 
+START_TEST(vmlaunch_in_mov_ss_shadow_error_26)
+{
+    enter_root(true);
+    vx_fill_vmcs(h, VX_GUEST);
+    harness_emit(h, 4, 0x8c, 0xd0, 0x8e, 0xd0); /* MOV AX, SS; MOV SS, AX */
+    harness_emit(h, 3, 0x0f, 0x01, 0xc2);       /* VMLAUNCH */
+    ck_assert_uint_eq(run_flags(), RF_ZF);
+    ck_assert_uint_eq(vx_get(VMCS_VM_INSN_ERROR), VMXERR_ENTRY_MOVSS_BLOCKING);
+}
+END_TEST
+
 START_TEST(vmlaunch_twice_error_4)
 {
     static const uint8_t code[] = {0x0f, 0xa2};
@@ -649,6 +660,7 @@ static Suite *suite(void)
     tcase_add_test(t, vmlaunch_bad_host_state_error_8);
     tcase_add_test(t, vmlaunch_bad_guest_state_exits_33);
     tcase_add_test(t, vmlaunch_twice_error_4);
+    tcase_add_test(t, vmlaunch_in_mov_ss_shadow_error_26);
     tcase_add_test(t, vmcall_in_root_error_1);
     tcase_add_test(t, vmcall_outside_vmx_is_ud);
     tcase_add_test(t, vmfunc_in_root_is_ud);

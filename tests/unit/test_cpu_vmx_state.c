@@ -98,6 +98,32 @@ START_TEST(single_step_pending_not_saved_for_instruction_exit)
 }
 END_TEST
 
+START_TEST(sipi_in_wait_for_sipi_exits_4)
+{
+    GUEST(0x90);
+    vx_put(VMCS_GUEST_ACTIVITY, VMX_ACT_WAIT_SIPI);
+    ck_assert_int_eq(run_raw(10000), CPU_STOP_HALT);
+    cpu_sipi(h->cpu, 0x12);
+    run_raw(10000);
+    expect_exit(VMX_EXIT_SIPI, VX_GUEST);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 0x12);
+    ck_assert_uint_eq(vx_get(VMCS_GUEST_ACTIVITY), VMX_ACT_WAIT_SIPI);
+}
+END_TEST
+
+START_TEST(init_in_wait_for_sipi_is_held)
+{
+    GUEST(0x90);
+    vx_put(VMCS_GUEST_ACTIVITY, VMX_ACT_WAIT_SIPI);
+    ck_assert_int_eq(run_raw(10000), CPU_STOP_HALT);
+    cpu_set_line(h->cpu, CPU_LINE_INIT, true);
+    run_raw(10000);
+    /* No exit: still in the guest, waiting. */
+    ck_assert(cpu_is_halted(h->cpu));
+    ck_assert_uint_eq(vx_reason(), 0);
+}
+END_TEST
+
 START_TEST(hlt_state_injection_wakes_guest)
 {
     GUEST(0x90);
@@ -531,6 +557,8 @@ static Suite *suite(void)
     tcase_add_test(t, guest_hlt_then_timer_exit_saves_hlt);
     tcase_add_test(t, hlt_state_external_interrupt_exits);
     tcase_add_test(t, hlt_state_injection_wakes_guest);
+    tcase_add_test(t, sipi_in_wait_for_sipi_exits_4);
+    tcase_add_test(t, init_in_wait_for_sipi_is_held);
     tcase_add_test(t, interrupt_window_wakes_hlt_state);
     tcase_add_test(t, single_step_pending_not_saved_for_instruction_exit);
     tcase_add_test(t, iret_fault_reports_nmi_unblocking);
