@@ -26,6 +26,7 @@ GUEST_SNIPPET(g_outsb, "outsb");
 GUEST_SNIPPET(g_rep_insw, "rep insw");
 GUEST_SNIPPET(g_rep_outsl_fs, "rep outsl %fs:(%rsi), (%dx)");
 GUEST_SNIPPET(g_outsb_a32, "addr32 outsb");
+GUEST_SNIPPET(g_outsw_gs, "outsw %gs:(%rsi), (%dx)");
 GUEST_SNIPPET(g_outl_fffe, "outl %eax, %dx");
 GUEST_SNIPPET(g_outb_fffe, "outb %al, %dx");
 
@@ -50,12 +51,17 @@ static void io_case(const char *name, const char *start, const char *end, uint64
     check_eq(vmcb_a.save.rip, (uintptr_t)start, W("%s: RIP at the instruction", name));
 }
 
-__asm__(".pushsection .text\n.code32\n"
-        ".globl g32_outsb\ng32_outsb:\n outsb\n.globl g32_outsb_end\ng32_outsb_end:\n vmmcall\n"
-        ".globl g32_outsb16\ng32_outsb16:\n addr16 outsb\n.globl g32_outsb16_end\n"
-        "g32_outsb16_end:\n vmmcall\n"
-        ".globl g32_inw\ng32_inw:\n inw %dx, %ax\n.globl g32_inw_end\ng32_inw_end:\n vmmcall\n"
-        ".code64\n.popsection\n");
+__asm__(
+    ".pushsection .text\n.code32\n"
+    ".globl g32_outsb\ng32_outsb:\n outsb\n.globl g32_outsb_end\ng32_outsb_end:\n vmmcall\n"
+    ".globl g32_outsb16\ng32_outsb16:\n addr16 outsb\n.globl g32_outsb16_end\n"
+    "g32_outsb16_end:\n vmmcall\n"
+    ".globl g32_inw\ng32_inw:\n inw %dx, %ax\n.globl g32_inw_end\ng32_inw_end:\n vmmcall\n"
+    ".globl g32_es\ng32_es:\n outsw %es:(%esi), (%dx)\n.globl g32_es_end\ng32_es_end:\n vmmcall\n"
+    ".globl g32_cs\ng32_cs:\n outsw %cs:(%esi), (%dx)\n.globl g32_cs_end\ng32_cs_end:\n vmmcall\n"
+    ".globl g32_ss\ng32_ss:\n outsw %ss:(%esi), (%dx)\n.globl g32_ss_end\ng32_ss_end:\n vmmcall\n"
+    ".code64\n.popsection\n");
+extern char g32_es[], g32_es_end[], g32_cs[], g32_cs_end[], g32_ss[], g32_ss_end[];
 extern char g32_outsb[], g32_outsb_end[], g32_outsb16[], g32_outsb16_end[], g32_inw[],
     g32_inw_end[];
 
@@ -86,6 +92,13 @@ void test_ioio(void)
               IO_PORT(0x2f8) | IO_SEG(3) | IO_A16 | IO_SZ8 | IO_STR);
     io32_case("32-bit guest in ax, dx", g32_inw, g32_inw_end,
               IO_PORT(0x2f8) | IO_A32 | IO_SZ16 | IO_IN);
+    /* Segment numbers (15.10.3): ES 0, CS 1, SS 2. */
+    io32_case("32-bit guest outsw es:", g32_es, g32_es_end,
+              IO_PORT(0x2f8) | IO_SEG(0) | IO_A32 | IO_SZ16 | IO_STR);
+    io32_case("32-bit guest outsw cs:", g32_cs, g32_cs_end,
+              IO_PORT(0x2f8) | IO_SEG(1) | IO_A32 | IO_SZ16 | IO_STR);
+    io32_case("32-bit guest outsw ss:", g32_ss, g32_ss_end,
+              IO_PORT(0x2f8) | IO_SEG(2) | IO_A32 | IO_SZ16 | IO_STR);
 
     memset(svm_iopm, 0xff, sizeof(svm_iopm));
     io_case("in al, 0x80", g_inb80, g_inb80_end, 0, IO_PORT(0x80) | IO_A64 | IO_SZ8 | IO_IN, 0);
@@ -100,6 +113,10 @@ void test_ioio(void)
             IO_PORT(0x2f8) | IO_SEG(4) | IO_A64 | IO_SZ32 | IO_REP | IO_STR, 1);
     io_case("addr32 outsb", g_outsb_a32, g_outsb_a32_end, 0x2f8,
             IO_PORT(0x2f8) | IO_SEG(3) | IO_A32 | IO_SZ8 | IO_STR, 1);
+    /* In 64-bit mode only FS and GS overrides take effect (the others
+     * leave DS); ES, CS and SS are tried in the 32-bit guest below. */
+    io_case("outsw gs:", g_outsw_gs, g_outsw_gs_end, 0x2f8,
+            IO_PORT(0x2f8) | IO_SEG(5) | IO_A64 | IO_SZ16 | IO_STR, 1);
 
     /* IOPM: one bit per port, every byte of the access checked (APM vol
      * 2, 15.10.1), including port 0x10000 for an access at 0xffff. */
