@@ -372,6 +372,16 @@ static void test_tlb(void)
         guest_regs.rbx = pa(t0);
         svm_run(&vmcb_a);
         check_eq(vmcb_a.save.rax, 0xa0a0, "tlb: TLB_CONTROL = 3 flushes this guest's ASID");
+        /* 7: this guest's non-global translations (guest PTEs here have
+         * G = 0). */
+        *npte(t0) = pa(t7) | PTE_P | PTE_W | PTE_U;
+        vmcb_npt(&vmcb_a, g_rd);
+        vmcb_a.ctl.asid = 5;
+        vmcb_a.ctl.tlb_control = 7;
+        guest_regs.rbx = pa(t0);
+        svm_run(&vmcb_a);
+        check_eq(vmcb_a.save.rax, 0x7070, "tlb: TLB_CONTROL = 7 flushes non-global entries");
+        *npte(t0) = pa(t0) | PTE_P | PTE_W | PTE_U;
     } else {
         test_skip("tlb_control 3", "CPUID 8000_000A EDX.FlushByAsid clear");
     }
