@@ -386,6 +386,27 @@ static void test_tlb(void)
         test_skip("tlb_control 3", "CPUID 8000_000A EDX.FlushByAsid clear");
     }
 
+    /* 15.25.7: "Global pages are only global within their ASID": a guest
+     * global translation made in ASID 10 is not used by ASID 11. */
+    uint64_t *t4 = (uint64_t *)blk.t[4];
+    t4[0] = 0x4040;
+    blk.gpt2[4] = pa(blk.t[4]) | PTE_P | PTE_W | (1ull << 8); /* G */
+    vmcb_npt(&vmcb_a, g_rd);
+    vmcb_a.ctl.asid = 10;
+    vmcb_a.save.cr4 |= CR4_PGE;
+    guest_regs.rbx = GVA_HI + 4 * 4096;
+    svm_run(&vmcb_a);
+    check_eq(vmcb_a.save.rax, 0x4040, "global guest page: ASID 10 reads t4");
+    blk.gpt2[4] = pa(blk.t[7]) | PTE_P | PTE_W | (1ull << 8);
+    vmcb_npt(&vmcb_a, g_rd);
+    vmcb_a.ctl.asid = 11;
+    vmcb_a.ctl.tlb_control = 0;
+    vmcb_a.save.cr4 |= CR4_PGE;
+    guest_regs.rbx = GVA_HI + 4 * 4096;
+    svm_run(&vmcb_a);
+    check_eq(vmcb_a.save.rax, 0x7070, "global guest page: not global across ASIDs (ASID 11)");
+    blk.gpt2[4] = pa(blk.t[4]) | PTE_P | PTE_W;
+
     /* INVLPGA flushes one guest page of one ASID. */
     ((uint64_t *)blk.t[1])[0] = 0xb1b1;
     vmcb_npt(&vmcb_a, g_rd);
