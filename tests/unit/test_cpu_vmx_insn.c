@@ -612,6 +612,33 @@ START_TEST(cr0_ne_cannot_be_cleared_in_vmx_operation)
 }
 END_TEST
 
+START_TEST(vmxon_gp_in_a20m_mode)
+{
+    cpu_set_a20(h->cpu, false);
+    vx_vmxon(h, SLOT_VMXON);
+    /* With A20 masked the fetch at 1 MiB reads address 0: put the
+     * program there too. */
+    harness_put(h, 0, h->prog, h->nprog);
+    harness_run_program(h, 50);
+    ck_assert_int_eq(harness_exception(h), EXC_GP);
+}
+END_TEST
+
+START_TEST(a20m_is_blocked_in_vmx_operation)
+{
+    enter_root(false);
+    /* The platform drops A20 while in VMX operation: memory at bit 20
+     * stays distinct (SDM vol 3C, 24.8). */
+    cpu_set_a20(h->cpu, false);
+    harness_put64(h, 0x300000, 0x1111);
+    harness_put64(h, 0x200000, 0x2222);         /* where 0x300000 would alias */
+    harness_emit(h, 4, 0x48, 0x8b, 0x04, 0x25); /* MOV RAX, [0x300000] */
+    harness_emit32(h, 0x300000);
+    harness_run_program(h, 50);
+    ck_assert_uint_eq(harness_reg(h, R_RAX), 0x1111);
+}
+END_TEST
+
 START_TEST(init_is_blocked_in_root)
 {
     enter_root(false);
@@ -677,6 +704,8 @@ static Suite *suite(void)
     tcase_add_test(t, cr4_vmxe_cannot_be_cleared_in_vmx_operation);
     tcase_add_test(t, cr0_ne_cannot_be_cleared_in_vmx_operation);
     tcase_add_test(t, init_is_blocked_in_root);
+    tcase_add_test(t, vmxon_gp_in_a20m_mode);
+    tcase_add_test(t, a20m_is_blocked_in_vmx_operation);
     suite_add_tcase(s, t);
     return s;
 }
