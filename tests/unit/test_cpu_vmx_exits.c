@@ -544,6 +544,31 @@ START_TEST(lldt_register_exit_information)
 }
 END_TEST
 
+START_TEST(invpcid_exit_with_information)
+{
+    /* MOV ECX, 2; INVPCID RCX, [RDX + 8] */
+    GUEST(0xb9, 2, 0, 0, 0, 0x66, 0x0f, 0x38, 0x82, 0x4a, 0x08);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_SECONDARY_CTLS | VMX_PROC_INVLPG_EXITING);
+    vx_put(VMCS_PROC_CTLS2, VMX_PROC2_INVPCID);
+    run();
+    expect_exit(VMX_EXIT_INVPCID, 5, 6);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_QUAL), 8);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INSN_INFO),
+                      (2u << 7) | (SEG_DS << 15) | (1u << 22) | (R_RDX << 23) | (R_RCX << 28));
+}
+END_TEST
+
+START_TEST(invpcid_ud_without_enable)
+{
+    GUEST(0xb9, 2, 0, 0, 0, 0x66, 0x0f, 0x38, 0x82, 0x4a, 0x08);
+    vx_or(VMCS_PROC_CTLS, VMX_PROC_INVLPG_EXITING);
+    vx_put(VMCS_EXCEPTION_BITMAP, 1u << EXC_UD);
+    run();
+    expect_exit(VMX_EXIT_EXCEPTION_NMI, 5, 0);
+    ck_assert_uint_eq(vx_get(VMCS_EXIT_INTR_INFO), 0x80000306u);
+}
+END_TEST
+
 START_TEST(rdtscp_ud_without_enable)
 {
     GUEST(0x0f, 0x01, 0xf9);
@@ -854,6 +879,8 @@ static Suite *suite(void)
     tcase_add_test(t, sgdt_descriptor_table_exit);
     tcase_add_test(t, lldt_register_exit_information);
     tcase_add_test(t, rdtscp_ud_without_enable);
+    tcase_add_test(t, invpcid_exit_with_information);
+    tcase_add_test(t, invpcid_ud_without_enable);
     tcase_add_test(t, rdtscp_exit_51);
     tcase_add_test(t, monitor_mwait_exits);
     tcase_add_test(t, triple_fault_exits_2);
