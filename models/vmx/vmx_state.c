@@ -78,9 +78,12 @@ void vmx_state_save(struct cpu *c, struct vt_state *st)
     if (c->nmi_blocked) st->interruptibility |= VT_INTR_NMI;
     st->nmi_blocked = c->nmi_blocked;
     st->gif = c->gif;
+    /* Pending debug exceptions (SDM vol 3C, 24.4.2, table 24-4): B3-B0 of
+     * matched breakpoints with bit 12 (an enabled breakpoint matched), BS. */
     st->pending_dbg = 0;
     if (c->pending & PEND_DBTRAP) st->pending_dbg = c->dr6_pending & 0x1400full;
     if (c->ss_armed) st->pending_dbg |= 1ull << 14;
+    if (st->pending_dbg & 0xf) st->pending_dbg |= 1ull << 12;
 }
 
 void vmx_state_load(struct cpu *c, const struct vt_state *st, bool ept)
