@@ -161,8 +161,12 @@ void svm_inject_event(struct cpu *c, const struct svm_event *ev, uint64_t nrip)
         (ev->type == SVM_EVTINJ_TYPE_EXEPT && (ev->vector == EXC_BP || ev->vector == EXC_OF));
     if (soft && s->caps.nrips) c->s.rip = nrip;
     s->injecting = true;
+    bool nmi_was_blocked = c->nmi_blocked;
     cpu_deliver_event(c, ev->vector, type, has_err, ev->err);
     s->injecting = false;
+    /* An injected NMI does not block delivery of further NMIs (APM vol 2,
+     * 15.20); with vNMI, V_NMI_MASK is the hypervisor's business (15.21.10). */
+    if (type == EV_NMI && !s->ctl.v_nmi_enable) c->nmi_blocked = nmi_was_blocked;
 }
 
 /* ---- The host with GIF=0 (APM vol 2, 15.17, table 15-10) ----
