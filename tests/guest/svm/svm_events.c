@@ -388,6 +388,69 @@ static void test_injected_nmi_unblocked(void)
     check_eq(host_nmi_count, 0, "injected NMI: the second NMI went to the guest, not the host");
 }
 
+static void prepare_cpl3(const char *rip, uint64_t inj)
+{
+    prepare(rip, inj);
+    seg_from_gdt(&vmcb_a.save.cs, SEL_UCODE64);
+    seg_from_gdt(&vmcb_a.save.ss, SEL_UDATA);
+    vmcb_a.save.cs.sel |= 3;
+    vmcb_a.save.ss.sel |= 3;
+    vmcb_a.save.cpl = 3;
+    vmcb_a.save.rsp = pa(user_stack_top) - 64;
+}
+
+static void set_gate_dpl(unsigned vec, unsigned dpl)
+{
+    guest_idt[2 * vec] = (guest_idt[2 * vec] & ~(3ull << 45)) | ((uint64_t)dpl << 45);
+}
+
+static void test_inject_dpl(void)
+{
+    /* APM vol 2, 15.20: an injected INTn (type 4), and an injected #BP or
+     * #OF (type 3, vectors 3 and 4), check the gate's DPL against the CPL
+     * like the instructions; other events do not. */
+    set_gate_dpl(0x36, 0);
+    prepare_cpl3(g_nops, EVT_VALID | EVT_TYPE_SOFT | 0x36);
+    vmcb_a.ctl.next_rip = (uintptr_t)g_nops;
+    vmcb_a.ctl.intercept_exc = 1u << 13;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(13), "inject INT 0x36 at CPL 3, gate DPL 0: #GP exit");
+    check_eq_ref(vmcb_a.ctl.exit_info_1, (0x36 << 3) | 2, (0x36 << 4) | 2,
+                 "inject INT 0x36 at CPL 3: #GP error code (IDT)");
+    check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_SOFT | 0x36,
+             "inject INT 0x36 at CPL 3: EXITINTINFO = the software interrupt");
+    prepare_cpl3(g_nops, EVT_VALID | EVT_TYPE_INTR | 0x36);
+    vmcb_a.ctl.intercept_exc = 1u << 13;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject INTR 0x36 at CPL 3, gate DPL 0: delivered");
+    check_eq(gexc.vector, 0x36, "inject INTR 0x36 at CPL 3: no DPL check");
+    check_eq(gexc.cs & 3, 3, "inject INTR 0x36 at CPL 3: frame CS from ring 3");
+    set_gate_dpl(0x36, 3);
+
+    set_gate_dpl(3, 0);
+    prepare_cpl3(g_nops, EVT_VALID | EVT_TYPE_EXC | 3);
+    vmcb_a.ctl.intercept_exc = 1u << 13;
+    /* 15.20: "Injecting an exception (TYPE = 3) with vectors 3 or 4
+     * behaves like a trap raised by INT3 and INTO ... the processor checks
+     * the DPL of the IDT descriptor". QEMU 7.2 TCG delivers it. */
+    check_eq_ref(svm_run(&vmcb_a), EXIT_EXC(13), EXIT_VMMCALL,
+                 "inject #BP (type 3) at CPL 3, gate DPL 0: #GP exit");
+    if (vmcb_a.ctl.exit_code == EXIT_EXC(13))
+        check_eq(vmcb_a.ctl.exit_int_info, EVT_VALID | EVT_TYPE_EXC | 3,
+                 "inject #BP at CPL 3: EXITINTINFO = the #BP");
+    set_gate_dpl(3, 3);
+    set_gate_dpl(13, 0);
+    prepare_cpl3(g_nops, EVT_VALID | EVT_TYPE_EXC | EVT_EV | EVT_ERR(0) | 13);
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject #GP at CPL 3, gate DPL 0: delivered");
+    check_eq(gexc.vector, 13, "inject #GP at CPL 3: no DPL check for a fault");
+    set_gate_dpl(13, 3);
+
+    /* An injected #PF does not load CR2: the guest sees the VMCB's. */
+    prepare(g_nops, EVT_VALID | EVT_TYPE_EXC | EVT_EV | EVT_ERR(2) | 14);
+    vmcb_a.save.cr2 = 0xc2c2000;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject #PF: delivered");
+    check_eq(gexc.error, 2, "inject #PF: error code");
+    check_eq(vmcb_a.save.cr2, 0xc2c2000, "inject #PF: CR2 as the VMCB gave it");
+}
+
 static void test_trap_flag(void)
 {
     /* A guest RFLAGS.TF loaded by VMRUN traps after the first guest
@@ -489,6 +552,7 @@ void test_main(void)
     test_stack_fault();
     test_trap_flag();
     test_injected_nmi_unblocked();
+    test_inject_dpl();
     test_vgif();
     test_vnmi();
     test_physical();
