@@ -78,6 +78,24 @@ static void test_eventinj(void)
     check_eq(gexc.vector, 2, "inject a second nmi: vector 2");
 }
 
+static void test_inject_not_intercepted(void)
+{
+    /* APM vol 2, 15.20: "Injected events are not subject to intercept
+     * checks." */
+    prepare(g_nops, EVT_VALID | EVT_TYPE_EXC | EVT_EV | EVT_ERR(0x28) | 13);
+    vmcb_a.ctl.intercept_exc = 1u << 13;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject #GP with #GP intercepted: not intercepted");
+    check_eq(gexc.vector, 13, "inject #GP with #GP intercepted: the guest takes it");
+    prepare(g_nops, EVT_VALID | EVT_TYPE_INTR | 0x30);
+    vmcb_a.ctl.intercept_1 |= INT1_INTR | INT1_VINTR;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject INTR with INTR/VINTR intercepted: delivered");
+    check_eq(gexc.vector, 0x30, "inject INTR with intercepts: the guest takes it");
+    prepare(g_nops, EVT_VALID | EVT_TYPE_SOFT | 0x30);
+    vmcb_a.ctl.next_rip = (uintptr_t)g_nops;
+    vmcb_a.ctl.intercept_1 |= INT1_INTN;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "inject INTn with the INTn intercept: delivered");
+}
+
 static void gate_present(unsigned vec, bool p)
 {
     if (p)
@@ -543,6 +561,7 @@ void test_main(void)
     svm_setup();
     qemu = on_qemu_tcg();
     test_eventinj();
+    test_inject_not_intercepted();
     test_exitintinfo();
     test_virq();
     test_shadow();
