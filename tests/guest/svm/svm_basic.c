@@ -489,6 +489,24 @@ static void test_guest_vmload_vmsave(void)
               "stores the value as loaded");
 }
 
+GUEST_SNIPPET(g_wr_fsbase, "wrmsr");
+
+static void test_unswitched_state(void)
+{
+    /* APM vol 2, 15.5.2 / 15.6: FS/GS bases, KernelGSBase, STAR... are not
+     * switched by VMRUN or #VMEXIT (VMLOAD/VMSAVE do that): a guest's
+     * WRMSR to FS_BASE is what the host has after the exit. */
+    uint64_t fs0 = rdmsr(MSR_FS_BASE);
+    vmcb_init(&vmcb_a, g_wr_fsbase);
+    guest_regs.rcx = MSR_FS_BASE;
+    vmcb_a.save.rax = 0x5a5a000;
+    guest_regs.rdx = 0;
+    check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "guest WRMSR FS_BASE: runs");
+    uint64_t fs1 = rdmsr(MSR_FS_BASE);
+    wrmsr(MSR_FS_BASE, fs0);
+    check_eq(fs1, 0x5a5a000, "FS_BASE not switched by #VMEXIT: the host sees the guest's");
+}
+
 static void test_clean_bits(void)
 {
     /* APM vol 2, 15.15: clean bits are a hint; a VMCB the processor has
@@ -537,4 +555,5 @@ void test_main(void)
     test_mode_switch();
     test_eventinj_valid();
     test_clean_bits();
+    test_unswitched_state();
 }
