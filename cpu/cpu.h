@@ -195,6 +195,10 @@ struct cpu_msrs {
     uint64_t pkrs;
     uint64_t vm_cr, vm_hsave_pa; /* AMD SVM (APM vol 2, 15.30) */
     uint64_t smbase;
+    /* Last-branch recording (DEBUGCTL.LBR; APM vol 2, 13.1.1.3; SDM vol
+     * 3B, 18.10/18.5): the last branch, interrupt or exception taken, and
+     * the last branch taken before an interrupt or exception. */
+    uint64_t br_from, br_to, lastint_from, lastint_to;
 };
 
 /* The architectural state, complete enough to reload a CPU from it. */

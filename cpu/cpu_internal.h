@@ -211,6 +211,10 @@ struct cpu {
     uint64_t boundary_rip;
     uint8_t boundary_shadow; /* the interrupt shadow (1 STI, 2 MOV SS) covering that boundary */
     bool monitor_armed;
+    /* A branch, interrupt or exception was taken by the instruction that
+     * ran since the last boundary was serviced (recorded only while
+     * DEBUGCTL.LBR or BTF is set): single-step on branches (BTF). */
+    bool branch_taken;
 
     /* --- added by exec/decode (cpuexec) --- */
     /* Set by cpu_flush_decoded(): the run loop leaves the decoded block it
@@ -455,6 +459,35 @@ static inline void cpu_charge(struct cpu *c, enum cost_class k)
 {
     c->cycles += cpu_cost(c, k);
 }
+
+/* Branch recording and single-step on branches (sysops_debug.c): the
+ * branch handlers call cpu_note_branch() / cpu_note_far_branch() on the
+ * taken path only; when neither DEBUGCTL.LBR nor .BTF is set that costs one
+ * load and a predictable test (APM vol 2, 13.1.1; SDM vol 3B, 18.4). */
+#define DEBUGCTL_LBR (1ull << 0)
+#define DEBUGCTL_BTF (1ull << 1)
+void cpu_record_branch(struct cpu *c, uint64_t from_lin, uint64_t to_lin);
+/* Linear address of the executing instruction (a far branch takes it
+ * before it loads CS). */
+static inline uint64_t cpu_branch_from(const struct cpu *c)
+{
+    return c->s.seg[SEG_CS].base + c->s.rip;
+}
+/* A near branch was taken: from c->s.rip to c->next_rip, CS unchanged. */
+static inline void cpu_note_branch(struct cpu *c)
+{
+    if (__builtin_expect((c->s.msr.debugctl & (DEBUGCTL_LBR | DEBUGCTL_BTF)) != 0, 0))
+        cpu_record_branch(c, cpu_branch_from(c), c->s.seg[SEG_CS].base + c->next_rip);
+}
+/* A far branch was taken from linear `from` to the new CS:next_rip. */
+static inline void cpu_note_far_branch(struct cpu *c, uint64_t from)
+{
+    if (__builtin_expect((c->s.msr.debugctl & (DEBUGCTL_LBR | DEBUGCTL_BTF)) != 0, 0))
+        cpu_record_branch(c, from, c->s.seg[SEG_CS].base + c->next_rip);
+}
+/* Event delivery (cpu_deliver_event): an interrupt or exception taken from
+ * linear `from`; a #DB freezes recording (is_db). */
+void cpu_record_event(struct cpu *c, uint64_t from_lin, bool is_db);
 
 /* ------------------------------------------------------------------ */
 /* Provided by fpu/simd.                                               */

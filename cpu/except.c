@@ -413,6 +413,16 @@ void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, boo
     sys_event_hook(c, vector, has_error, error_code, type == EV_EXTINT || type == EV_NMI);
     cpu_charge(c, COST_INT);
 
+    /* The interrupted instruction for branch recording: a software
+     * interrupt's own address, else where execution resumes (APM vol 2,
+     * 13.1.1.3). */
+    bool lbr = (c->s.msr.debugctl & (DEBUGCTL_LBR | DEBUGCTL_BTF)) != 0;
+    uint64_t lbr_from = 0;
+    if (lbr) {
+        bool sw = type == EV_SWINT || type == EV_SWEXC || type == EV_PRIVSWEXC;
+        lbr_from = c->s.seg[SEG_CS].base + (sw ? c->insn_rip : c->s.rip);
+    }
+
     uint64_t flags = cpu_rflags(c);
     /* Faults push RF=1 so that the restarted instruction does not hit its
      * own instruction breakpoint again (SDM vol 3A, 18.3.1.1). */
@@ -428,6 +438,7 @@ void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, boo
         deliver_prot(c, vector, type, has_error, error_code, flags);
 
     if (type == EV_NMI) c->nmi_blocked = true;
+    if (lbr) cpu_record_event(c, lbr_from, type == EV_HWEXC && vector == EXC_DB);
     c->delivering = -1;
     c->vectoring.valid = false;
     c->ss_armed = false;

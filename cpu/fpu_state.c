@@ -5,6 +5,7 @@
 
 #include "fpu.h"
 #include "operand.h"
+#include "virt.h"
 
 void fpu_reset(struct cpu *c, bool init)
 {
@@ -131,6 +132,8 @@ bool fpu_check_pending(struct cpu *c)
         if (c->ferr_fn) c->ferr_fn(c->ferr_opaque, c->index, true);
     }
     if (c->ignne) return false;
+    /* A guest's freeze can be intercepted (APM vol 2, 15.13). */
+    virt_intercept_insn(c, VK_FERR_FREEZE, NULL);
     c->next_rip = c->s.rip;
     return true;
 }

@@ -109,7 +109,12 @@ void cpu_service_events(struct cpu *c)
      * instruction has retired. */
     bool same_boundary = c->boundary_insns == c->insns && c->boundary_rip == c->s.rip;
     uint64_t traps = 0;
-    if (c->ss_armed && !same_boundary) traps |= DR6_BS;
+    /* With DEBUGCTL.BTF the single-step trap comes only after an
+     * instruction that took a branch (SDM vol 3B, 18.4.3; APM vol 2,
+     * 13.1.1.2). */
+    bool step = !(c->s.msr.debugctl & DEBUGCTL_BTF) || c->branch_taken;
+    if (c->ss_armed && !same_boundary && step) traps |= DR6_BS;
+    if (!same_boundary) c->branch_taken = false;
     if (c->pending & PEND_DBTRAP) traps |= c->dr6_pending;
     c->ss_armed = c->ss_armed && same_boundary;
     c->pending &= ~PEND_DBTRAP;

@@ -25,6 +25,13 @@ enum {
     MSR_MCG_STATUS = 0x17a,
     MSR_MISC_ENABLE = 0x1a0,
     MSR_DEBUGCTL = 0x1d9,
+    MSR_LBR_TOS = 0x1c9,          /* Intel MSR_LASTBRANCH_TOS */
+    MSR_LAST_BRANCH_FROM = 0x1db, /* AMD LastBranchFromIP */
+    MSR_LAST_BRANCH_TO = 0x1dc,
+    MSR_LAST_INT_FROM = 0x1dd, /* AMD LastExceptionFromIP, Intel MSR_LER_FROM_LIP */
+    MSR_LAST_INT_TO = 0x1de,
+    MSR_LBR_FROM_0 = 0x680, /* Intel MSR_LASTBRANCH_0_FROM_IP */
+    MSR_LBR_TO_0 = 0x6c0,
     MSR_MTRR_PHYS_BASE0 = 0x200,
     MSR_MTRR_FIX64K = 0x250,
     MSR_MTRR_FIX16K_80000 = 0x258,
@@ -164,6 +171,31 @@ bool cpu_rdmsr(struct cpu *c, uint32_t msr, uint64_t *val)
         *val = m->misc_enable;
         return true;
     case MSR_DEBUGCTL: *val = m->debugctl; return true;
+    /* The last-branch MSRs: AMD's four (APM vol 2, 13.1.1.3); on Intel the
+     * LER pair at the same numbers and a one-entry LBR stack whose top is
+     * always entry 0 (SDM vol 4, table 2-2 / 2-46; SDM vol 3B, 18.10). */
+    case MSR_LAST_BRANCH_FROM:
+        if (is_intel(c)) break;
+        *val = m->br_from;
+        return true;
+    case MSR_LAST_BRANCH_TO:
+        if (is_intel(c)) break;
+        *val = m->br_to;
+        return true;
+    case MSR_LAST_INT_FROM: *val = m->lastint_from; return true;
+    case MSR_LAST_INT_TO: *val = m->lastint_to; return true;
+    case MSR_LBR_TOS:
+        if (!is_intel(c)) break;
+        *val = 0;
+        return true;
+    case MSR_LBR_FROM_0:
+        if (!is_intel(c)) break;
+        *val = m->br_from;
+        return true;
+    case MSR_LBR_TO_0:
+        if (!is_intel(c)) break;
+        *val = m->br_to;
+        return true;
     case MSR_PAT: *val = m->pat; return true;
     case MSR_MTRR_DEF_TYPE: *val = m->mtrr_def_type; return true;
     case MSR_EFER: *val = m->efer; return true;
@@ -313,9 +345,29 @@ bool cpu_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
         m->misc_enable = v;
         return true;
     case MSR_DEBUGCTL:
-        /* LBR/BTF recording is not modelled: only 0 is accepted. */
-        if (v != 0) return false;
+        /* AMD: LBR, BTF and PB0-3 (bits 0-5; the PB bits only steer the
+         * breakpoint pins, APM vol 2, 13.1.1.1); Intel: the modelled LBR
+         * and BTF (SDM vol 3B, 18.4.1); other bits #GP. */
+        if (v & ~(is_intel(c) ? (DEBUGCTL_LBR | DEBUGCTL_BTF) : 0x3full)) return false;
         m->debugctl = v;
+        return true;
+    /* Intel's LER and LBR-stack entries may be written (SDM vol 4, table
+     * 2-2); AMD's are read-only (BKDG, MSR 01DBh-01DEh); TOS is read-only. */
+    case MSR_LAST_INT_FROM:
+        if (!is_intel(c)) return false;
+        m->lastint_from = v;
+        return true;
+    case MSR_LAST_INT_TO:
+        if (!is_intel(c)) return false;
+        m->lastint_to = v;
+        return true;
+    case MSR_LBR_FROM_0:
+        if (!is_intel(c)) return false;
+        m->br_from = v;
+        return true;
+    case MSR_LBR_TO_0:
+        if (!is_intel(c)) return false;
+        m->br_to = v;
         return true;
     case MSR_PAT:
         if (!pat_ok(v)) return false;

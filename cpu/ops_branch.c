@@ -33,11 +33,17 @@ static inline uint64_t branch_target64(struct cpu *c, uint64_t t)
 #define JCC(name, cc)                                                                              \
     static void op_##name(struct cpu *c, const struct insn *i)                                     \
     {                                                                                              \
-        if (cc_eval(c, cc)) c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);        \
+        if (cc_eval(c, cc)) {                                                                      \
+            c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);                        \
+            cpu_note_branch(c);                                                                    \
+        }                                                                                          \
     }                                                                                              \
     static void op_##name##_64(struct cpu *c, const struct insn *i)                                \
     {                                                                                              \
-        if (cc_eval(c, cc)) c->next_rip = branch_target64(c, c->next_rip + i->imm);                \
+        if (cc_eval(c, cc)) {                                                                      \
+            c->next_rip = branch_target64(c, c->next_rip + i->imm);                                \
+            cpu_note_branch(c);                                                                    \
+        }                                                                                          \
     }
 JCC(jo, 0)
 JCC(jno, 1)
@@ -59,11 +65,13 @@ JCC(jg, 15)
 static void op_jmp_Jz(struct cpu *c, const struct insn *i)
 {
     c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);
+    cpu_note_branch(c);
 }
 
 static void op_jmp_Jz_64(struct cpu *c, const struct insn *i)
 {
     c->next_rip = branch_target64(c, c->next_rip + i->imm);
+    cpu_note_branch(c);
 }
 
 static const insn_fn jcc[16] = {op_jo, op_jno, op_jb, op_jae, op_je, op_jne, op_jbe, op_ja,
@@ -86,11 +94,13 @@ static void op_call_Jz(struct cpu *c, const struct insn *i)
     uint64_t t = branch_target(c, c->next_rip + i->imm, i->osize);
     stack_push(c, i->osize, c->next_rip);
     c->next_rip = t;
+    cpu_note_branch(c);
 }
 
 static void op_jmp_Ev(struct cpu *c, const struct insn *i)
 {
     c->next_rip = branch_target(c, rm_read(c, i, i->osize), i->osize);
+    cpu_note_branch(c);
 }
 
 static void op_call_Ev(struct cpu *c, const struct insn *i)
@@ -98,6 +108,7 @@ static void op_call_Ev(struct cpu *c, const struct insn *i)
     uint64_t t = branch_target(c, rm_read(c, i, i->osize), i->osize);
     stack_push(c, i->osize, c->next_rip);
     c->next_rip = t;
+    cpu_note_branch(c);
 }
 
 /* RET reads the return address before changing RSP, so that a #GP on the
@@ -109,6 +120,7 @@ static inline void ret_near(struct cpu *c, const struct insn *i, uint64_t extra)
     uint64_t t = branch_target(c, mem_read(c, SEG_SS, sp, sz), sz);
     gpr_put(c, R_RSP, w, sp + sz + extra);
     c->next_rip = t;
+    cpu_note_branch(c);
 }
 
 static void op_ret(struct cpu *c, const struct insn *i)
@@ -135,6 +147,7 @@ static inline void loop_common(struct cpu *c, const struct insn *i, int cond)
     uint64_t t = take ? branch_target(c, c->next_rip + i->imm, i->osize) : c->next_rip;
     gpr_put(c, R_RCX, as, n);
     c->next_rip = t;
+    if (take) cpu_note_branch(c);
 }
 
 static void op_loopne_Jb(struct cpu *c, const struct insn *i)
@@ -154,8 +167,10 @@ static void op_loop_Jb(struct cpu *c, const struct insn *i)
 
 static void op_jrcxz_Jb(struct cpu *c, const struct insn *i)
 {
-    if ((c->s.gpr[R_RCX] & size_mask(i->asize)) == 0)
+    if ((c->s.gpr[R_RCX] & size_mask(i->asize)) == 0) {
         c->next_rip = branch_target(c, c->next_rip + i->imm, i->osize);
+        cpu_note_branch(c);
+    }
 }
 
 void ops_branch_register(void)

@@ -74,3 +74,41 @@ void dbg_io_access(struct cpu *c, uint16_t port, unsigned size)
 {
     if (c->s.cr4 & CR4_DE) match_range(c, port, size, 2, false);
 }
+
+/* Last-branch recording, P6 model that AMD keeps (APM vol 2, 13.1.1.3;
+ * SDM vol 3B, 18.10.2-18.10.3): a taken branch loads LastBranchFromIP /
+ * LastBranchToIP with the branch's and the target's address. Addresses are
+ * linear (equal to rIP in 64-bit mode and with flat CS). */
+void cpu_record_branch(struct cpu *c, uint64_t from_lin, uint64_t to_lin)
+{
+    struct cpu_msrs *m = &c->s.msr;
+    if (m->debugctl & DEBUGCTL_LBR) {
+        m->br_from = from_lin;
+        m->br_to = to_lin;
+    }
+    /* Single-step on branches: the trap armed by TF fires after this
+     * instruction (SDM vol 3B, 18.4.3; APM vol 2, 13.1.1.2). */
+    c->branch_taken = true;
+}
+
+/* An interrupt or exception other than #DB copies the last branch into
+ * LastExceptionFromIP/ToIP and then records itself as the last branch
+ * (from = the interrupted instruction, to = the handler). A #DB records
+ * nothing and clears DEBUGCTL.LBR, so that the MSRs keep what led to it,
+ * and clears BTF, which the debugger sets again to go on stepping by
+ * branches (APM vol 2, 13.1.1.3; SDM vol 3B, 18.4.3, 18.10.3). */
+void cpu_record_event(struct cpu *c, uint64_t from_lin, bool is_db)
+{
+    struct cpu_msrs *m = &c->s.msr;
+    if (is_db) {
+        m->debugctl &= ~(DEBUGCTL_LBR | DEBUGCTL_BTF);
+        return;
+    }
+    if (m->debugctl & DEBUGCTL_LBR) {
+        m->lastint_from = m->br_from;
+        m->lastint_to = m->br_to;
+        m->br_from = from_lin;
+        m->br_to = c->s.seg[SEG_CS].base + c->s.rip;
+    }
+    c->branch_taken = true;
+}

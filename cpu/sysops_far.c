@@ -557,12 +557,16 @@ void sys_iret(struct cpu *c, unsigned osize)
 
 static void op_jmp_Ap(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     sys_far_jmp(c, (uint16_t)i->imm2, i->imm & (i->osize == 2 ? 0xffff : 0xffffffffu));
+    cpu_note_far_branch(c, from);
 }
 
 static void op_call_Ap(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     sys_far_call(c, (uint16_t)i->imm2, i->imm & (i->osize == 2 ? 0xffff : 0xffffffffu), i->osize);
+    cpu_note_far_branch(c, from);
 }
 
 /* FF /3 and /5: m16:16, m16:32 or m16:64 (REX.W). */
@@ -576,29 +580,37 @@ static void read_mem_far(struct cpu *c, const struct insn *i, uint16_t *sel, uin
 
 static void op_jmp_Ep(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     uint16_t sel;
     uint64_t off;
     read_mem_far(c, i, &sel, &off);
     sys_far_jmp(c, sel, off);
+    cpu_note_far_branch(c, from);
 }
 
 static void op_call_Ep(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     uint16_t sel;
     uint64_t off;
     read_mem_far(c, i, &sel, &off);
     sys_far_call(c, sel, off, i->osize);
+    cpu_note_far_branch(c, from);
 }
 
 static void op_retf(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     far_ret(c, i->osize, i->opcode == 0xca ? (i->imm & 0xffff) : 0);
+    cpu_note_far_branch(c, from);
 }
 
 static void op_iret(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     virt_intercept_insn(c, VK_IRET, i);
     sys_iret(c, i->osize);
+    cpu_note_far_branch(c, from);
 }
 
 void sysops_far_register(void)

@@ -61,6 +61,7 @@ static bool intel(const struct cpu *c)
 
 static void op_syscall(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     bool lma = c->s.msr.efer & EFER_LMA;
     if (!(c->s.msr.efer & EFER_SCE)) cpu_ud(c);
     if (intel(c) && c->mode != MODE_LONG64) cpu_ud(c);
@@ -84,10 +85,12 @@ static void op_syscall(struct cpu *c, const struct insn *i)
     cpu_set_rflags(c, fl | RF_FIXED1);
     cpu_update_mode(c);
     c->pending |= PEND_CHECK;
+    cpu_note_far_branch(c, from);
 }
 
 static void op_sysret(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     bool lma = c->s.msr.efer & EFER_LMA;
     if (!(c->s.msr.efer & EFER_SCE)) cpu_ud(c);
     if (intel(c) && c->mode != MODE_LONG64) cpu_ud(c);
@@ -112,10 +115,12 @@ static void op_sysret(struct cpu *c, const struct insn *i)
     cpu_update_mode(c);
     c->next_rip = rip;
     c->pending |= PEND_CHECK;
+    cpu_note_far_branch(c, from);
 }
 
 static void op_sysenter(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     bool lma = c->s.msr.efer & EFER_LMA;
     if (!intel(c) && lma) cpu_ud(c); /* AMD: #UD in long mode */
     if (!sys_is_prot(c)) cpu_gp0(c);
@@ -129,10 +134,12 @@ static void op_sysenter(struct cpu *c, const struct insn *i)
     c->s.gpr[R_RSP] = lma ? c->s.msr.sysenter_esp : c->s.msr.sysenter_esp & 0xffffffffu;
     c->next_rip = lma ? c->s.msr.sysenter_eip : c->s.msr.sysenter_eip & 0xffffffffu;
     c->pending |= PEND_CHECK;
+    cpu_note_far_branch(c, from);
 }
 
 static void op_sysexit(struct cpu *c, const struct insn *i)
 {
+    uint64_t from = cpu_branch_from(c);
     bool lma = c->s.msr.efer & EFER_LMA;
     uint16_t cs = (uint16_t)c->s.msr.sysenter_cs;
     if (!sys_is_prot(c) || (cs & 0xfffc) == 0) cpu_gp0(c);
@@ -152,10 +159,32 @@ static void op_sysexit(struct cpu *c, const struct insn *i)
     c->s.gpr[R_RSP] = rsp;
     c->next_rip = rip;
     c->pending |= PEND_CHECK;
+    cpu_note_far_branch(c, from);
+}
+
+/* RDPRU (0F 01 FD; APM vol 3, RDPRU): ECX selects a processor register
+ * up to CPUID.80000008H:EDX[31:16]: 0 MPERF, 1 APERF. Both count at the
+ * TSC rate in the model, from virtual time. An unsupported ECX returns 0
+ * with CF=0; success sets CF=1; OF, SF, ZF, AF and PF are cleared. */
+static void op_rdpru(struct cpu *c, const struct insn *i)
+{
+    if (!cpu_has(c, FEAT_RDPRU)) cpu_ud(c);
+    if ((c->s.cr4 & CR4_TSD) && c->cpl > 0) cpu_ud(c);
+    virt_intercept_insn(c, VK_RDPRU, i);
+    uint32_t id[4];
+    cpu_cpuid(c, 0x80000008u, 0, id);
+    uint32_t sel = (uint32_t)c->s.gpr[R_RCX], max = id[3] >> 16;
+    uint64_t v = 0;
+    bool ok = sel <= max && sel <= 1;
+    if (ok) v = c->cycles; /* MPERF and APERF: no frequency scaling modelled */
+    c->s.gpr[R_RAX] = (uint32_t)v;
+    c->s.gpr[R_RDX] = v >> 32;
+    cpu_set_arith_flags(c, ok ? RF_CF : 0);
 }
 
 void sysops_int_register(void)
 {
+    optable_set_0f01_reg(0xfd, op_rdpru, COST_SYSTEM);
     optable_set(MAP_1BYTE, 0xcd, -1, -1, -1, op_int_Ib, COST_INT);
     optable_set(MAP_1BYTE, 0xcc, -1, -1, -1, op_int3, COST_INT);
     optable_set(MAP_1BYTE, 0xce, -1, -1, -1, op_into, COST_INT);

@@ -136,6 +136,10 @@ enum virt_kind {
     VK_INVEPT,
     VK_INVVPID,
     VK_VMFUNC,
+    /* An x87 instruction found an unmasked exception pending with CR0.NE=0
+     * and IGNNE# inactive: the processor is about to freeze until the
+     * FERR# interrupt (APM vol 2, 15.13; insn NULL). */
+    VK_FERR_FREEZE,
     VK_NKINDS
 };
 

@@ -38,8 +38,9 @@ const struct cpu_profile profile_zen4 = {
                           FBIT(FEAT_FFXSR) | FBIT(FEAT_PDPE1GB) | FBIT(FEAT_RDTSCP) | FBIT(FEAT_LM),
             [FW_81_ECX] =
                 FBIT(FEAT_LAHF_LM) | FBIT(FEAT_SVM) | FBIT(FEAT_ABM) | FBIT(FEAT_3DNOWPREFETCH),
+            [FW_88_EBX] = FBIT(FEAT_RDPRU),
             /* SVM features the model implements (APM vol 3, E.4.9). */
-            [FW_8A_EDX] = FBIT(FEAT_NPT) | FBIT(FEAT_SVML) | FBIT(FEAT_NRIPS) |
+            [FW_8A_EDX] = FBIT(FEAT_NPT) | FBIT(FEAT_LBRV) | FBIT(FEAT_SVML) | FBIT(FEAT_NRIPS) |
                           FBIT(FEAT_TSCRATEMSR) | FBIT(FEAT_VMCBCLEAN) | FBIT(FEAT_FLUSHBYASID) |
                           FBIT(FEAT_DECODEASSISTS) | FBIT(FEAT_PAUSEFILTER) |
                           FBIT(FEAT_PFTHRESHOLD) | FBIT(FEAT_V_VMSAVE_VMLOAD) | FBIT(FEAT_VGIF) |

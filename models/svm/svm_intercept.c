@@ -220,6 +220,12 @@ static void svm_intercept(struct cpu *c, struct virt_event *ev)
             insn_exit(c, VMEXIT_MWAIT_CONDITIONAL, 0, 0);
         if (svm_intercepts(&s->ctl, SVM_INTERCEPT_MWAIT)) insn_exit(c, VMEXIT_MWAIT, 0, 0);
         return;
+    case VK_FERR_FREEZE:
+        /* A freeze, not an instruction: no next RIP; RIP is the x87
+         * instruction that would wait (APM vol 2, 15.13). */
+        if (svm_intercepts(&s->ctl, SVM_INTERCEPT_FERR_FREEZE))
+            svm_cpu_vmexit(c, VMEXIT_FERR_FREEZE, 0, 0, false, 0);
+        return;
     case VK_SHUTDOWN:
         /* A shutdown is an event, not an instruction: no next RIP. */
         if (svm_intercepts(&s->ctl, SVM_INTERCEPT_SHUTDOWN))

@@ -37,6 +37,10 @@ void svm_state_from_cpu(struct cpu *c, struct vt_state *v)
     v->efer = s->msr.efer;
     v->pat = s->msr.pat;
     v->debugctl = s->msr.debugctl;
+    v->br_from = s->msr.br_from;
+    v->br_to = s->msr.br_to;
+    v->lastint_from = s->msr.lastint_from;
+    v->lastint_to = s->msr.lastint_to;
     v->star = s->msr.star;
     v->lstar = s->msr.lstar;
     v->cstar = s->msr.cstar;
@@ -89,6 +93,10 @@ void svm_state_to_cpu(struct cpu *c, const struct vt_state *v)
     s->msr.efer = v->efer;
     s->msr.pat = v->pat;
     s->msr.debugctl = v->debugctl;
+    s->msr.br_from = v->br_from;
+    s->msr.br_to = v->br_to;
+    s->msr.lastint_from = v->lastint_from;
+    s->msr.lastint_to = v->lastint_to;
     s->msr.star = v->star;
     s->msr.lstar = v->lstar;
     s->msr.cstar = v->cstar;

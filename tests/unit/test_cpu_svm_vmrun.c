@@ -759,9 +759,9 @@ START_TEST(cpuid_svm_leaves)
     ck_assert_uint_eq(out[0], 1);
     ck_assert_uint_eq(out[1], 32768);
     /* NP, SVML, NRIPS, TSC ratio, clean bits, flush by ASID, decode
-     * assists, pause filter and threshold, vVMLOAD, vGIF, vNMI; no LBRV,
-     * no AVIC. */
-    ck_assert_uint_eq(out[3], 0x020194fdu);
+     * assists, pause filter and threshold, vVMLOAD, vGIF, vNMI, LBRV; no AVIC.
+     */
+    ck_assert_uint_eq(out[3], 0x020194ffu);
     harness_destroy(h);
 }
 END_TEST
