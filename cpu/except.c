@@ -438,7 +438,9 @@ void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, boo
         deliver_prot(c, vector, type, has_error, error_code, flags);
 
     if (type == EV_NMI) c->nmi_blocked = true;
-    if (lbr) cpu_record_event(c, lbr_from, type == EV_HWEXC && vector == EXC_DB);
+    /* ICEBP's #DB freezes recording like any other debug exception. */
+    bool is_db = vector == EXC_DB && (type == EV_HWEXC || type == EV_PRIVSWEXC);
+    if (lbr) cpu_record_event(c, lbr_from, is_db);
     c->delivering = -1;
     c->vectoring.valid = false;
     c->ss_armed = false;

@@ -374,6 +374,85 @@ START_TEST(lbr_db_freezes)
 }
 END_TEST
 
+START_TEST(lbr_real_mode_linear)
+{
+    struct harness *h = harness_create("zen4");
+    harness_setup_real(h, 0x1000, 0x0100);
+    lbr_on(h);
+    static const uint8_t code[] = {0x90, 0xeb, 0x01, 0x90}; /* nop; jmp +1; nop */
+    harness_run_code(h, code, sizeof code, 100);
+    /* Linear addresses: CS.base 0x10000 + IP. */
+    ck_assert_uint_eq(rd(h, MSR_BR_FROM), 0x10101);
+    ck_assert_uint_eq(rd(h, MSR_BR_TO), 0x10104);
+    harness_destroy(h);
+}
+END_TEST
+
+START_TEST(lbr_far_call_retf_prot32)
+{
+    struct harness *h = harness_create("zen4");
+    harness_setup_prot32(h, (uint32_t)HARNESS_CODE);
+    lbr_on(h);
+    /* call far SEL_CODE32:CODE+8; hlt; retf (at +8) */
+    static const uint8_t code[] = {0x9a, 0x08, 0x00, 0x10, 0x00, SEL_CODE32, 0x00, 0xf4, 0xcb};
+    harness_run_code(h, code, sizeof code, 100);
+    ck_assert_uint_eq(harness_rip(h), HARNESS_CODE + 8);
+    ck_assert_uint_eq(rd(h, MSR_BR_FROM), HARNESS_CODE + 8);
+    ck_assert_uint_eq(rd(h, MSR_BR_TO), HARNESS_CODE + 7);
+    harness_destroy(h);
+}
+END_TEST
+
+START_TEST(lbr_sysenter_prot32)
+{
+    struct harness *h = harness_create("zen4");
+    harness_setup_prot32(h, (uint32_t)HARNESS_CODE);
+    ck_assert(cpu_wrmsr(h->cpu, 0x174, SEL_CODE32));
+    ck_assert(cpu_wrmsr(h->cpu, 0x175, HARNESS_STACK0));
+    ck_assert(cpu_wrmsr(h->cpu, 0x176, HARNESS_CODE + 0x40));
+    harness_put(h, HARNESS_CODE + 0x40, (const uint8_t[]){0xf4}, 1);
+    lbr_on(h);
+    static const uint8_t code[] = {0x90, 0x0f, 0x34}; /* nop; sysenter */
+    harness_run_code(h, code, sizeof code, 100);
+    ck_assert_uint_eq(harness_rip(h), HARNESS_CODE + 0x41);
+    ck_assert_uint_eq(rd(h, MSR_BR_FROM), HARNESS_CODE + 1);
+    ck_assert_uint_eq(rd(h, MSR_BR_TO), HARNESS_CODE + 0x40);
+    harness_destroy(h);
+}
+END_TEST
+
+START_TEST(lbr_icebp_freezes)
+{
+    struct harness *h = long64("zen4");
+    lbr_on(h);
+    static const uint8_t code[] = {0xeb, 0x00, 0xf1}; /* jmp +0; icebp */
+    harness_run_code(h, code, sizeof code, 100);
+    ck_assert_int_eq(harness_exception(h), 1);
+    ck_assert_uint_eq(rd(h, MSR_DEBUGCTL) & 1, 0);
+    ck_assert_uint_eq(rd(h, MSR_BR_FROM), HARNESS_CODE);
+    harness_destroy(h);
+}
+END_TEST
+
+START_TEST(lbr_two_events_shift)
+{
+    struct harness *h = long64("zen4");
+    lbr_on(h);
+    /* The #BP handler stub is a HLT; put an IRETQ there so that a second
+     * event follows: int3 -> iretq -> int3 again. */
+    harness_put(h, HARNESS_STUB(3), (const uint8_t[]){0x48, 0xcf}, 2);
+    static const uint8_t code[] = {0xcc, 0x90, 0x0f, 0x0b}; /* int3; nop; ud2 */
+    harness_run_code(h, code, sizeof code, 100);
+    ck_assert_int_eq(harness_exception(h), 3);
+    /* Last: #UD from +2; before it, the IRETQ back to +1. */
+    ck_assert_uint_eq(rd(h, MSR_BR_FROM), HARNESS_CODE + 2);
+    ck_assert_uint_eq(rd(h, MSR_BR_TO), HARNESS_STUB(6));
+    ck_assert_uint_eq(rd(h, MSR_INT_FROM), HARNESS_STUB(3));
+    ck_assert_uint_eq(rd(h, MSR_INT_TO), HARNESS_CODE + 1);
+    harness_destroy(h);
+}
+END_TEST
+
 /* ---- BTF ---- */
 
 static uint64_t pushed_rip(struct harness *h)
@@ -595,6 +674,9 @@ static Suite *lbr_suite(void)
     tcase_add_test(t, lbr_syscall);
     tcase_add_test(t, lbr_far_jmp_prot32);
     tcase_add_test(t, lbr_iretq);
+    tcase_add_test(t, lbr_real_mode_linear);
+    tcase_add_test(t, lbr_far_call_retf_prot32);
+    tcase_add_test(t, lbr_sysenter_prot32);
     suite_add_tcase(s, t);
     t = tcase_create("events");
     tcase_add_test(t, lbr_int3_event);
@@ -602,6 +684,8 @@ static Suite *lbr_suite(void)
     tcase_add_test(t, lbr_int_n_event);
     tcase_add_test(t, lbr_nmi_event);
     tcase_add_test(t, lbr_db_freezes);
+    tcase_add_test(t, lbr_icebp_freezes);
+    tcase_add_test(t, lbr_two_events_shift);
     suite_add_tcase(s, t);
     t = tcase_create("btf");
     tcase_add_test(t, btf_steps_on_branch_only);
