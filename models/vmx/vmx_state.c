@@ -82,7 +82,9 @@ void vmx_state_save(struct cpu *c, struct vt_state *st)
      * matched breakpoints with bit 12 (an enabled breakpoint matched), BS. */
     st->pending_dbg = 0;
     if (c->pending & PEND_DBTRAP) st->pending_dbg = c->dr6_pending & 0x1400full;
-    if (c->ss_armed) st->pending_dbg |= 1ull << 14;
+    /* BS only for plain single-step: with DEBUGCTL.BTF the trap waits for
+     * a branch, and the field must hold BS=0 (SDM vol 3C, 26.3.1.5). */
+    if (c->ss_armed && !(c->s.msr.debugctl & DEBUGCTL_BTF)) st->pending_dbg |= 1ull << 14;
     if (st->pending_dbg & 0xf) st->pending_dbg |= 1ull << 12;
 }
 
