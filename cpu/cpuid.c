@@ -157,6 +157,9 @@ void cpu_cpuid(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
     case 0x80000008u:
         out[0] = (uint32_t)p->phys_bits | ((uint32_t)p->lin_bits << 8);
         out[1] = p->feat[FW_88_EBX];
+        /* RdpruMax: RDPRU reads MPERF (ECX 0) and APERF (ECX 1) (APM vol 3,
+         * E.4.7). */
+        if (profile_has(p, FEAT_RDPRU)) out[3] = 1u << 16;
         return;
     case 0x8000000au:
         if (profile_has(p, FEAT_SVM)) {

@@ -142,7 +142,9 @@ void svm_inject_event(struct cpu *c, const struct svm_event *ev, uint64_t nrip)
     switch (ev->type) {
     case SVM_EVTINJ_TYPE_NMI: type = EV_NMI; break;
     case SVM_EVTINJ_TYPE_EXEPT:
-        type = EV_HWEXC;
+        /* #BP and #OF injected as exceptions behave like the traps of INT3
+         * and INTO: the gate's DPL is checked (APM vol 2, 15.20). */
+        type = (ev->vector == EXC_BP || ev->vector == EXC_OF) ? EV_SWEXC : EV_HWEXC;
         has_err = ev->has_err;
         break;
     case SVM_EVTINJ_TYPE_SOFT: type = EV_SWINT; break;
