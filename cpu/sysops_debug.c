@@ -79,12 +79,18 @@ void dbg_io_access(struct cpu *c, uint16_t port, unsigned size)
  * SDM vol 3B, 18.10.2-18.10.3): a taken branch loads LastBranchFromIP /
  * LastBranchToIP with the branch's and the target's address. Addresses are
  * linear (equal to rIP in 64-bit mode and with flat CS). */
+/* Outside IA-32e mode linear addresses are 32 bits: CS.base + EIP wraps. */
+static uint64_t lbr_addr(const struct cpu *c, uint64_t lin)
+{
+    return (c->s.msr.efer & EFER_LMA) ? lin : lin & 0xffffffffu;
+}
+
 void cpu_record_branch(struct cpu *c, uint64_t from_lin, uint64_t to_lin)
 {
     struct cpu_msrs *m = &c->s.msr;
     if (m->debugctl & DEBUGCTL_LBR) {
-        m->br_from = from_lin;
-        m->br_to = to_lin;
+        m->br_from = lbr_addr(c, from_lin);
+        m->br_to = lbr_addr(c, to_lin);
     }
     /* Single-step on branches: the trap armed by TF fires after this
      * instruction (SDM vol 3B, 18.4.3; APM vol 2, 13.1.1.2). */
@@ -107,8 +113,8 @@ void cpu_record_event(struct cpu *c, uint64_t from_lin, bool is_db)
     if (m->debugctl & DEBUGCTL_LBR) {
         m->lastint_from = m->br_from;
         m->lastint_to = m->br_to;
-        m->br_from = from_lin;
-        m->br_to = c->s.seg[SEG_CS].base + c->s.rip;
+        m->br_from = lbr_addr(c, from_lin);
+        m->br_to = lbr_addr(c, c->s.seg[SEG_CS].base + c->s.rip);
     }
     c->branch_taken = true;
 }

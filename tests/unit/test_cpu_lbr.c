@@ -388,6 +388,27 @@ START_TEST(lbr_real_mode_linear)
 }
 END_TEST
 
+START_TEST(lbr_prot32_linear_wraps)
+{
+    struct harness *h = harness_create("zen4");
+    harness_setup_prot32(h, (uint32_t)HARNESS_CODE);
+    /* CS.base 0xfff00000 + EIP 0x200000 wraps to linear 0x100000. */
+    struct cpu_state st;
+    harness_state(h, &st);
+    st.seg[SEG_CS].base = 0xfff00000u;
+    st.rip = 0x200000;
+    harness_set_state(h, &st);
+    lbr_on(h);
+    static const uint8_t code[] = {0x90, 0xeb, 0x01, 0x90, 0xf4};
+    harness_put(h, HARNESS_CODE, code, sizeof code);
+    harness_run(h, 100);
+    ck_assert_uint_eq(harness_rip(h), 0x200005);
+    ck_assert_uint_eq(rd(h, MSR_BR_FROM), HARNESS_CODE + 1);
+    ck_assert_uint_eq(rd(h, MSR_BR_TO), HARNESS_CODE + 4);
+    harness_destroy(h);
+}
+END_TEST
+
 START_TEST(lbr_far_call_retf_prot32)
 {
     struct harness *h = harness_create("zen4");
@@ -675,6 +696,7 @@ static Suite *lbr_suite(void)
     tcase_add_test(t, lbr_far_jmp_prot32);
     tcase_add_test(t, lbr_iretq);
     tcase_add_test(t, lbr_real_mode_linear);
+    tcase_add_test(t, lbr_prot32_linear_wraps);
     tcase_add_test(t, lbr_far_call_retf_prot32);
     tcase_add_test(t, lbr_sysenter_prot32);
     suite_add_tcase(s, t);
