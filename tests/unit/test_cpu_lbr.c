@@ -293,6 +293,49 @@ START_TEST(lbr_iretq)
 }
 END_TEST
 
+static uint64_t tss_desc(uint32_t base, uint32_t limit, uint8_t access)
+{
+    return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)access << 40) |
+           ((uint64_t)(base >> 24) << 56);
+}
+
+/* CALL to a TSS and IRET back: both task switches are branches. */
+START_TEST(lbr_task_switch)
+{
+    struct harness *h = harness_create(NULL);
+    harness_setup_prot32(h, (uint32_t)HARNESS_CODE);
+    const uint64_t tss_b = 0x5000;
+    uint8_t zero[0x68] = {0};
+    harness_put(h, tss_b, zero, sizeof zero);
+    uint32_t v = 0x100200;
+    harness_put(h, tss_b + 0x20, &v, 4); /* EIP */
+    v = 2;
+    harness_put(h, tss_b + 0x24, &v, 4); /* EFLAGS */
+    v = 0x60000;
+    harness_put(h, tss_b + 0x38, &v, 4); /* ESP */
+    for (unsigned s = 0; s < 6; s++) {
+        v = s == SEG_CS ? SEL_CODE32 : SEL_DATA32;
+        harness_put(h, tss_b + 0x48 + 4 * s, &v, 4);
+    }
+    harness_put64(h, HARNESS_GDT + 8 * 12, tss_desc((uint32_t)tss_b, 0x67, 0x89));
+    h->cpu->s.gdtr.limit = 0xff;
+    lbr_on(h);
+    static const uint8_t a[] = {0x9a, 0x00, 0x00, 0x00, 0x00, 0x60, 0x00, 0xf4}; /* lcall 0x60:0 */
+    static const uint8_t b[] = {0x90, 0xcf};                                     /* nop; iret */
+    harness_put(h, HARNESS_CODE, a, sizeof a);
+    harness_put(h, 0x100200, b, sizeof b);
+    harness_run(h, 1);
+    ck_assert_uint_eq(harness_rip(h), 0x100200);
+    ck_assert_uint_eq(rd(h, MSR_BR_FROM), HARNESS_CODE);
+    ck_assert_uint_eq(rd(h, MSR_BR_TO), 0x100200);
+    harness_run(h, 10);
+    ck_assert_int_eq(harness_exception(h), -1);
+    ck_assert_uint_eq(rd(h, MSR_BR_FROM), 0x100201);
+    ck_assert_uint_eq(rd(h, MSR_BR_TO), HARNESS_CODE + 7);
+    harness_destroy(h);
+}
+END_TEST
+
 /* ---- interrupts and exceptions ---- */
 
 START_TEST(lbr_int3_event)
@@ -695,6 +738,7 @@ static Suite *lbr_suite(void)
     tcase_add_test(t, lbr_syscall);
     tcase_add_test(t, lbr_far_jmp_prot32);
     tcase_add_test(t, lbr_iretq);
+    tcase_add_test(t, lbr_task_switch);
     tcase_add_test(t, lbr_real_mode_linear);
     tcase_add_test(t, lbr_prot32_linear_wraps);
     tcase_add_test(t, lbr_far_call_retf_prot32);

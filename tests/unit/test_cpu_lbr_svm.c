@@ -119,6 +119,25 @@ START_TEST(lbrv_guest_event_recorded)
 }
 END_TEST
 
+START_TEST(lbrv_guest_interrupt_in_lastexcp)
+{
+    struct harness *h = svm_setup();
+    lbrv_enable(h);
+    set_vmcb64(h, VMCB_DBGCTL, 1);
+    icpt(h, SVM_INTERCEPT_HLT);                    /* the guest's #BP handler stub is a HLT */
+    static const uint8_t g[] = {0xeb, 0x00, 0xcc}; /* jmp +0; int3 */
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_HLT);
+    ck_assert_uint_eq(vmcb64(h, VMCB_RIP), HARNESS_STUB(3));
+    ck_assert_uint_eq(vmcb64(h, VMCB_LASTEXCP_FROM), GUEST_CODE);
+    ck_assert_uint_eq(vmcb64(h, VMCB_LASTEXCP_TO), GUEST_CODE + 2);
+    ck_assert_uint_eq(vmcb64(h, VMCB_BR_FROM), GUEST_CODE + 2);
+    ck_assert_uint_eq(vmcb64(h, VMCB_BR_TO), HARNESS_STUB(3));
+    harness_destroy(h);
+}
+END_TEST
+
 START_TEST(no_lbrv_shares_host_msrs)
 {
     struct harness *h = svm_setup();
@@ -280,6 +299,7 @@ static Suite *lbr_svm_suite(void)
     tcase_add_test(t, lbrv_guest_reads_vmcb_values);
     tcase_add_test(t, lbrv_host_debugctl_restored);
     tcase_add_test(t, lbrv_guest_event_recorded);
+    tcase_add_test(t, lbrv_guest_interrupt_in_lastexcp);
     tcase_add_test(t, no_lbrv_shares_host_msrs);
     tcase_add_test(t, lbrv_btf_single_step_in_guest);
     suite_add_tcase(s, t);
