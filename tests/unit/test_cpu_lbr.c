@@ -634,16 +634,25 @@ START_TEST(rdpru_unsupported_ecx)
 }
 END_TEST
 
-START_TEST(rdpru_aperf_follows_cpuid)
+START_TEST(rdpru_aperf)
 {
     struct harness *h = long64("zen4");
     uint32_t id[4];
     cpu_cpuid(h->cpu, 0x80000008u, 0, id);
+    ck_assert_uint_eq(id[3] >> 16, 1); /* RdpruMax: MPERF and APERF */
     harness_set_reg(h, R_RCX, 1);
     harness_run_code(h, rdpru, sizeof rdpru, 10);
-    bool supported = (id[3] >> 16) >= 1;
-    ck_assert_uint_eq((harness_rflags(h) & RF_CF) != 0, supported);
-    ck_assert_uint_eq(harness_reg(h, R_RAX) != 0, supported);
+    ck_assert_int_eq(harness_exception(h), -1);
+    ck_assert(harness_rflags(h) & RF_CF);
+    uint64_t v = harness_reg(h, R_RAX) | harness_reg(h, R_RDX) << 32;
+    ck_assert_uint_gt(v, 0);
+    ck_assert_uint_le(v, h->cpu->cycles);
+    /* ECX = 2 is beyond RdpruMax. */
+    harness_setup_long64(h, HARNESS_CODE);
+    harness_set_reg(h, R_RCX, 2);
+    harness_run_code(h, rdpru, sizeof rdpru, 10);
+    ck_assert_uint_eq(harness_rflags(h) & RF_CF, 0);
+    ck_assert_uint_eq(harness_reg(h, R_RAX), 0);
     harness_destroy(h);
 }
 END_TEST
@@ -763,7 +772,7 @@ static Suite *lbr_suite(void)
     t = tcase_create("rdpru");
     tcase_add_test(t, rdpru_mperf);
     tcase_add_test(t, rdpru_unsupported_ecx);
-    tcase_add_test(t, rdpru_aperf_follows_cpuid);
+    tcase_add_test(t, rdpru_aperf);
     tcase_add_test(t, rdpru_tsd_user_ud);
     tcase_add_test(t, rdpru_tsd_cpl0_ok);
     tcase_add_test(t, rdpru_user_without_tsd_ok);
