@@ -202,6 +202,43 @@ void test_msr(void)
     check_eq(msr_run(g_rdmsr, 0xc0002000u), EXIT_MSR, "msr 0xc0002000 outside the MSRPM: exits");
     check_eq(msr_run(g_rdmsr, MSR_STAR), EXIT_VMMCALL, "msrpm: clear bits, RDMSR runs");
 
+    /* Bit placement across each range (first, last, byte and 2-KB
+     * boundaries): only the indexed MSR's own bit exits, for RDMSR and
+     * WRMSR, before any #GP the MSR itself would raise. */
+    static const uint32_t bases[3] = {0, 0xc0000000u, 0xc0010000u};
+    static const uint32_t offs[] = {0, 1, 3, 4, 0x7f, 0x80, 0xfff, 0x1000, 0x1ffe, 0x1fff};
+    unsigned bad_rd = 0, bad_wr = 0, bad_none = 0;
+    for (unsigned b = 0; b < 3; b++) {
+        for (unsigned o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+            uint32_t msr = bases[b] + offs[o];
+            memset(svm_msrpm, 0, sizeof(svm_msrpm));
+            msrpm_set(msr, true, false);
+            vmcb_init(&vmcb_a, g_rdmsr);
+            vmcb_a.ctl.intercept_1 |= INT1_MSR;
+            guest_regs.rcx = msr;
+            if (svm_run(&vmcb_a) != EXIT_MSR || vmcb_a.ctl.exit_info_1 != 0) bad_rd++;
+            msrpm_set(msr, false, true);
+            vmcb_init(&vmcb_a, g_wrmsr);
+            vmcb_a.ctl.intercept_1 |= INT1_MSR;
+            guest_regs.rcx = msr;
+            if (svm_run(&vmcb_a) != EXIT_MSR || vmcb_a.ctl.exit_info_1 != 1) bad_wr++;
+            /* The neighbours' bits set, this one's clear: no exit for a
+             * read (the guest may take #GP instead). */
+            memset(svm_msrpm, 0, sizeof(svm_msrpm));
+            if (offs[o] > 0) msrpm_set(msr - 1, true, true);
+            if (offs[o] < 0x1fff) msrpm_set(msr + 1, true, true);
+            vmcb_init(&vmcb_a, g_rdmsr);
+            vmcb_a.ctl.intercept_1 |= INT1_MSR;
+            guest_regs.rcx = msr;
+            gexc_clear();
+            if (svm_run(&vmcb_a) != EXIT_VMMCALL) bad_none++;
+        }
+    }
+    memset(svm_msrpm, 0, sizeof(svm_msrpm));
+    check_eq(bad_rd, 0, "msrpm sweep: each MSR's read bit makes RDMSR exit (EXITINFO1 0)");
+    check_eq(bad_wr, 0, "msrpm sweep: each MSR's write bit makes WRMSR exit (EXITINFO1 1)");
+    check_eq(bad_none, 0, "msrpm sweep: the neighbours' bits do not apply");
+
     /* 15.11: the MSRPM check comes before the exceptions of a specific MSR
      * (unimplemented MSR, reserved bits in the value). */
     msrpm_set(0x1fff, true, false);
