@@ -29,6 +29,7 @@ GUEST_SNIPPET(g_outsb_a32, "addr32 outsb");
 GUEST_SNIPPET(g_outsw_gs, "outsw %gs:(%rsi), (%dx)");
 GUEST_SNIPPET(g_outl_fffe, "outl %eax, %dx");
 GUEST_SNIPPET(g_outb_fffe, "outb %al, %dx");
+GUEST_SNIPPET(g_inb_dx, "inb %dx, %al");
 
 static void io_case(const char *name, const char *start, const char *end, uint64_t rdx,
                     uint32_t info, bool seg_valid)
@@ -136,6 +137,30 @@ void test_ioio(void)
     io_case("iopm: 4-byte out at 0xfffe (bit 0x10000)", g_outl_fffe, g_outl_fffe_end, 0xfffe,
             IO_PORT(0xfffe) | IO_A64 | IO_SZ32, 0);
     iopm_set(0x10000, false);
+
+    /* Bit placement: a port's own bit, at byte and page boundaries of the
+     * IOPM, makes a 1-byte IN exit; its neighbours' bits do not. */
+    static const uint32_t ports[] = {0, 7, 8, 0xff, 0x100, 0x7fff, 0x8000, 0xfffe, 0xffff};
+    unsigned bad_own = 0, bad_nb = 0;
+    for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        uint32_t p = ports[i];
+        memset(svm_iopm, 0, sizeof(svm_iopm));
+        iopm_set(p, true);
+        vmcb_init(&vmcb_a, g_inb_dx);
+        vmcb_a.ctl.intercept_1 |= INT1_IOIO;
+        guest_regs.rdx = p;
+        if (svm_run(&vmcb_a) != EXIT_IOIO || (vmcb_a.ctl.exit_info_1 >> 16) != p) bad_own++;
+        memset(svm_iopm, 0, sizeof(svm_iopm));
+        if (p > 0) iopm_set(p - 1, true);
+        iopm_set(p + 1, true);
+        vmcb_init(&vmcb_a, g_inb_dx);
+        vmcb_a.ctl.intercept_1 |= INT1_IOIO;
+        guest_regs.rdx = p;
+        if (svm_run(&vmcb_a) != EXIT_VMMCALL) bad_nb++;
+    }
+    memset(svm_iopm, 0, sizeof(svm_iopm));
+    check_eq(bad_own, 0, "iopm sweep: each port's own bit makes a 1-byte IN exit");
+    check_eq(bad_nb, 0, "iopm sweep: the neighbours' bits do not apply to a 1-byte IN");
 }
 
 /* ---- MSR ---- */
