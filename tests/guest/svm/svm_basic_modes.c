@@ -15,6 +15,8 @@ static void on_host_db(struct frame *f)
 }
 extern char host_tf_after[];
 
+GUEST_SNIPPET(g_dbwrite, "movl $0x1234, (%rbx)");
+
 void test_vmrun_debug(void)
 {
     /* APM vol 2, 15.6: #VMEXIT disables all breakpoints in the host DR7. */
@@ -47,6 +49,21 @@ void test_vmrun_debug(void)
     check_eq(svm_run(&vmcb_a), EXIT_VMMCALL, "guest RF = 1: first instruction runs");
     check_eq(gexc.count, 0, "guest RF = 1: breakpoint suppressed");
     check_eq(vmcb_a.save.rip, (uintptr_t)g_vmmcall, "guest RF = 1: exit at the VMMCALL");
+
+    /* 15.7.1's own example: an intercepted data-breakpoint #DB is a trap:
+     * RIP after the write, the write done, DR6 as a handler would see it. */
+    static volatile uint32_t watched __attribute__((aligned(8)));
+    watched = 0;
+    write_dr(0, (uintptr_t)&watched);
+    vmcb_init(&vmcb_a, g_dbwrite);
+    vmcb_a.save.dr7 = 0x400 | 1 | (1u << 16) | (3u << 18); /* L0, write, 4 bytes */
+    vmcb_a.ctl.intercept_exc = 1u << 1;
+    guest_regs.rbx = (uintptr_t)&watched;
+    check_eq(svm_run(&vmcb_a), EXIT_EXC(1), "data breakpoint in the guest: #DB intercepted");
+    check_eq(vmcb_a.save.rip, (uintptr_t)g_dbwrite_end,
+             "data breakpoint: trap, RIP after the write");
+    check_eq(watched, 0x1234, "data breakpoint: the write completed");
+    check_eq(vmcb_a.save.dr6 & 0xf, 1, "data breakpoint: DR6.B0 in the saved guest DR6");
     write_dr(0, 0);
     write_dr(7, 0x400);
 
