@@ -415,7 +415,8 @@ void cpu_deliver_event(struct cpu *c, unsigned vector, enum event_type type, boo
 
     /* The interrupted instruction for branch recording: a software
      * interrupt's own address, else where execution resumes (APM vol 2,
-     * 13.1.1.3). */
+     * 13.1.1.3). An injected software event counts as the instruction at
+     * the guest's RIP (the glue sets insn_rip there). */
     bool lbr = (c->s.msr.debugctl & (DEBUGCTL_LBR | DEBUGCTL_BTF)) != 0;
     uint64_t lbr_from = 0;
     if (lbr) {

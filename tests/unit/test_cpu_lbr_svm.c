@@ -138,6 +138,29 @@ START_TEST(lbrv_guest_interrupt_in_lastexcp)
 }
 END_TEST
 
+START_TEST(lbrv_injected_softint_recorded)
+{
+    struct harness *h = svm_setup();
+    lbrv_enable(h);
+    set_vmcb64(h, VMCB_DBGCTL, 1);
+    icpt(h, SVM_INTERCEPT_HLT);
+    /* EVENTINJ: INT 0x40 (type 4) as if the guest executed CD 40 at
+     * GUEST_CODE, returning to NRIP. */
+    set_vmcb64(h, VMCB_EVENTINJ, 0x40u | (4u << 8) | (1u << 31));
+    set_vmcb64(h, VMCB_NRIP, GUEST_CODE + 2);
+    static const uint8_t g[] = {0x90, 0x90, 0xf4};
+    guest_code(h, g, sizeof g);
+    svm_go(h);
+    ck_assert_uint_eq(exitcode(h), VMEXIT_HLT);
+    ck_assert_uint_eq(vmcb64(h, VMCB_RIP), HARNESS_STUB(0x40));
+    ck_assert_uint_eq(vmcb64(h, VMCB_BR_FROM), GUEST_CODE);
+    ck_assert_uint_eq(vmcb64(h, VMCB_BR_TO), HARNESS_STUB(0x40));
+    /* The return address pushed is NRIP. */
+    ck_assert_uint_eq(harness_get64(h, vmcb64(h, VMCB_RSP)), GUEST_CODE + 2);
+    harness_destroy(h);
+}
+END_TEST
+
 START_TEST(no_lbrv_shares_host_msrs)
 {
     struct harness *h = svm_setup();
@@ -300,6 +323,7 @@ static Suite *lbr_svm_suite(void)
     tcase_add_test(t, lbrv_host_debugctl_restored);
     tcase_add_test(t, lbrv_guest_event_recorded);
     tcase_add_test(t, lbrv_guest_interrupt_in_lastexcp);
+    tcase_add_test(t, lbrv_injected_softint_recorded);
     tcase_add_test(t, no_lbrv_shares_host_msrs);
     tcase_add_test(t, lbrv_btf_single_step_in_guest);
     suite_add_tcase(s, t);
