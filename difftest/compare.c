@@ -197,12 +197,15 @@ void dt_compare(const struct dt_case *tc, const struct dt_outcome *model,
     struct cmp_ctx c = {tc,         &insns, known, oracle_name, oracle->rip,
                         model->rip, r,      false, false,       NULL};
     unsigned valid = model->valid & oracle->valid;
-    bool consumed = false;
+    bool consumed = false, flow = false;
     /* A stop outside the case (a branch that left it) ran all of it. */
     uint64_t scan_to = oracle->rip >= DT_CODE && oracle->rip <= DT_CODE + tc->code_len
                            ? oracle->rip
                            : DT_CODE + tc->code_len + 2;
-    uint64_t und = dt_undefined_flags(&insns, scan_to, &consumed);
+    uint64_t und = dt_undefined_flags(&insns, scan_to, &consumed, &flow);
+    /* A fault or a stop decided by an undefined flag (INTO after AAA, a Jcc
+     * after BSF) is undefined as well. */
+    c.undefined_consumed = flow;
     c.flags_read = dt_flags_read(&insns, scan_to);
 
     cmp(&c, "vector", (uint64_t)model->vector, (uint64_t)oracle->vector);

@@ -95,6 +95,9 @@ static uint64_t read_by(const cs_insn *in)
     /* ADCX adds CF in, ADOX adds OF in (SDM vol 2A) */
     case X86_INS_ADCX: return RF_CF;
     case X86_INS_ADOX: return RF_OF;
+    /* INTO traps when OF is set (SDM vol 2A, INT n/INTO); Capstone 4 does
+     * not say it reads OF */
+    case X86_INS_INTO: return RF_OF;
     default: break;
     }
     static const struct {
@@ -160,9 +163,21 @@ static bool count_may_be_zero(const cs_insn *in)
     return false;
 }
 
-uint64_t dt_undefined_flags(const struct dt_insns *d, uint64_t stop_rip, bool *consumed)
+/* Conditional jumps, LOOPcc and INTO: where execution goes, or whether
+ * it faults, follows from the flags they read. */
+static bool decides_flow(const cs_insn *in)
+{
+    if (in->id == X86_INS_INTO) return true;
+    if (!in->detail) return false;
+    for (unsigned g = 0; g < in->detail->groups_count; g++)
+        if (in->detail->groups[g] == CS_GRP_JUMP) return true;
+    return false;
+}
+
+uint64_t dt_undefined_flags(const struct dt_insns *d, uint64_t stop_rip, bool *consumed, bool *flow)
 {
     *consumed = false;
+    *flow = false;
     if (!d->open) return OSZAPC; /* cannot tell: treat every arithmetic flag as undefined */
     const cs_insn *insn = d->insn;
     size_t n = d->n;
@@ -177,7 +192,10 @@ uint64_t dt_undefined_flags(const struct dt_insns *d, uint64_t stop_rip, bool *c
             w = count_may_be_zero(&insn[i]) ? 0 : written_by(insn[i].detail->x86.eflags);
             r = read_by(&insn[i]);
         }
-        if (r & u) *consumed = true; /* its results now depend on undefined flags */
+        if (r & u) {
+            *consumed = true; /* its results now depend on undefined flags */
+            if (decides_flow(&insn[i])) *flow = true;
+        }
         u = (u & ~w) | und;
     }
     return u;
