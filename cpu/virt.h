@@ -329,6 +329,18 @@ void cpu_virt_report(struct cpu *c, const struct vt_transition *t);
 
 /* ---- Provided by the CPU model for the extensions ---- */
 
+/* The register file both extensions move at a world switch (cpu/virt_state.c):
+ * GPRs, RIP, RFLAGS, segments, descriptor tables, CR0/2/3/4, DR0-3/6/7 and
+ * the MSRs both switch. _out also fills XCR0, the LBR MSRs, PKRS, TSC_AUX,
+ * SMBASE, the PDPTE registers, GIF and NMI blocking; the vendor adds CR8,
+ * activity and interruptibility. _in sets RFLAGS with bit 1; the vendor
+ * installs the rest, then calls cpu_virt_state_installed() to recompute the
+ * mode and debug state and restart decoding at the new RIP. */
+struct vt_state;
+void cpu_virt_regs_out(struct cpu *c, struct vt_state *v);
+void cpu_virt_regs_in(struct cpu *c, const struct vt_state *v);
+void cpu_virt_state_installed(struct cpu *c);
+
 /* The world switch of a VM exit (or a failed entry that returns to the
  * host as an exit) is complete: unwind to the run loop without delivering
  * anything; execution resumes at c->s.rip as the switch left it. */

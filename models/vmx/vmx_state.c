@@ -5,64 +5,10 @@
 #include "cpu/sysops.h"
 #include "vmx_cpu.h"
 
-static void seg_out(const struct seg_cache *s, struct vt_seg_state *o)
-{
-    o->sel = s->sel;
-    o->attr = s->attr; /* the same packed layout, unusable bit included */
-    o->limit = s->limit;
-    o->base = s->base;
-}
-
-static void seg_in(const struct vt_seg_state *s, struct seg_cache *o)
-{
-    o->sel = s->sel;
-    o->attr = s->attr;
-    o->limit = s->limit;
-    o->base = s->base;
-}
-
 void vmx_state_save(struct cpu *c, struct vt_state *st)
 {
-    const struct cpu_state *s = &c->s;
-    for (unsigned r = 0; r < VT_NGPR; r++)
-        st->gpr[r] = s->gpr[r];
-    st->rip = s->rip;
-    st->rflags = cpu_rflags(c);
-    for (unsigned k = 0; k < VT_NSEG; k++)
-        seg_out(&s->seg[k], &st->seg[k]);
-    st->gdtr.base = s->gdtr.base;
-    st->gdtr.limit = s->gdtr.limit;
-    st->idtr.base = s->idtr.base;
-    st->idtr.limit = s->idtr.limit;
-    st->cr0 = s->cr0;
-    st->cr2 = s->cr2;
-    st->cr3 = s->cr3;
-    st->cr4 = s->cr4;
-    st->cr8 = s->cr8;
-    st->dr0 = s->dr[0];
-    st->dr1 = s->dr[1];
-    st->dr2 = s->dr[2];
-    st->dr3 = s->dr[3];
-    st->dr6 = s->dr6;
-    st->dr7 = s->dr7;
-    st->xcr0 = s->xcr0;
-    st->efer = s->msr.efer;
-    st->pat = s->msr.pat;
-    st->debugctl = s->msr.debugctl;
-    st->star = s->msr.star;
-    st->lstar = s->msr.lstar;
-    st->cstar = s->msr.cstar;
-    st->sfmask = s->msr.sfmask;
-    st->kernel_gs_base = s->msr.kernel_gs_base;
-    st->sysenter_cs = s->msr.sysenter_cs;
-    st->sysenter_esp = s->msr.sysenter_esp;
-    st->sysenter_eip = s->msr.sysenter_eip;
-    st->spec_ctrl = s->msr.spec_ctrl;
-    st->pkrs = s->msr.pkrs;
-    st->tsc_aux = s->msr.tsc_aux;
-    st->smbase = s->msr.smbase;
-    for (unsigned k = 0; k < 4; k++)
-        st->pdpte[k] = c->pdpte[k];
+    cpu_virt_regs_out(c, st);
+    st->cr8 = c->s.cr8;
     switch (c->activity) {
     case ACT_HLT:
     case ACT_MWAIT: st->activity = VT_ACT_HLT; break;
@@ -76,8 +22,6 @@ void vmx_state_save(struct cpu *c, struct vt_state *st)
     if (c->intr_shadow == 1) st->interruptibility |= VT_INTR_STI;
     if (c->intr_shadow == 2) st->interruptibility |= VT_INTR_MOVSS;
     if (c->nmi_blocked) st->interruptibility |= VT_INTR_NMI;
-    st->nmi_blocked = c->nmi_blocked;
-    st->gif = c->gif;
     /* Pending debug exceptions (SDM vol 3C, 24.4.2, table 24-4): B3-B0 of
      * matched breakpoints with bit 12 (an enabled breakpoint matched), BS. */
     st->pending_dbg = 0;
@@ -91,40 +35,9 @@ void vmx_state_save(struct cpu *c, struct vt_state *st)
 void vmx_state_load(struct cpu *c, const struct vt_state *st, bool ept)
 {
     struct cpu_state *s = &c->s;
-    for (unsigned r = 0; r < VT_NGPR; r++)
-        s->gpr[r] = st->gpr[r];
-    s->rip = st->rip;
-    for (unsigned k = 0; k < VT_NSEG; k++)
-        seg_in(&st->seg[k], &s->seg[k]);
-    s->gdtr.base = st->gdtr.base;
-    s->gdtr.limit = (uint16_t)st->gdtr.limit;
-    s->idtr.base = st->idtr.base;
-    s->idtr.limit = (uint16_t)st->idtr.limit;
-    s->cr0 = st->cr0;
-    s->cr2 = st->cr2;
-    s->cr3 = st->cr3;
-    s->cr4 = st->cr4;
-    s->dr[0] = st->dr0;
-    s->dr[1] = st->dr1;
-    s->dr[2] = st->dr2;
-    s->dr[3] = st->dr3;
-    s->dr6 = st->dr6;
-    s->dr7 = st->dr7;
-    s->msr.efer = st->efer;
-    s->msr.pat = st->pat;
-    s->msr.debugctl = st->debugctl;
-    s->msr.star = st->star;
-    s->msr.lstar = st->lstar;
-    s->msr.cstar = st->cstar;
-    s->msr.sfmask = st->sfmask;
-    s->msr.kernel_gs_base = st->kernel_gs_base;
-    s->msr.sysenter_cs = st->sysenter_cs;
-    s->msr.sysenter_esp = st->sysenter_esp;
-    s->msr.sysenter_eip = st->sysenter_eip;
-    s->msr.spec_ctrl = st->spec_ctrl;
+    cpu_virt_regs_in(c, st);
     s->msr.pkrs = st->pkrs;
     s->msr.tsc_aux = st->tsc_aux;
-    cpu_set_rflags(c, st->rflags | RF_FIXED1);
     /* PAE paging outside IA-32e mode: the PDPTEs come from the VMCS with
      * EPT and from CR3 without (SDM vol 3C, 27.3.2.4, 28.5.4). */
     bool pae = (s->cr0 & CR0_PG) && (s->cr4 & CR4_PAE) && !(s->msr.efer & EFER_LMA);
@@ -153,11 +66,7 @@ void vmx_state_load(struct cpu *c, const struct vt_state *st, bool ept)
     c->delivering = -1;
     c->vectoring.valid = false;
     tlb_flush_all(c, true);
-    cpu_update_mode(c);
-    dbg_update_dr7(c);
-    cpu_flush_decoded(c);
-    c->pending |= PEND_CHECK;
-    c->next_rip = c->insn_rip = s->rip;
+    cpu_virt_state_installed(c);
 }
 
 /* ---- MSR-load and MSR-store areas (SDM vol 3C, 26.4, 28.4, 28.6) ---- */
