@@ -15,6 +15,7 @@
  *                  [-m MIB] [--max-insns N] [--timeout S] [--profile NAME]
  */
 #include "difftest/difftest.h"
+#include "difftest/kvm_state.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -217,46 +218,12 @@ static void kvm_close(struct kvm_side *k)
     if (k->platform) machine_destroy(k->platform);
 }
 
-static void to_kseg(const struct seg_cache *s, struct kvm_segment *k)
-{
-    memset(k, 0, sizeof *k);
-    k->base = s->base;
-    k->limit = s->limit;
-    k->selector = s->sel;
-    k->type = SEG_ATTR_TYPE(s->attr);
-    k->s = !!(s->attr & SEG_ATTR_S);
-    k->dpl = SEG_ATTR_DPL(s->attr);
-    k->present = !!(s->attr & SEG_ATTR_P);
-    k->avl = !!(s->attr & SEG_ATTR_AVL);
-    k->l = !!(s->attr & SEG_ATTR_L);
-    k->db = !!(s->attr & SEG_ATTR_DB);
-    k->g = !!(s->attr & SEG_ATTR_G);
-    k->unusable = !!(s->attr & SEG_ATTR_UNUSABLE);
-}
-
-static void from_kseg(const struct kvm_segment *k, struct seg_cache *s)
-{
-    s->base = k->base;
-    s->limit = k->limit;
-    s->sel = k->selector;
-    s->attr = (uint16_t)(k->type | (k->s ? SEG_ATTR_S : 0) | (k->dpl << 5) |
-                         (k->present ? SEG_ATTR_P : 0) | (k->avl ? SEG_ATTR_AVL : 0) |
-                         (k->l ? SEG_ATTR_L : 0) | (k->db ? SEG_ATTR_DB : 0) |
-                         (k->g ? SEG_ATTR_G : 0) | (k->unusable ? SEG_ATTR_UNUSABLE : 0));
-}
-
-/* struct kvm_regs orders rax rbx rcx rdx rsi rdi rsp rbp r8..r15. */
-static const int kvm_gpr_order[16] = {R_RAX, R_RBX, R_RCX, R_RDX, R_RSI, R_RDI, R_RSP, R_RBP,
-                                      R_R8,  R_R9,  R_R10, R_R11, R_R12, R_R13, R_R14, R_R15};
-
 static bool kvm_set_state(struct kvm_side *k, const struct cpu_state *st)
 {
     struct kvm_sregs sr;
     if (ioctl(k->vcpu, KVM_GET_SREGS, &sr) < 0) return false;
-    struct kvm_segment *segs[CPU_NSEG] = {&sr.es, &sr.cs, &sr.ss,  &sr.ds,
-                                          &sr.fs, &sr.gs, &sr.ldt, &sr.tr};
     for (unsigned i = 0; i < CPU_NSEG; i++)
-        to_kseg(&st->seg[i], segs[i]);
+        dt_kvm_seg_from_cache(&st->seg[i], dt_kvm_sregs_seg(&sr, i));
     sr.gdt.base = st->gdtr.base;
     sr.gdt.limit = st->gdtr.limit;
     sr.idt.base = st->idtr.base;
@@ -271,9 +238,7 @@ static bool kvm_set_state(struct kvm_side *k, const struct cpu_state *st)
     memset(sr.interrupt_bitmap, 0, sizeof sr.interrupt_bitmap);
     if (ioctl(k->vcpu, KVM_SET_SREGS, &sr) < 0) return false;
     struct kvm_regs regs = {0};
-    __u64 *g = &regs.rax;
-    for (int i = 0; i < 16; i++)
-        g[i] = st->gpr[kvm_gpr_order[i]];
+    dt_kvm_gprs_in(&regs, st->gpr);
     regs.rip = st->rip;
     regs.rflags = st->rflags;
     if (ioctl(k->vcpu, KVM_SET_REGS, &regs) < 0) return false;
@@ -312,10 +277,8 @@ static bool kvm_get_state(struct kvm_side *k, struct cpu_state *st)
     if (ioctl(k->vcpu, KVM_GET_SREGS, &sr) < 0 || ioctl(k->vcpu, KVM_GET_REGS, &regs) < 0)
         return false;
     memset(st, 0, sizeof *st);
-    const struct kvm_segment *segs[CPU_NSEG] = {&sr.es, &sr.cs, &sr.ss,  &sr.ds,
-                                                &sr.fs, &sr.gs, &sr.ldt, &sr.tr};
     for (unsigned i = 0; i < CPU_NSEG; i++)
-        from_kseg(segs[i], &st->seg[i]);
+        dt_kvm_seg_to_cache(dt_kvm_sregs_seg(&sr, i), &st->seg[i]);
     st->gdtr.base = sr.gdt.base;
     st->gdtr.limit = sr.gdt.limit;
     st->idtr.base = sr.idt.base;
@@ -325,9 +288,7 @@ static bool kvm_get_state(struct kvm_side *k, struct cpu_state *st)
     st->cr3 = sr.cr3;
     st->cr4 = sr.cr4;
     st->msr.efer = sr.efer;
-    const __u64 *g = &regs.rax;
-    for (int i = 0; i < 16; i++)
-        st->gpr[kvm_gpr_order[i]] = g[i];
+    dt_kvm_gprs_out(&regs, st->gpr);
     st->rip = regs.rip;
     st->rflags = regs.rflags;
     return true;

@@ -3,6 +3,7 @@
  * the host CPU; the exception that ends the case is delivered by the CPU to
  * a ring-0 stub whose HLT exits to us. */
 #include "difftest/dt_insns.h"
+#include "difftest/kvm_state.h"
 #include "difftest/oracle.h"
 
 #include <errno.h>
@@ -29,23 +30,6 @@ struct oracle_kvm {
     unsigned long disagreements; /* runs that differed from the one before */
     char kind[320];
 };
-
-static void to_kvm_seg(const struct seg_cache *s, struct kvm_segment *k)
-{
-    memset(k, 0, sizeof *k);
-    k->base = s->base;
-    k->limit = s->limit;
-    k->selector = s->sel;
-    k->type = SEG_ATTR_TYPE(s->attr);
-    k->s = !!(s->attr & SEG_ATTR_S);
-    k->dpl = SEG_ATTR_DPL(s->attr);
-    k->present = !!(s->attr & SEG_ATTR_P);
-    k->avl = !!(s->attr & SEG_ATTR_AVL);
-    k->l = !!(s->attr & SEG_ATTR_L);
-    k->db = !!(s->attr & SEG_ATTR_DB);
-    k->g = !!(s->attr & SEG_ATTR_G);
-    k->unusable = !!(s->attr & SEG_ATTR_UNUSABLE);
-}
 
 /* The legacy region of the XSAVE image is the FXSAVE layout (SDM vol 1,
  * 10.5.1, table 10-2): x87 registers are stored in stack order, ST(i) being
@@ -233,14 +217,8 @@ static void kvm_run_raw(struct oracle *o, const struct dt_case *tc, struct dt_ou
 
     struct kvm_sregs sregs;
     if (ioctl(k->vcpu, KVM_GET_SREGS, &sregs) < 0) return fail(out, "KVM_GET_SREGS");
-    to_kvm_seg(&st.seg[SEG_CS], &sregs.cs);
-    to_kvm_seg(&st.seg[SEG_SS], &sregs.ss);
-    to_kvm_seg(&st.seg[SEG_DS], &sregs.ds);
-    to_kvm_seg(&st.seg[SEG_ES], &sregs.es);
-    to_kvm_seg(&st.seg[SEG_FS], &sregs.fs);
-    to_kvm_seg(&st.seg[SEG_GS], &sregs.gs);
-    to_kvm_seg(&st.seg[SEG_LDTR], &sregs.ldt);
-    to_kvm_seg(&st.seg[SEG_TR], &sregs.tr);
+    for (unsigned r = 0; r < CPU_NSEG; r++)
+        dt_kvm_seg_from_cache(&st.seg[r], dt_kvm_sregs_seg(&sregs, r));
     sregs.tr.s = 0;
     sregs.gdt.base = st.gdtr.base;
     sregs.gdt.limit = st.gdtr.limit;
@@ -256,12 +234,7 @@ static void kvm_run_raw(struct oracle *o, const struct dt_case *tc, struct dt_ou
     if (ioctl(k->vcpu, KVM_SET_SREGS, &sregs) < 0) return fail(out, "KVM_SET_SREGS");
 
     struct kvm_regs regs = {0};
-    __u64 *g = &regs.rax;
-    /* struct kvm_regs orders rax rbx rcx rdx rsi rdi rsp rbp r8..r15 */
-    static const int order[16] = {R_RAX, R_RBX, R_RCX, R_RDX, R_RSI, R_RDI, R_RSP, R_RBP,
-                                  R_R8,  R_R9,  R_R10, R_R11, R_R12, R_R13, R_R14, R_R15};
-    for (int i = 0; i < 16; i++)
-        g[i] = st.gpr[order[i]];
+    dt_kvm_gprs_in(&regs, st.gpr);
     regs.rip = st.rip;
     regs.rflags = st.rflags;
     if (ioctl(k->vcpu, KVM_SET_REGS, &regs) < 0) return fail(out, "KVM_SET_REGS");
@@ -288,8 +261,7 @@ static void kvm_run_raw(struct oracle *o, const struct dt_case *tc, struct dt_ou
         ioctl(k->vcpu, KVM_GET_XSAVE, &xs) < 0)
         return fail(out, "reading state back");
     uint64_t gpr[CPU_NGPR];
-    for (int i = 0; i < 16; i++)
-        gpr[order[i]] = g[i];
+    dt_kvm_gprs_out(&regs, gpr);
     if (!dt_world_outcome(k->mem, regs.rip, gpr, sregs.cr2, out)) return;
     fpu_from_xsave((const uint8_t *)xs.region, &out->fpu);
     out->valid = DT_V_ALL;
