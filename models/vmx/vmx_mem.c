@@ -1,20 +1,20 @@
 /* Physical memory as VMX sees it: the VMXON region, VMCS regions, bitmaps
  * and the virtual-APIC page are reached by physical address, and the
  * engine reads them through a struct vt_mem (models/vt/vt_mem.h). */
-#include "cpu/profile.h"
+#include "cpu/mmu.h"
 #include "vmx_cpu.h"
 
+/* MAXPHYADDR, as the MMU uses it. */
 unsigned vmx_pa_bits(const struct cpu *c)
 {
-    unsigned bits = c->prof ? c->prof->phys_bits : 52;
-    return (bits < 32 || bits > 52) ? 52 : bits;
+    return 64u - (unsigned)__builtin_clzll(mmu_phys_mask(c));
 }
 
 /* Addresses VMX instructions take must not set bits beyond the
  * physical-address width (SDM vol 3C, 31.3, VMXON/VMCLEAR/VMPTRLD). */
 bool vmx_pa_ok(const struct cpu *c, uint64_t pa)
 {
-    return (pa >> vmx_pa_bits(c)) == 0;
+    return (pa & ~mmu_phys_mask(c)) == 0;
 }
 
 uint64_t vmx_phys_read(struct cpu *c, uint64_t pa, unsigned size)
