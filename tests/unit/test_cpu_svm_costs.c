@@ -23,12 +23,7 @@ static uint64_t run_with_cost(enum cost_class k, uint16_t cost)
     harness_destroy(h);
     h = harness_create_with(p);
     ck_assert_ptr_nonnull(h);
-    harness_setup_long64(h, HARNESS_CODE);
-    struct cpu_state st;
-    harness_state(h, &st);
-    st.msr.efer |= EFER_SVME;
-    st.msr.vm_hsave_pa = HSAVE_PA;
-    harness_set_state(h, &st);
+    svm_setup_on(h);
     static const uint8_t host[] = {0xb8, 0x00, 0x00, 0x20, 0x00, /* mov eax, VMCB_PA */
                                    0x0f, 0x01, 0xdb,             /* vmsave */
                                    0x0f, 0x01, 0xda,             /* vmload */
@@ -37,10 +32,6 @@ static uint64_t run_with_cost(enum cost_class k, uint16_t cost)
                                    0x0f, 0x01, 0xd8,             /* vmrun */
                                    0xf4};                        /* hlt */
     harness_put(h, HARNESS_CODE, host, sizeof host);
-    static const uint8_t zero[0x3000];
-    harness_put(h, MSRPM_PA, zero, 0x2000);
-    harness_put(h, IOPM_PA, zero, 0x3000);
-    vmcb_ident(h);
     static const uint8_t guest[] = {0x90, 0x0f, 0x01, 0xd9}; /* nop; vmmcall */
     guest_code(h, guest, sizeof guest);
     svm_go(h);

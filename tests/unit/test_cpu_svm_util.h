@@ -138,11 +138,10 @@ static inline struct harness *svm_harness(void)
     return h;
 }
 
-/* A zen4 vCPU in 64-bit mode at CPL 0 with EFER.SVME=1, VM_HSAVE_PA set,
- * the host program at HARNESS_CODE and an identity VMCB. */
-static inline struct harness *svm_setup(void)
+/* Make `h` a vCPU in 64-bit mode at CPL 0 with EFER.SVME=1, VM_HSAVE_PA
+ * set, the host program at HARNESS_CODE and an identity VMCB. */
+static inline struct harness *svm_setup_on(struct harness *h)
 {
-    struct harness *h = svm_harness();
     harness_setup_long64(h, HARNESS_CODE);
     struct cpu_state st;
     harness_state(h, &st);
@@ -158,6 +157,12 @@ static inline struct harness *svm_setup(void)
     harness_put(h, IOPM_PA, zero, 0x3000);
     vmcb_ident(h);
     return h;
+}
+
+/* svm_setup_on() a zen4 vCPU with SVM and its features. */
+static inline struct harness *svm_setup(void)
+{
+    return svm_setup_on(svm_harness());
 }
 
 /* Run the host until it halts after the #VMEXIT (or the limit). */
